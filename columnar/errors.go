@@ -1,0 +1,51 @@
+package columnar
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrFormat is wrapped by every error about a malformed or unsupported input.
+var ErrFormat = errors.New("bad input")
+
+// InputError is an error in the data of an input file. It names the file and,
+// where they are known, the sample and the gene, so that a user can find the
+// offending value. Commands map it to exit status 2.
+type InputError struct {
+	File   string
+	Sample string // empty when not known or not relevant
+	Gene   string // empty when not known or not relevant
+	Line   int    // 1-based line of a text file, 0 when not relevant
+	Msg    string
+}
+
+func (e *InputError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Sample != "" {
+		fmt.Fprintf(&b, ": sample %s", e.Sample)
+	}
+	if e.Gene != "" {
+		if e.Sample != "" {
+			b.WriteString(",")
+		} else {
+			b.WriteString(":")
+		}
+		fmt.Fprintf(&b, " gene %s", e.Gene)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Unwrap makes errors.Is(err, ErrFormat) true for every InputError.
+func (e *InputError) Unwrap() error { return ErrFormat }
+
+// inputErrorf builds an InputError for a file with a formatted message.
+func inputErrorf(file string, format string, args ...any) *InputError {
+	return &InputError{File: file, Msg: fmt.Sprintf(format, args...)}
+}
