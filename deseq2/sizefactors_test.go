@@ -1,0 +1,136 @@
+package deseq2
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/colnorm/colnorm/columnar"
+	"github.com/colnorm/colnorm/internal/reftest"
+	"github.com/colnorm/colnorm/pass"
+)
+
+// CONTRACT.md: size factors and normalized values within 1e-9 relative.
+const tol = 1e-9
+
+// matrixA is the example of ALGORITHMS.md §1 (g1..g8 x s1..s4).
+func matrixA() (genes, samples []string, cols [][]float64) {
+	rows := [][]float64{
+		{10, 12, 30, 0}, {100, 80, 150, 200}, {5, 7, 0, 9}, {0, 0, 0, 0},
+		{50, 45, 60, 75}, {1000, 1100, 900, 1500}, {3, 1, 4, 2}, {20, 25, 22, 30},
+	}
+	for i := range rows {
+		genes = append(genes, fmt.Sprintf("g%d", i+1))
+	}
+	samples = []string{"s1", "s2", "s3", "s4"}
+	cols = make([][]float64, 4)
+	for j := range cols {
+		for i := range rows {
+			cols[j] = append(cols[j], rows[i][j])
+		}
+	}
+	return
+}
+
+func memA() columnar.Source {
+	g, s, c := matrixA()
+	return columnar.NewMemory("A", g, s, c)
+}
+
+func checkFactors(t *testing.T, what string, got, want []float64, rel float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d factors, want %d", what, len(got), len(want))
+	}
+	for j := range want {
+		if !reftest.Close(got[j], want[j], rel, 0) {
+			t.Errorf("%s[%d] = %.17g, want %.17g (rel err %.3g)", what, j, got[j], want[j], reftest.RelErr(got[j], want[j]))
+		}
+	}
+}
+
+func TestWorkedExampleA(t *testing.T) {
+	ctx := reftest.Background
+	ratio, err := SizeFactors(ctx, memA(), Options{Method: Ratio})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFactors(t, "ratio", ratio.SizeFactor, []float64{0.88638264949083168, 0.79774438454174845, 1.06365917938899779, 1.32957397423624712}, tol)
+	checkFactors(t, "lib", ratio.LibSize, []float64{1188, 1270, 1166, 1816}, 0)
+
+	pos, err := SizeFactors(ctx, memA(), Options{Method: PosCounts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFactors(t, "poscounts", pos.SizeFactor, []float64{0.83675224355653122, 0.92042746791218422, 1.04580079930354497, 1.24155102967669051}, tol)
+
+	geo, err := LogGeoMeans(ctx, memA(), Ratio, pass.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEll := map[int]float64{1: 4.8240373703265664, 4: 4.0326295427392189, 5: 7.0066089720458029, 6: 0.79451345758698644, 7: 3.1767119833606658}
+	for i, l := range geo.LogGeoMean {
+		if w, ok := wantEll[i]; ok {
+			if !reftest.Close(l, w, 1e-15, 0) {
+				t.Errorf("ℓ[g%d] = %.17g, want %.17g", i+1, l, w)
+			}
+		} else if !math.IsInf(l, -1) {
+			t.Errorf("ℓ[g%d] = %v, want -Inf (a zero count)", i+1, l)
+		}
+	}
+
+	controls := []bool{false, true, false, false, true, true, false, true} // g2, g5, g6, g8: an even count
+	ctl, err := SizeFactors(ctx, memA(), Options{Method: Ratio, Controls: controls})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFactors(t, "controls", ctl.SizeFactor, []float64{0.86002559929210498, 0.89158430294625846, 0.98809418655198178, 1.34411390992877267}, tol)
+
+	sink := reftest.NewCollect(4)
+	if err := Normalize(ctx, memA(), ratio.SizeFactor, sink, pass.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	g1 := []float64{sink.Cols[0][0], sink.Cols[1][0], sink.Cols[2][0], sink.Cols[3][0]}
+	checkFactors(t, "normalized g1", g1[:3], []float64{11.2818092792591784, 15.0424123723455718, 28.20452319814795}, tol)
+	if g1[3] != 0 {
+		t.Errorf("normalized zero = %v", g1[3])
+	}
+}
+
+// Every gene has a zero: ratio fails as DESeq2 does and says poscounts works;
+// poscounts gives DESeq2's values.
+func TestEveryGeneHasAZero(t *testing.T) {
+	g, s, c := matrixA()
+	for _, i := range []int{1, 4, 5, 7} {
+		c[0][i] = 0
+	}
+	c[1][6] = 0
+	_, err := SizeFactors(reftest.Background, columnar.NewMemory("zeros.tsv", g, s, c), Options{Method: Ratio})
+	var ie *columnar.InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "poscounts") || !strings.Contains(err.Error(), "zeros.tsv") {
+		t.Fatalf("ratio with a zero in every gene: err = %v, want an InputError naming the file and poscounts", err)
+	}
+	pos, err := SizeFactors(reftest.Background, columnar.NewMemory("zeros.tsv", g, s, c), Options{Method: PosCounts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFactors(t, "poscounts", pos.SizeFactor, []float64{0.56674704220115479, 0.91156282193447269, 1.44130737382171481, 1.34297375335250280}, tol)
+}
+
+// An all-zero sample: DESeq2 answers NA; colnorm names the sample.
+func TestAllZeroSample(t *testing.T) {
+	g, s, c := matrixA()
+	for i := range c[2] {
+		c[2][i] = 0
+	}
+	for _, m := range []Method{Ratio, PosCounts} {
+		_, err := SizeFactors(reftest.Background, columnar.NewMemory("A", g, s, c), Options{Method: m})
+		var ie *columnar.InputError
+		if !errors.As(err, &ie) || ie.Sample != "s3" {
+			t.Errorf("%s: err = %v, want an InputError naming sample s3", m, err)
+		}
+	}
+}
+

@@ -1,0 +1,232 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+// naiveMedian is the textbook median: sort, take the middle or the mean of the middle two.
+func naiveMedian(x []float64) float64 {
+	s := append([]float64(nil), x...)
+	sort.Float64s(s)
+	n := len(s)
+	if n == 0 {
+		return math.NaN()
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func TestMedianMatchesSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 2000; trial++ {
+		n := 1 + r.IntN(60)
+		x := make([]float64, n)
+		for i := range x {
+			switch trial % 3 {
+			case 0:
+				x[i] = r.NormFloat64()
+			case 1:
+				x[i] = float64(r.IntN(4)) // many ties
+			default:
+				x[i] = math.Log(float64(1 + r.IntN(1000)))
+			}
+		}
+		want := naiveMedian(x)
+		got := Median(append([]float64(nil), x...))
+		if got != want {
+			t.Fatalf("trial %d: Median(%v) = %v, want %v", trial, x, got, want)
+		}
+	}
+}
+
+func TestMedianEdges(t *testing.T) {
+	if !math.IsNaN(Median(nil)) {
+		t.Error("median of nothing should be NaN")
+	}
+	for _, c := range []struct {
+		x    []float64
+		want float64
+	}{
+		{[]float64{3}, 3},
+		{[]float64{1, 2}, 1.5},
+		{[]float64{5, 5, 5, 5}, 5},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{-math.Inf(1), 0, math.Inf(1)}, 0},
+	} {
+		if got := Median(c.x); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+}
+
+func TestSelectPartitions(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 500; trial++ {
+		n := 1 + r.IntN(40)
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = float64(r.IntN(10))
+		}
+		k := r.IntN(n)
+		s := append([]float64(nil), x...)
+		sort.Float64s(s)
+		if got := Select(x, k); got != s[k] {
+			t.Fatalf("Select k=%d got %v want %v", k, got, s[k])
+		}
+		for i := 0; i < k; i++ {
+			if x[i] > x[k] {
+				t.Fatalf("x[%d]=%v > x[k]=%v", i, x[i], x[k])
+			}
+		}
+		for i := k + 1; i < n; i++ {
+			if x[i] < x[k] {
+				t.Fatalf("x[%d]=%v < x[k]=%v", i, x[i], x[k])
+			}
+		}
+	}
+}
+
+// exactSum sums float64 values exactly with big.Float and rounds once.
+func exactSum(x []float64) float64 {
+	s := new(big.Float).SetPrec(2000)
+	for _, v := range x {
+		s.Add(s, new(big.Float).SetFloat64(v))
+	}
+	f, _ := s.Float64()
+	return f
+}
+
+func TestLogSumsAgainstExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const genes, samples = 50, 300
+	sum := make([]float64, genes)
+	comp := make([]float64, genes)
+	zero := make([]int32, genes)
+	logs := make([][]float64, genes)
+	col := make([]float64, genes)
+	for j := 0; j < samples; j++ {
+		for i := range col {
+			col[i] = float64(r.IntN(100000))
+			if i == 7 && j == 11 {
+				col[i] = 0
+			}
+			if col[i] > 0 {
+				logs[i] = append(logs[i], math.Log(col[i]))
+			}
+		}
+		LogSums(sum, comp, zero, col)
+	}
+	for i := 0; i < genes; i++ {
+		want := exactSum(logs[i])
+		got := CompensatedTotal(sum[i], comp[i])
+		if got != want {
+			t.Errorf("gene %d: log sum %v, exact %v", i, got, want)
+		}
+		if (zero[i] == 1) != (i == 7) || zero[i] > 1 {
+			t.Errorf("gene %d: zero flag %v", i, zero[i])
+		}
+	}
+}
+
+func TestMeanR(t *testing.T) {
+	if !math.IsNaN(MeanR(nil)) {
+		t.Error("mean of nothing should be NaN")
+	}
+	// R: mean(c(1e16, 1, -1e16, 3)) is 1 (long double keeps the 1); naive float64 gives 0.75 or so.
+	if got := MeanR([]float64{1e16, 1, -1e16, 3}); got != 1 {
+		t.Errorf("MeanR = %v, want 1", got)
+	}
+	if got := MeanR([]float64{0.1, 0.2, 0.3}); got != 0.2 {
+		t.Errorf("MeanR(0.1,0.2,0.3) = %v, want 0.2 (R prints 0.2 and mean(...) == 0.2 is TRUE)", got)
+	}
+}
+
+func TestLogRatios(t *testing.T) {
+	x := []float64{10, 0, 5, 7}
+	ref := []float64{math.Log(5), math.Log(2), math.Inf(-1), 1}
+	got := LogRatios(nil, x, ref, nil)
+	want := []float64{math.Log(10) - math.Log(5), math.Log(7) - 1}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("LogRatios = %v, want %v", got, want)
+	}
+	got = LogRatios(got, x, ref, []bool{false, true, true, true})
+	if len(got) != 1 || got[0] != want[1] {
+		t.Fatalf("LogRatios with use = %v", got)
+	}
+}
+
+func TestScaling(t *testing.T) {
+	x := []float64{0, 1, 10, 1e6}
+	d := DivideInto(make([]float64, 4), x, 0.7)
+	l := Log2p1Into(make([]float64, 4), x)
+	for i, v := range x {
+		if d[i] != v/0.7 {
+			t.Errorf("DivideInto[%d] = %v", i, d[i])
+		}
+		if l[i] != math.Log2(v+1) {
+			t.Errorf("Log2p1Into[%d] = %v", i, l[i])
+		}
+	}
+}
+
+func TestShapePanics(t *testing.T) {
+	defer func() {
+		if r := recover(); r != badLength {
+			t.Fatalf("panic %v, want %q", r, badLength)
+		}
+	}()
+	DivideInto(make([]float64, 2), make([]float64, 3), 1)
+}
+
+func TestNoAllocations(t *testing.T) {
+	const n = 1000
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = float64(i % 37)
+	}
+	ref := make([]float64, n)
+	dst := make([]float64, 0, n)
+	sum, comp, zero := make([]float64, n), make([]float64, n), make([]int32, n)
+	buf := make([]float64, n)
+	for name, f := range map[string]func(){
+		"Median":    func() { copy(buf, x); Median(buf) },
+		"LogSums":   func() { LogSums(sum, comp, zero, x) },
+		"LogRatios": func() { dst = LogRatios(dst, x, ref, nil) },
+		"Divide":    func() { DivideInto(buf, x, 3) },
+		"MeanR":     func() { MeanR(x) },
+	} {
+		if a := testing.AllocsPerRun(20, f); a != 0 {
+			t.Errorf("%s allocates %v times per call", name, a)
+		}
+	}
+}
+
+func BenchmarkMedian(b *testing.B) {
+	for _, n := range []int{1000, 60000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			x := make([]float64, n)
+			for i := range x {
+				x[i] = r.NormFloat64()
+			}
+			buf := make([]float64, n)
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				copy(buf, x)
+				Median(buf)
+			}
+		})
+	}
+}
+
+func ExampleMedian() {
+	fmt.Println(Median([]float64{4, 1, 3, 2}))
+	// Output: 2.5
+}

@@ -1,0 +1,89 @@
+package kernels
+
+import "math"
+
+// LogInto sets dst[i] = ln(x[i]) and returns dst; ln 0 is -Inf.
+// dst may alias x.
+func LogInto(dst, x []float64) []float64 {
+	if len(dst) != len(x) {
+		panic(badLength)
+	}
+	for i, v := range x {
+		dst[i] = math.Log(v)
+	}
+	return dst
+}
+
+// LogSums accumulates, per gene, the natural logarithms of one sample's
+// positive counts: for every i with x[i] > 0 it adds ln x[i] to the
+// compensated sum (sum[i], comp[i]) (Neumaier's algorithm, so the total is
+// nearly exact whatever the number of samples, close to R's long double
+// rowSums); for x[i] == 0 it counts the zero in zeros[i]. Adding samples in a fixed order
+// gives the same bits every time.
+//
+// The per-gene log sum is sum[i] + comp[i] (see CompensatedTotal).
+func LogSums(sum, comp []float64, zeros []int32, x []float64) {
+	if len(sum) != len(x) || len(comp) != len(x) || len(zeros) != len(x) {
+		panic(badLength)
+	}
+	for i, v := range x {
+		if v > 0 {
+			l := math.Log(v)
+			s := sum[i]
+			t := s + l
+			if math.Abs(s) >= math.Abs(l) {
+				comp[i] += (s - t) + l
+			} else {
+				comp[i] += (l - t) + s
+			}
+			sum[i] = t
+		} else {
+			zeros[i]++
+		}
+	}
+}
+
+// CompensatedTotal returns the total of a compensated sum.
+func CompensatedTotal(sum, comp float64) float64 { return sum + comp }
+
+// Sum returns x[0] + x[1] + ... in order. Counts below 2^53 sum exactly.
+func Sum(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+// MeanR returns the mean of x as R's mean() computes it: the sum divided by
+// n, then corrected by the mean of the residuals. R sums in long double; here
+// the sum is compensated (a double-double s + c) and the residual sum
+// s + c - n*m is formed with one fused multiply-add, which agrees with R to
+// the last bit in all but pathological cases. The mean of nothing is NaN.
+func MeanR(x []float64) float64 {
+	if len(x) == 0 {
+		return math.NaN()
+	}
+	n := float64(len(x))
+	s, c := neumaier(x)
+	m := (s + c) / n
+	if math.IsInf(m, 0) || math.IsNaN(m) {
+		return m
+	}
+	return m + (math.FMA(-n, m, s)+c)/n
+}
+
+// neumaier returns the compensated sum of x as a pair: the running sum s and
+// the accumulated compensation c, whose total is s + c.
+func neumaier(x []float64) (s, c float64) {
+	for _, v := range x {
+		t := s + v
+		if math.Abs(s) >= math.Abs(v) {
+			c += (s - t) + v
+		} else {
+			c += (v - t) + s
+		}
+		s = t
+	}
+	return s, c
+}

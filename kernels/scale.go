@@ -1,0 +1,44 @@
+package kernels
+
+import "math"
+
+// DivideInto sets dst[i] = x[i] / s and returns dst (DESeq2's normalized
+// counts are count / size factor, which is not always the same bits as
+// count * (1/s)). dst may alias x.
+func DivideInto(dst, x []float64, s float64) []float64 {
+	if len(dst) != len(x) {
+		panic(badLength)
+	}
+	for i, v := range x {
+		dst[i] = v / s
+	}
+	return dst
+}
+
+// Log2p1Into sets dst[i] = log2(x[i] + 1) and returns dst. dst may alias x.
+func Log2p1Into(dst, x []float64) []float64 {
+	if len(dst) != len(x) {
+		panic(badLength)
+	}
+	for i, v := range x {
+		dst[i] = math.Log2(v + 1)
+	}
+	return dst
+}
+
+// LogRatios appends ln x[i] - logRef[i] to dst[:0] for every gene i with a
+// finite logRef[i], x[i] > 0 and (when use is not nil) use[i], and returns
+// dst: DESeq2's log ratios of a sample to the geometric means.
+func LogRatios(dst, x, logRef []float64, use []bool) []float64 {
+	if len(logRef) != len(x) || (use != nil && len(use) != len(x)) {
+		panic(badLength)
+	}
+	dst = dst[:0]
+	for i, v := range x {
+		r := logRef[i]
+		if v > 0 && !math.IsInf(r, 0) && !math.IsNaN(r) && (use == nil || use[i]) {
+			dst = append(dst, math.Log(v)-r)
+		}
+	}
+	return dst
+}

@@ -1,0 +1,212 @@
+// Package pass runs passes over the sample columns of a columnar.Source.
+//
+// A pass reads every sample column once. Columns are read and processed by
+// one worker per thread, in any order; an optional reduce step then sees the
+// columns strictly in sample order, one at a time, so that per-gene state
+// accumulated across samples has the same bits whatever the number of
+// threads. Memory is a window of a few columns per worker: O(genes x threads),
+// independent of the number of samples.
+//
+// Every column is checked as it is read (see Check): counts must be finite,
+// non-negative, below 2^53 and, unless fractional values are allowed, whole.
+package pass
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/colnorm/colnorm/columnar"
+)
+
+// Options configure a pass.
+type Options struct {
+	// Threads is the number of workers; 0 uses runtime.NumCPU().
+	Threads int
+	// AllowFractional accepts non-integer counts (Salmon or kallisto estimates).
+	AllowFractional bool
+	// Progress, when not nil, is called after each column is done (in the
+	// reducing goroutine), with the number of columns done so far.
+	Progress func(done, total int)
+}
+
+func (o Options) threads() int {
+	if o.Threads > 0 {
+		return o.Threads
+	}
+	return runtime.NumCPU()
+}
+
+// WorkFunc processes sample j's column in a worker; worker is in [0, threads)
+// and may index per-worker scratch space. It may modify col.
+type WorkFunc func(worker, j int, col []float64) error
+
+// ReduceFunc sees sample j's column (as left by the WorkFunc) in sample order.
+type ReduceFunc func(j int, col []float64) error
+
+// Workers reports the number of workers a pass with these options uses, for
+// sizing per-worker scratch space.
+func (o Options) Workers(src columnar.Source) int {
+	w := o.threads()
+	if n := len(src.Samples()); w > n && n > 0 {
+		w = n
+	}
+	return w
+}
+
+// Run reads every column of src, checks it, and calls work (concurrently)
+// and then reduce (in sample order) for it. Either function may be nil. It
+// stops at the first error and returns it; cancelling ctx stops it between
+// columns with ctx.Err().
+func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, reduce ReduceFunc) error {
+	samples := src.Samples()
+	S, G := len(samples), len(src.Genes())
+	workers := opts.Workers(src)
+	if S == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type job struct {
+		j   int
+		col []float64
+	}
+	// A window of buffers handed out in sample order: the column the reducer
+	// waits for always holds a buffer, so the window cannot deadlock.
+	window := 2 * workers
+	pool := make(chan []float64, window)
+	for i := 0; i < window; i++ {
+		pool <- make([]float64, G)
+	}
+	jobs := make(chan job)
+	done := make(chan job, window)
+
+	var (
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err; cancel() })
+	}
+
+	go func() { // dispatcher
+		defer close(jobs)
+		for j := 0; j < S; j++ {
+			var buf []float64
+			select {
+			case buf = <-pool:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- job{j, buf}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(worker int) {
+			defer wg.Done()
+			for jb := range jobs {
+				if ctx.Err() != nil {
+					return
+				}
+				if err := src.ReadColumn(jb.j, jb.col); err != nil {
+					fail(err)
+					return
+				}
+				if err := Check(src, jb.j, jb.col, opts.AllowFractional); err != nil {
+					fail(err)
+					return
+				}
+				if work != nil {
+					if err := work(worker, jb.j, jb.col); err != nil {
+						fail(err)
+						return
+					}
+				}
+				select {
+				case done <- jb:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}(w)
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	// Reducer: deliver in sample order.
+	pending := make(map[int][]float64, window)
+	next := 0
+	for jb := range done {
+		if ctx.Err() != nil {
+			continue // drain
+		}
+		pending[jb.j] = jb.col
+		for {
+			col, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			if reduce != nil {
+				if err := reduce(next, col); err != nil {
+					fail(err)
+					break
+				}
+			}
+			next++
+			if opts.Progress != nil {
+				opts.Progress(next, S)
+			}
+			pool <- col
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil && next < S {
+		return err
+	}
+	if next != S {
+		return errors.New("pass: internal error: not every column was reduced")
+	}
+	return nil
+}
+
+// maxExact is 2^53: larger counts are not all representable in float64.
+const maxExact = 1 << 53
+
+// Check returns an InputError for the first value of sample j that is not a
+// valid count: missing (NaN), infinite, negative, 2^53 or more, or (unless
+// allowFractional) not a whole number.
+func Check(src columnar.Source, j int, col []float64, allowFractional bool) error {
+	for i, v := range col {
+		if v >= 0 && v < maxExact && (allowFractional || v == math.Trunc(v)) {
+			continue
+		}
+		var msg string
+		switch {
+		case math.IsNaN(v):
+			msg = "missing value (NA or empty): counts must be present"
+		case math.IsInf(v, 0):
+			msg = fmt.Sprintf("infinite value %v", v)
+		case v < 0:
+			msg = fmt.Sprintf("negative count %v", v)
+		case v >= maxExact:
+			msg = fmt.Sprintf("count %v is 2^53 or more and cannot be held exactly", v)
+		default:
+			msg = fmt.Sprintf("fractional count %v (use --allow-fractional for estimated counts such as Salmon's)", v)
+		}
+		return &columnar.InputError{File: src.Path(), Sample: src.Samples()[j], Gene: src.Genes()[i], Msg: msg}
+	}
+	return nil
+}
