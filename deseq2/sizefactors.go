@@ -2,6 +2,7 @@ package deseq2
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -120,6 +121,14 @@ func SizeFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 	return &Factors{Samples: src.Samples(), LibSize: geo.LibSize, SizeFactor: sf}, nil
 }
 
+// errEveryGeneHasAZero marks the failure of ratio size factors when every gene
+// has a zero count.
+var errEveryGeneHasAZero = errors.New("every gene has a zero")
+
+// EveryGeneHasAZero reports whether err is the failure of ratio size factors
+// on data where every gene has at least one zero (poscounts works there).
+func EveryGeneHasAZero(err error) bool { return errors.Is(err, errEveryGeneHasAZero) }
+
 func noUsableGenes(src columnar.Source, opts Options) error {
 	var msg string
 	switch {
@@ -132,7 +141,11 @@ func noUsableGenes(src columnar.Source, opts Options) error {
 	default:
 		msg = "every gene is zero in every sample; no size factors can be estimated"
 	}
-	return &columnar.InputError{File: src.Path(), Msg: msg}
+	ie := &columnar.InputError{File: src.Path(), Msg: msg}
+	if opts.Method == Ratio && opts.Controls == nil {
+		ie.Err = errEveryGeneHasAZero
+	}
+	return ie
 }
 
 // MediansOfRatios runs pass 2: for each sample, exp of the median of

@@ -133,4 +133,23 @@ func TestAllZeroSample(t *testing.T) {
 		}
 	}
 }
-
+// DESeq2's hand example: estimateSizeFactorsForMatrix(matrix(1:16, 4)). Four
+// genes, so the median averages the two middle log ratios.
+func TestMatrix1to16(t *testing.T) {
+	genes := []string{"1", "2", "3", "4"}
+	samples := []string{"a", "b", "c", "d"}
+	cols := make([][]float64, 4)
+	for j := range cols {
+		for i := 0; i < 4; i++ {
+			cols[j] = append(cols[j], float64(4*j+i+1)) // column-major 1:16
+		}
+	}
+	got, err := SizeFactors(reftest.Background, columnar.NewMemory("m", genes, samples, cols), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Printed by R 4.2.2 with DESeq2 1.38.3 here:
+	// sprintf("%.17g", estimateSizeFactorsForMatrix(matrix(1:16, 4)))
+	want := []float64{0.3495015129606876, 0.92469408613479698, 1.4964760735251257, 2.0676788349894517}
+	checkFactors(t, "matrix(1:16,4)", got.SizeFactor, want, 1e-12)
+}

@@ -28,6 +28,8 @@ type Options struct {
 	Threads int
 	// AllowFractional accepts non-integer counts (Salmon or kallisto estimates).
 	AllowFractional bool
+	// NoCheck skips the count checks: for passes that copy values as they are.
+	NoCheck bool
 	// Progress, when not nil, is called after each column is done (in the
 	// reducing goroutine), with the number of columns done so far.
 	Progress func(done, total int)
@@ -123,7 +125,9 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 					fail(err)
 					return
 				}
-				if err := Check(src, jb.j, jb.col, opts.AllowFractional); err != nil {
+				if opts.NoCheck {
+					// values pass through unchecked
+				} else if err := Check(src, jb.j, jb.col, opts.AllowFractional); err != nil {
 					fail(err)
 					return
 				}
