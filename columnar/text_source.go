@@ -294,10 +294,10 @@ func openTextFile(path string, opts Options) (Source, error) {
 			continue
 		}
 		fields, ok = splitFields(fields, line, sep, &scratch)
-		gene := strings.TrimSpace(string(fields[0]))
 		if !ok {
-			return fail(&InputError{File: path, Line: lr.line, Gene: gene, Msg: "unterminated quote"})
+			return fail(&InputError{File: path, Line: lr.line, Msg: "unterminated quote"})
 		}
+		gene := strings.TrimSpace(string(fields[0]))
 		if len(fields) != len(names) {
 			return fail(&InputError{File: path, Line: lr.line, Gene: gene,
 				Msg: fmt.Sprintf("%d fields where the header has %d", len(fields), len(names))})
@@ -368,10 +368,10 @@ func readSamplesAsRows(path string, lr *lineReader, names []string, sep byte, op
 		}
 		var ok bool
 		fields, ok = splitFields(fields, line, sep, &scratch)
-		sample := strings.TrimSpace(string(fields[0]))
 		if !ok {
-			return fail(&InputError{File: path, Line: lr.line, Sample: sample, Msg: "unterminated quote"})
+			return fail(&InputError{File: path, Line: lr.line, Msg: "unterminated quote"})
 		}
+		sample := strings.TrimSpace(string(fields[0]))
 		if len(fields) != len(names) {
 			return fail(&InputError{File: path, Line: lr.line, Sample: sample,
 				Msg: fmt.Sprintf("%d fields where the header has %d", len(fields), len(names))})

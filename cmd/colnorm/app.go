@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/colnorm/colnorm/columnar"
+	"github.com/colnorm/colnorm/pass"
+)
+
+// Exit statuses (CONTRACT.md).
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitBadInput    = 2
+	exitInterrupted = 130
+)
+
+// usageError is bad usage of the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// env is what every command gets besides its flags.
+type env struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// newApp builds the command-line application.
+func newApp(e *env) *cli.App {
+	app := &cli.App{
+		Name:      "colnorm",
+		Usage:     "normalize RNA-seq count matrices column by column (DESeq2 and edgeR semantics)",
+		Writer:    e.stdout,
+		ErrWriter: e.stderr,
+		Commands: []*cli.Command{
+			sizeFactorsCommand(e),
+			normalizeCommand(e),
+			transformCommand(e),
+			convertCommand(e),
+			demoCommand(e),
+		},
+		HideHelpCommand: true,
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err.Error()}
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // run() maps errors to statuses
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
+}
+
+// run executes the command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, stdout: stdout, stderr: stderr}
+	app := newApp(e)
+	err := app.RunContext(ctx, reorderArgs(app, args))
+	return report(ctx, err, stderr)
+}
+
+// report prints err as one line and returns its exit status.
+func report(ctx context.Context, err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	switch {
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "colnorm: interrupted; no output was written")
+		return exitInterrupted
+	case errors.As(err, new(usageError)), errors.Is(err, columnar.ErrFormat):
+		fmt.Fprintln(stderr, "colnorm: "+msg)
+		return exitBadInput
+	}
+	fmt.Fprintln(stderr, "colnorm: "+msg)
+	return exitFailure
+}
+
+// reorderArgs moves a command's flags before its positional arguments, so
+// that `colnorm convert IN OUT --layout long` works as users expect
+// (urfave/cli v2 stops reading flags at the first positional argument).
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	k := 1 // the command name: the first argument that is not a flag
+	for k < len(args) && strings.HasPrefix(args[k], "-") {
+		k++
+	}
+	if k >= len(args) {
+		return args
+	}
+	cmd := app.Command(args[k])
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, positional []string
+	rest := args[k+1:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if a == "--" {
+			positional = append(positional, rest[i+1:]...)
+			break
+		}
+		if a == "-" || !strings.HasPrefix(a, "-") {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if takesValue[name] && i+1 < len(rest) {
+			flags = append(flags, rest[i+1])
+			i++
+		}
+	}
+	out := append([]string{}, args[:k+1]...)
+	out = append(out, flags...)
+	if len(positional) > 0 {
+		out = append(out, "--")
+		out = append(out, positional...)
+	}
+	return out
+}
+
+// Flags shared by the commands that read a matrix.
+func inputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "format", Usage: "input format: text, parquet or arrow (default: from the extension)"},
+		&cli.StringFlag{Name: "input-layout", Usage: "layout of a Parquet/Arrow input: wide or long (default: from the schema)"},
+		&cli.BoolFlag{Name: "samples-as-rows", Usage: "the input has one row per sample and one column per gene"},
+		&cli.BoolFlag{Name: "allow-fractional", Usage: "accept non-integer counts (Salmon, kallisto estimates)"},
+		&cli.IntFlag{Name: "threads", Usage: "worker threads (default: one per core)", Value: 0},
+		&cli.StringFlag{Name: "temp-dir", Usage: "folder for temporary files (default: the system's)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+	}
+}
+
+// inputConfig is what inputFlags give.
+type inputConfig struct {
+	Path            string
+	Format, Layout  string
+	SamplesAsRows   bool
+	AllowFractional bool
+	Threads         int
+	TempDir         string
+	Quiet           bool
+}
+
+func readInputConfig(c *cli.Context, path string) (inputConfig, error) {
+	cfg := inputConfig{
+		Path: path, Format: c.String("format"), Layout: c.String("input-layout"),
+		SamplesAsRows: c.Bool("samples-as-rows"), AllowFractional: c.Bool("allow-fractional"),
+		Threads: c.Int("threads"), TempDir: c.String("temp-dir"), Quiet: c.Bool("quiet"),
+	}
+	if cfg.Threads < 0 {
+		return cfg, usagef("--threads must be 0 (one per core) or more, not %d", cfg.Threads)
+	}
+	switch cfg.Layout {
+	case "", columnar.LayoutWide, columnar.LayoutLong:
+	default:
+		return cfg, usagef("--input-layout must be wide or long, not %q", cfg.Layout)
+	}
+	return cfg, nil
+}
+
+func (cfg inputConfig) open() (columnar.Source, error) {
+	return columnar.Open(cfg.Path, columnar.Options{Format: cfg.Format, Layout: cfg.Layout,
+		SamplesAsRows: cfg.SamplesAsRows, TempDir: cfg.TempDir})
+}
+
+func (cfg inputConfig) pass(e *env, what string) pass.Options {
+	o := pass.Options{Threads: cfg.Threads, AllowFractional: cfg.AllowFractional}
+	if !cfg.Quiet {
+		o.Progress = newProgress(e.stderr, what)
+	}
+	return o
+}
+
+// oneInput returns the single positional argument or a usage error.
+func oneInput(c *cli.Context) (string, error) {
+	if c.NArg() != 1 {
+		return "", usagef("%s needs exactly one input file, got %d arguments", c.Command.Name, c.NArg())
+	}
+	return c.Args().First(), nil
+}
+
+// newProgress returns a progress callback that redraws a line on stderr when
+// stderr is a terminal, and nil (no progress) otherwise.
+func newProgress(w io.Writer, what string) func(done, total int) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	step := 1
+	return func(done, total int) {
+		if total >= 100 {
+			step = total / 100
+		}
+		if done%step == 0 || done == total {
+			fmt.Fprintf(w, "\r%s: %d/%d samples", what, done, total)
+			if done == total {
+				fmt.Fprint(w, "\r\033[K")
+			}
+		}
+	}
+}

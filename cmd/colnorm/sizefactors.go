@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/colnorm/colnorm/columnar"
+	"github.com/colnorm/colnorm/deseq2"
+)
+
+func sizeFactorsCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "size-factors",
+		Usage:     "estimate one size factor per sample",
+		ArgsUsage: "IN",
+		Description: "Writes a table with columns sample, lib_size (column sum) and size_factor.\n" +
+			"Methods: ratio (DESeq2 median of ratios, the default), poscounts (DESeq2, for data where every gene has a zero).",
+		Flags: append(inputFlags(),
+			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio or poscounts"},
+			&cli.StringFlag{Name: "control-prefix", Usage: "take the median over genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},
+			&cli.StringFlag{Name: "control-genes", Usage: "file with one control gene id a line: the median is taken over these genes only"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the table here (.tsv or .csv) instead of stdout"},
+		),
+		Action: func(c *cli.Context) error {
+			path, err := oneInput(c)
+			if err != nil {
+				return err
+			}
+			in, err := readInputConfig(c, path)
+			if err != nil {
+				return err
+			}
+			cfg := sizeFactorsConfig{Input: in, Method: c.String("method"), ControlPrefix: c.String("control-prefix"),
+				ControlGenes: c.String("control-genes"), Output: c.String("output")}
+			return runSizeFactors(e, cfg)
+		},
+	}
+}
+
+type sizeFactorsConfig struct {
+	Input         inputConfig
+	Method        string
+	ControlPrefix string
+	ControlGenes  string
+	Output        string
+}
+
+func deseq2Method(name string) (deseq2.Method, error) {
+	switch m := deseq2.Method(name); m {
+	case deseq2.Ratio, deseq2.PosCounts:
+		return m, nil
+	}
+	return "", usagef("unknown method %q: this build knows ratio and poscounts", name)
+}
+
+func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
+	method, err := deseq2Method(cfg.Method)
+	if err != nil {
+		return err
+	}
+	if cfg.ControlPrefix != "" && cfg.ControlGenes != "" {
+		return usagef("give --control-prefix or --control-genes, not both")
+	}
+	src, err := cfg.Input.open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	controls, err := controlMask(src, cfg.ControlPrefix, cfg.ControlGenes)
+	if err != nil {
+		return err
+	}
+	f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: method, Controls: controls,
+		Pass: cfg.Input.pass(e, "size factors")})
+	if err != nil {
+		return err
+	}
+	rows := make([][]string, len(f.Samples))
+	for j, s := range f.Samples {
+		rows[j] = []string{s, formatFloat(f.LibSize[j]), formatFloat(f.SizeFactor[j])}
+	}
+	return writeTable(e, cfg.Output, []string{"sample", "lib_size", "size_factor"}, rows)
+}
+
+// controlMask marks the control genes given by a prefix or a file of ids; nil
+// when neither is given.
+func controlMask(src columnar.Source, prefix, file string) ([]bool, error) {
+	if prefix == "" && file == "" {
+		return nil, nil
+	}
+	mask := make([]bool, len(src.Genes()))
+	n := 0
+	if prefix != "" {
+		for i, g := range src.Genes() {
+			if strings.HasPrefix(g, prefix) {
+				mask[i] = true
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, &columnar.InputError{File: src.Path(), Msg: "no gene id starts with the control prefix " + prefix}
+		}
+		return mask, nil
+	}
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, &columnar.InputError{File: file, Msg: "cannot open the control gene list: " + err.Error()}
+	}
+	defer fh.Close()
+	index := make(map[string]int, len(src.Genes()))
+	for i, g := range src.Genes() {
+		index[g] = i
+	}
+	sc := bufio.NewScanner(fh)
+	for line := 1; sc.Scan(); line++ {
+		id := strings.TrimSpace(sc.Text())
+		if id == "" || strings.HasPrefix(id, "#") {
+			continue
+		}
+		i, ok := index[id]
+		if !ok {
+			return nil, &columnar.InputError{File: file, Line: line, Gene: id, Msg: "control gene is not in " + src.Path()}
+		}
+		if !mask[i] {
+			mask[i] = true
+			n++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, &columnar.InputError{File: file, Msg: err.Error()}
+	}
+	if n == 0 {
+		return nil, &columnar.InputError{File: file, Msg: "the control gene list is empty"}
+	}
+	return mask, nil
+}
