@@ -84,7 +84,12 @@ func Create(path string, genes, samples []string, opts SinkOptions) (Sink, error
 		if isCSV(path) {
 			sep = ','
 		}
-		s, err := newTextSink(f, genes, samples, sep, opts)
+		out, err := compressed(f, path)
+		if err != nil {
+			f.Abort()
+			return nil, err
+		}
+		s, err := newTextSink(out, genes, samples, sep, opts)
 		if err != nil {
 			f.Abort()
 		}

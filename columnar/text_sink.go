@@ -3,6 +3,9 @@ package columnar
 import (
 	"bufio"
 	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +18,39 @@ type committer interface {
 	Commit() error
 	Abort() error
 }
+
+// compressed wraps an output file in gzip or zstd compression when its name
+// ends in .gz or .zst.
+func compressed(f *AtomicFile, path string) (committer, error) {
+	name := strings.ToLower(path)
+	switch {
+	case strings.HasSuffix(name, ".gz"):
+		return &compressingFile{w: gzip.NewWriter(f), f: f}, nil
+	case strings.HasSuffix(name, ".zst"):
+		zw, err := zstd.NewWriter(f)
+		if err != nil {
+			return nil, err
+		}
+		return &compressingFile{w: zw, f: f}, nil
+	}
+	return f, nil
+}
+
+// compressingFile is an AtomicFile behind a compressor.
+type compressingFile struct {
+	w io.WriteCloser
+	f *AtomicFile
+}
+
+func (c *compressingFile) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c *compressingFile) Commit() error {
+	if err := c.w.Close(); err != nil {
+		c.f.Abort()
+		return err
+	}
+	return c.f.Commit()
+}
+func (c *compressingFile) Abort() error { return c.f.Abort() }
 
 type nopCommitter struct{ io.Writer }
 

@@ -133,6 +133,7 @@ func TestAllZeroSample(t *testing.T) {
 		}
 	}
 }
+
 // DESeq2's hand example: estimateSizeFactorsForMatrix(matrix(1:16, 4)). Four
 // genes, so the median averages the two middle log ratios.
 func TestMatrix1to16(t *testing.T) {
