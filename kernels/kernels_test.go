@@ -230,3 +230,60 @@ func ExampleMedian() {
 	fmt.Println(Median([]float64{4, 1, 3, 2}))
 	// Output: 2.5
 }
+
+// naiveQuantile7 follows R's quantile.default type 7 on a sorted copy.
+func naiveQuantile7(x []float64, p float64) float64 {
+	s := append([]float64(nil), x...)
+	sort.Float64s(s)
+	h := 1 + float64(len(s)-1)*p
+	lo, hi := int(math.Floor(h)), int(math.Ceil(h))
+	q := s[lo-1]
+	if h > float64(lo) && s[hi-1] != q {
+		g := h - float64(lo)
+		q = (1-g)*q + g*s[hi-1]
+	}
+	return q
+}
+
+func TestQuantile7MatchesSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for trial := 0; trial < 3000; trial++ {
+		n := 1 + r.IntN(50)
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = float64(r.IntN(20))
+			if trial%2 == 0 {
+				x[i] = r.ExpFloat64()
+			}
+		}
+		p := []float64{0, 0.25, 0.5, 0.75, 0.9, 1, r.Float64()}[trial%7]
+		want := naiveQuantile7(x, p)
+		if got := Quantile7(append([]float64(nil), x...), p); got != want {
+			t.Fatalf("Quantile7(%v, %v) = %v, want %v", x, p, got, want)
+		}
+	}
+	// ALGORITHMS.md §2: the 0.75 quantiles of matrix A's non-zero rows
+	if q := Quantile7([]float64{10, 100, 5, 50, 1000, 3, 20}, 0.75); q != 75 {
+		t.Errorf("quantile of A[,1] = %v, want 75", q)
+	}
+	if q := Quantile7([]float64{12, 80, 7, 45, 1100, 1, 25}, 0.75); q != 62.5 {
+		t.Errorf("quantile of A[,2] = %v, want 62.5", q)
+	}
+}
+
+func TestAverageRanks(t *testing.T) {
+	// the M values of ALGORITHMS.md §2's TMM example: ranks 1, 2, 4, 4, 4, 6
+	x := []float64{-0.38777063350985069, -0.23576754006480100, 0.027266865768993037, 0.027266865768993037, 0.027266865768993037, 1.1971918672113053}
+	rank, _ := AverageRanks(make([]float64, 6), make([]int, 6), x)
+	want := []float64{1, 2, 4, 4, 4, 6}
+	for i := range want {
+		if rank[i] != want[i] {
+			t.Errorf("rank = %v, want %v", rank, want)
+			break
+		}
+	}
+	rank, _ = AverageRanks(make([]float64, 4), make([]int, 4), []float64{3, 1, 3, 1})
+	if rank[0] != 3.5 || rank[1] != 1.5 || rank[2] != 3.5 || rank[3] != 1.5 {
+		t.Errorf("rank = %v", rank)
+	}
+}

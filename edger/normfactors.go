@@ -1,0 +1,486 @@
+package edger
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/colnorm/colnorm/columnar"
+	"github.com/colnorm/colnorm/kernels"
+	"github.com/colnorm/colnorm/pass"
+)
+
+// Method names an edgeR normalization method.
+type Method string
+
+// The calcNormFactors methods.
+const (
+	TMM           Method = "tmm"
+	TMMwsp        Method = "tmmwsp"
+	RLE           Method = "rle"
+	UpperQuartile Method = "upperquartile"
+)
+
+// Defaults of calcNormFactors.
+const (
+	DefaultLogratioTrim = 0.3
+	DefaultSumTrim      = 0.05
+	DefaultACutoff      = -1e10
+	DefaultP            = 0.75
+)
+
+// Options configure NormFactors; the zero value of a field means edgeR's default.
+type Options struct {
+	Method       Method
+	RefSample    int     // 1-based reference column for TMM/TMMwsp; 0 chooses as edgeR does
+	LogratioTrim float64 // 0 means 0.3
+	SumTrim      float64 // 0 means 0.05
+	NoWeighting  bool    // doWeighting = FALSE
+	ACutoff      float64 // 0 means -1e10
+	P            float64 // upper-quartile quantile; 0 means 0.75
+	Pass         pass.Options
+}
+
+func (o *Options) defaults() {
+	if o.LogratioTrim == 0 {
+		o.LogratioTrim = DefaultLogratioTrim
+	}
+	if o.SumTrim == 0 {
+		o.SumTrim = DefaultSumTrim
+	}
+	if o.ACutoff == 0 {
+		o.ACutoff = DefaultACutoff
+	}
+	if o.P == 0 {
+		o.P = DefaultP
+	}
+}
+
+// Factors are edgeR's per-sample results.
+type Factors struct {
+	Samples    []string
+	LibSize    []float64 // column sums
+	NormFactor []float64 // calcNormFactors
+	// SizeFactor is lib × norm factor divided by the geometric mean of that
+	// product over samples: a DESeq2-style size factor.
+	SizeFactor []float64
+	RefSample  int // 0-based reference column of TMM/TMMwsp; -1 otherwise
+}
+
+// EffectiveLibSize returns lib_j × f_j, edgeR's normalized library sizes.
+func (f *Factors) EffectiveLibSize() []float64 {
+	out := make([]float64, len(f.LibSize))
+	for j := range out {
+		out[j] = f.LibSize[j] * f.NormFactor[j]
+	}
+	return out
+}
+
+// firstPass holds what pass 1 gathers.
+type firstPass struct {
+	lib     []float64 // per sample
+	sqrtSum []float64 // per sample: Σ√x
+	keep    []bool    // per gene: some count > 0
+	kept    int
+	logSum  []float64 // per gene (RLE): Σ ln x over samples
+	logComp []float64
+	zeros   []int32
+}
+
+func runFirstPass(ctx context.Context, src columnar.Source, rle bool, opts pass.Options) (*firstPass, error) {
+	G, S := len(src.Genes()), len(src.Samples())
+	fp := &firstPass{lib: make([]float64, S), sqrtSum: make([]float64, S), keep: make([]bool, G)}
+	if rle {
+		fp.logSum, fp.logComp, fp.zeros = make([]float64, G), make([]float64, G), make([]int32, G)
+	}
+	work := func(_, j int, col []float64) error {
+		fp.lib[j] = kernels.Sum(col)
+		var s float64
+		for _, v := range col {
+			s += math.Sqrt(v)
+		}
+		fp.sqrtSum[j] = s
+		return nil
+	}
+	reduce := func(_ int, col []float64) error {
+		for i, v := range col {
+			if v > 0 {
+				fp.keep[i] = true
+			}
+		}
+		if rle {
+			kernels.LogSums(fp.logSum, fp.logComp, fp.zeros, col)
+		}
+		return nil
+	}
+	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
+		return nil, err
+	}
+	for _, k := range fp.keep {
+		if k {
+			fp.kept++
+		}
+	}
+	return fp, nil
+}
+
+// gatherKept appends col[i] for the kept genes to dst[:0].
+func gatherKept(dst, col []float64, keep []bool) []float64 {
+	dst = dst[:0]
+	for i, v := range col {
+		if keep[i] {
+			dst = append(dst, v)
+		}
+	}
+	return dst
+}
+
+// NormFactors runs calcNormFactors on src.
+func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Factors, error) {
+	opts.defaults()
+	switch opts.Method {
+	case TMM, TMMwsp, RLE, UpperQuartile:
+	default:
+		return nil, fmt.Errorf("edger: unknown method %q", opts.Method)
+	}
+	S := len(src.Samples())
+	if opts.RefSample < 0 || opts.RefSample > S {
+		return nil, &columnar.InputError{File: src.Path(), Msg: fmt.Sprintf("reference sample %d is out of range 1..%d", opts.RefSample, S)}
+	}
+	fp, err := runFirstPass(ctx, src, opts.Method == RLE, opts.Pass)
+	if err != nil {
+		return nil, err
+	}
+	for j, l := range fp.lib {
+		if l == 0 {
+			return nil, &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
+				Msg: "every count of this sample is zero: its library size is 0 and edgeR's factors are NA (TMM fails); remove the sample"}
+		}
+	}
+	f := &Factors{Samples: src.Samples(), LibSize: fp.lib, NormFactor: make([]float64, S), RefSample: -1}
+	if fp.kept == 0 || S == 1 {
+		for j := range f.NormFactor {
+			f.NormFactor[j] = 1
+		}
+	} else {
+		var raw []float64
+		switch opts.Method {
+		case UpperQuartile:
+			raw, err = upperQuartiles(ctx, src, fp, opts.P, opts.Pass)
+		case RLE:
+			raw, err = rleFactors(ctx, src, fp, opts.Pass)
+		case TMM, TMMwsp:
+			raw, f.RefSample, err = tmmFactors(ctx, src, fp, opts)
+		}
+		if err != nil {
+			return nil, err
+		}
+		copy(f.NormFactor, raw)
+		recentre(f.NormFactor)
+	}
+	f.SizeFactor = f.EffectiveLibSize()
+	recentre(f.SizeFactor)
+	return f, nil
+}
+
+// recentre divides x by exp(mean(ln x)), as calcNormFactors does.
+func recentre(x []float64) {
+	logs := make([]float64, len(x))
+	kernels.LogInto(logs, x)
+	g := math.Exp(kernels.MeanR(logs))
+	for j := range x {
+		x[j] /= g
+	}
+}
+
+// quantiles runs the pass that gives quantile7(kept counts of sample j, p)/lib_j.
+func quantiles(ctx context.Context, src columnar.Source, fp *firstPass, p float64, opts pass.Options) ([]float64, error) {
+	q := make([]float64, len(src.Samples()))
+	scratch := make([][]float64, opts.Workers(src))
+	work := func(w, j int, col []float64) error {
+		scratch[w] = gatherKept(scratch[w], col, fp.keep)
+		q[j] = kernels.Quantile7(scratch[w], p) / fp.lib[j]
+		return nil
+	}
+	return q, pass.Run(ctx, src, opts, work, nil)
+}
+
+func upperQuartiles(ctx context.Context, src columnar.Source, fp *firstPass, p float64, opts pass.Options) ([]float64, error) {
+	q, err := quantiles(ctx, src, fp, p, opts)
+	if err != nil {
+		return nil, err
+	}
+	for j, v := range q {
+		if v == 0 {
+			return nil, &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
+				Msg: fmt.Sprintf("the %g quantile of this sample's counts is zero, so edgeR's upperquartile factors are NaN; use tmm or tmmwsp, or a higher --p", p)}
+		}
+	}
+	return q, nil
+}
+
+// rleFactors: median over genes with a positive geometric mean of x_ij/gm_i, over lib_j.
+func rleFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts pass.Options) ([]float64, error) {
+	G, S := len(src.Genes()), len(src.Samples())
+	gm := make([]float64, G)
+	any := false
+	for i := range gm {
+		if fp.keep[i] && fp.zeros[i] == 0 {
+			// exp(rowMeans(log(data)))
+			gm[i] = math.Exp(kernels.CompensatedTotal(fp.logSum[i], fp.logComp[i]) / float64(S))
+			any = any || gm[i] > 0
+		}
+	}
+	if !any {
+		return nil, &columnar.InputError{File: src.Path(),
+			Msg: "every gene has a zero count, so edgeR's RLE factors are NA; use tmm, tmmwsp, or DESeq2's poscounts"}
+	}
+	f := make([]float64, S)
+	scratch := make([][]float64, opts.Workers(src))
+	work := func(w, j int, col []float64) error {
+		r := scratch[w][:0]
+		for i, v := range col {
+			if gm[i] > 0 {
+				r = append(r, v/gm[i])
+			}
+		}
+		scratch[w] = r
+		f[j] = kernels.Median(r) / fp.lib[j]
+		return nil
+	}
+	return f, pass.Run(ctx, src, opts, work, nil)
+}
+
+// tmmFactors chooses the reference column, reads it, and runs TMM or TMMwsp
+// of every sample against it.
+func tmmFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts Options) ([]float64, int, error) {
+	S := len(src.Samples())
+	ref := opts.RefSample - 1
+	if ref < 0 {
+		ref = argmaxFirst(fp.sqrtSum)
+		if opts.Method == TMM {
+			q, err := quantiles(ctx, src, fp, 0.75, opts.Pass)
+			if err != nil {
+				return nil, 0, err
+			}
+			med := kernels.Median(append([]float64(nil), q...))
+			if !(med < 1e-20) {
+				mean := kernels.MeanR(q)
+				ref = 0
+				best := math.Inf(1)
+				for j, v := range q {
+					if d := math.Abs(v - mean); d < best {
+						best, ref = d, j
+					}
+				}
+			}
+		}
+	}
+	full := make([]float64, len(src.Genes()))
+	if err := src.ReadColumn(ref, full); err != nil {
+		return nil, 0, err
+	}
+	refCol := gatherKept(nil, full, fp.keep)
+	nR := fp.lib[ref]
+	f := make([]float64, S)
+	workers := opts.Pass.Workers(src)
+	scratch := make([]tmmScratch, workers)
+	work := func(w, j int, col []float64) error {
+		obs := gatherKept(scratch[w].obs, col, fp.keep)
+		scratch[w].obs = obs
+		if opts.Method == TMM {
+			f[j] = scratch[w].tmm(obs, refCol, fp.lib[j], nR, opts)
+		} else {
+			f[j] = scratch[w].tmmwsp(obs, refCol, fp.lib[j], nR, opts)
+		}
+		return nil
+	}
+	if err := pass.Run(ctx, src, opts.Pass, work, nil); err != nil {
+		return nil, 0, err
+	}
+	return f, ref, nil
+}
+
+// argmaxFirst is R's which.max: the first index of the largest value.
+func argmaxFirst(x []float64) int {
+	best := 0
+	for j, v := range x {
+		if v > x[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// tmmScratch is one worker's reusable memory for TMM.
+type tmmScratch struct {
+	obs, ref, m, a, v, ms, rankM, rankA, w []float64
+	order                                  []int
+	idx                                    []int
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+func growInt(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}
+
+// tmm is edgeR's .calcFactorTMM for one sample against the reference.
+func (s *tmmScratch) tmm(obs, ref []float64, nO, nR float64, o Options) float64 {
+	s.m, s.a, s.v = s.m[:0], s.a[:0], s.v[:0]
+	maxAbs := math.Inf(-1)
+	for i := range obs {
+		x, r := obs[i], ref[i]
+		logR := math.Log2((x / nO) / (r / nR))
+		absE := (math.Log2(x/nO) + math.Log2(r/nR)) / 2
+		if math.IsInf(logR, 0) || math.IsNaN(logR) || math.IsInf(absE, 0) || math.IsNaN(absE) || !(absE > o.ACutoff) {
+			continue
+		}
+		v := (nO-x)/nO/x + (nR-r)/nR/r
+		s.m = append(s.m, logR)
+		s.a = append(s.a, absE)
+		s.v = append(s.v, v)
+		maxAbs = math.Max(maxAbs, math.Abs(logR))
+	}
+	if maxAbs < 1e-6 {
+		return 1
+	}
+	n := len(s.m)
+	nf := float64(n)
+	loL := math.Floor(nf*o.LogratioTrim) + 1
+	hiL := nf + 1 - loL
+	loS := math.Floor(nf*o.SumTrim) + 1
+	hiS := nf + 1 - loS
+	s.rankM, s.order = kernels.AverageRanks(grow(s.rankM, n), growInt(s.order, n), s.m)
+	s.rankA, s.order = kernels.AverageRanks(grow(s.rankA, n), s.order, s.a)
+	s.w = s.w[:0]
+	if o.NoWeighting {
+		for i := 0; i < n; i++ {
+			if s.rankM[i] >= loL && s.rankM[i] <= hiL && s.rankA[i] >= loS && s.rankA[i] <= hiS {
+				s.w = append(s.w, s.m[i])
+			}
+		}
+		f := kernels.MeanR(s.w)
+		if math.IsNaN(f) {
+			f = 0
+		}
+		return math.Pow(2, f)
+	}
+	terms, weights := s.w[:0], s.ms[:0]
+	for i := 0; i < n; i++ {
+		if s.rankM[i] >= loL && s.rankM[i] <= hiL && s.rankA[i] >= loS && s.rankA[i] <= hiS {
+			terms = append(terms, s.m[i]/s.v[i])
+			weights = append(weights, 1/s.v[i])
+		}
+	}
+	s.w, s.ms = terms, weights
+	f := kernels.SumCompensated(terms) / kernels.SumCompensated(weights)
+	if math.IsNaN(f) {
+		f = 0
+	}
+	return math.Pow(2, f)
+}
+
+// tmmwsp is edgeR's .calcFactorTMMwsp for one sample against the reference.
+func (s *tmmScratch) tmmwsp(obsIn, refIn []float64, nO, nR float64, o Options) float64 {
+	const eps = 1e-14
+	// rows positive in both, then the singles paired by size
+	obs, ref := s.ref[:0], s.ms[:0]
+	var obsOnly, refOnly []float64
+	for i := range obsIn {
+		po, pr := obsIn[i] > eps, refIn[i] > eps
+		switch {
+		case po && pr:
+			obs = append(obs, obsIn[i])
+			ref = append(ref, refIn[i])
+		case po:
+			obsOnly = append(obsOnly, obsIn[i])
+		case pr:
+			refOnly = append(refOnly, refIn[i])
+		}
+	}
+	if e := min(len(obsOnly), len(refOnly)); e > 0 {
+		sort.Sort(sort.Reverse(sort.Float64Slice(obsOnly)))
+		sort.Sort(sort.Reverse(sort.Float64Slice(refOnly)))
+		obs = append(obs, obsOnly[:e]...)
+		ref = append(ref, refOnly[:e]...)
+	}
+	s.ref, s.ms = obs, ref
+	n := len(obs)
+	if n == 0 {
+		return 1
+	}
+	m := grow(s.m, n)
+	a := grow(s.a, n)
+	mShrunk := grow(s.v, n)
+	s.m, s.a, s.v = m, a, mShrunk
+	maxAbs := 0.0
+	for i := 0; i < n; i++ {
+		po, pr := obs[i]/nO, ref[i]/nR
+		m[i] = math.Log2(po / pr)
+		a[i] = 0.5 * math.Log2(po*pr)
+		maxAbs = math.Max(maxAbs, math.Abs(m[i]))
+		mShrunk[i] = math.Log2(((obs[i] + 0.5) / (nO + 0.5)) / ((ref[i] + 0.5) / (nR + 0.5)))
+	}
+	if maxAbs < 1e-6 {
+		return 1
+	}
+	order := growInt(s.order, n)
+	s.order = order
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool {
+		i, k := order[x], order[y]
+		if m[i] != m[k] {
+			return m[i] < m[k]
+		}
+		return mShrunk[i] < mShrunk[k]
+	})
+	keepM := make([]bool, n)
+	loM := int(float64(n)*o.LogratioTrim) + 1
+	for p := loM; p <= n+1-loM; p++ {
+		keepM[order[p-1]] = true
+	}
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool { return a[order[x]] < a[order[y]] })
+	loA := int(float64(n)*o.SumTrim) + 1
+	keep := make([]bool, n)
+	for p := loA; p <= n+1-loA; p++ {
+		i := order[p-1]
+		keep[i] = keepM[i]
+	}
+	var wm, ws []float64
+	for i := 0; i < n; i++ {
+		if !keep[i] {
+			continue
+		}
+		if o.NoWeighting {
+			wm = append(wm, m[i])
+			continue
+		}
+		po, pr := obs[i]/nO, ref[i]/nR
+		v := (1-po)/po/nO + (1-pr)/pr/nR
+		w := (1 + 1e-6) / (v + 1e-6)
+		wm = append(wm, w*m[i])
+		ws = append(ws, w)
+	}
+	var f float64
+	if o.NoWeighting {
+		f = kernels.MeanR(wm)
+	} else {
+		f = kernels.SumCompensated(wm) / kernels.SumCompensated(ws)
+	}
+	return math.Pow(2, f)
+}
