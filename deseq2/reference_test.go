@@ -49,7 +49,7 @@ func TestReferenceNormalizedCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		sink := reftest.NewCollect(len(m.Samples))
-		if err := Normalize(reftest.Background, m.Source(ds), sf.SizeFactor, sink, pass.Options{}); err != nil {
+		if err := Normalize(reftest.Background, m.Source(ds), sf.SizeFactor, Plain, sink, pass.Options{}); err != nil {
 			t.Fatal(err)
 		}
 		worst := 0.0

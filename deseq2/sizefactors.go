@@ -182,10 +182,22 @@ func Recentre(sf []float64) {
 	}
 }
 
-// Normalize writes c_ij / s_j for every sample of src to sink, in sample order.
-func Normalize(ctx context.Context, src columnar.Source, sf []float64, sink columnar.Sink, opts pass.Options) error {
+// Scale says what Normalize writes.
+type Scale int
+
+const (
+	Plain  Scale = iota // c_ij / s_j
+	Log2p1              // log2(c_ij / s_j + 1)
+)
+
+// Normalize writes c_ij / s_j (or log2 of it plus one) for every sample of
+// src to sink, in sample order.
+func Normalize(ctx context.Context, src columnar.Source, sf []float64, scale Scale, sink columnar.Sink, opts pass.Options) error {
 	work := func(_, j int, col []float64) error {
 		kernels.DivideInto(col, col, sf[j])
+		if scale == Log2p1 {
+			kernels.Log2p1Into(col, col)
+		}
 		return nil
 	}
 	return pass.Run(ctx, src, opts, work, sink.WriteColumn)

@@ -89,7 +89,7 @@ func TestWorkedExampleA(t *testing.T) {
 	checkFactors(t, "controls", ctl.SizeFactor, []float64{0.86002559929210498, 0.89158430294625846, 0.98809418655198178, 1.34411390992877267}, tol)
 
 	sink := reftest.NewCollect(4)
-	if err := Normalize(ctx, memA(), ratio.SizeFactor, sink, pass.Options{}); err != nil {
+	if err := Normalize(ctx, memA(), ratio.SizeFactor, Plain, sink, pass.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	g1 := []float64{sink.Cols[0][0], sink.Cols[1][0], sink.Cols[2][0], sink.Cols[3][0]}

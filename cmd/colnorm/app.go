@@ -46,6 +46,7 @@ func newApp(e *env) *cli.App {
 		Commands: []*cli.Command{
 			sizeFactorsCommand(e),
 			normalizeCommand(e),
+			filterCommand(e),
 			transformCommand(e),
 			convertCommand(e),
 			demoCommand(e),

@@ -7,7 +7,8 @@ import (
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/deseq2"
-	"github.com/colnorm/colnorm/kernels"
+	"github.com/colnorm/colnorm/edger"
+	"github.com/colnorm/colnorm/genelength"
 )
 
 func normalizeCommand(e *env) *cli.Command {
@@ -15,11 +16,20 @@ func normalizeCommand(e *env) *cli.Command {
 		Name:      "normalize",
 		Usage:     "write the normalized matrix",
 		ArgsUsage: "IN",
-		Description: "Methods: ratio, poscounts (DESeq2 counts(dds, normalized=TRUE): count / size factor).\n" +
-			"--log writes log2(normalized + 1).",
-		Flags: append(append(inputFlags(), outputFlags()...),
-			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio or poscounts"},
-			&cli.BoolFlag{Name: "log", Usage: "write log2(normalized + 1)"},
+		Description: "Methods:\n" +
+			"  ratio, poscounts                 DESeq2 counts(dds, normalized=TRUE): count / size factor\n" +
+			"  tmm, tmmwsp, rle, upperquartile  edgeR cpm(y) with calcNormFactors(method)\n" +
+			"  cpm                              count / column sum x 1e6 (edgeR cpm of the matrix)\n" +
+			"  tpm                              (count/length) / column sum of that x 1e6\n" +
+			"  rpkm, fpkm                       edgeR rpkm(): CPM / (length / 1000)\n" +
+			"--log: for CPM-type methods (tmm..., cpm, rpkm) edgeR's log-CPM with --prior-count; otherwise log2(x + 1).\n" +
+			"Gene lengths come from --lengths, --gtf (union of each gene's exons) or a featureCounts Length column.",
+		Flags: append(append(append(inputFlags(), outputFlags()...), edgerFlags()...),
+			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, tmm, tmmwsp, rle, upperquartile, cpm, tpm, rpkm or fpkm"},
+			&cli.BoolFlag{Name: "log", Usage: "write log2 values (edgeR log-CPM for CPM-type methods, log2(x + 1) otherwise)"},
+			&cli.Float64Flag{Name: "prior-count", Value: edger.DefaultPriorCount, Usage: "log-CPM: the prior count, scaled to each library"},
+			&cli.StringFlag{Name: "lengths", Usage: "gene lengths for tpm/rpkm: TSV/CSV of gene id and length in bases"},
+			&cli.StringFlag{Name: "gtf", Usage: "gene lengths for tpm/rpkm from a GTF: the union of each gene's exons"},
 		),
 		Action: func(c *cli.Context) error {
 			path, err := oneInput(c)
@@ -34,44 +44,152 @@ func normalizeCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			return runNormalize(e, normalizeConfig{Input: in, Output: out, Method: c.String("method"), Log: c.Bool("log")})
+			ecfg, err := readEdgerConfig(c)
+			if err != nil {
+				return err
+			}
+			cfg := normalizeConfig{Input: in, Output: out, Method: c.String("method"), Log: c.Bool("log"),
+				PriorCount: c.Float64("prior-count"), Lengths: c.String("lengths"), GTF: c.String("gtf"), EdgeR: ecfg}
+			return runNormalize(e, cfg)
 		},
 	}
 }
 
 type normalizeConfig struct {
-	Input  inputConfig
-	Output outputConfig
-	Method string
-	Log    bool
+	Input      inputConfig
+	Output     outputConfig
+	Method     string
+	Log        bool
+	PriorCount float64
+	Lengths    string
+	GTF        string
+	EdgeR      edgerConfig
 }
 
 func runNormalize(e *env, cfg normalizeConfig) error {
-	method, err := deseq2Method(cfg.Method)
-	if err != nil {
-		return err
+	if cfg.PriorCount < 0 {
+		return usagef("--prior-count must not be negative")
+	}
+	needLengths := cfg.Method == "tpm" || cfg.Method == "rpkm" || cfg.Method == "fpkm"
+	if methodFamily(cfg.Method) == "" && cfg.Method != "cpm" && !needLengths {
+		return usagef("unknown method %q: use ratio, poscounts, tmm, tmmwsp, rle, upperquartile, cpm, tpm, rpkm or fpkm", cfg.Method)
+	}
+	if (cfg.Lengths != "" || cfg.GTF != "") && !needLengths {
+		return usagef("--lengths and --gtf apply to tpm, rpkm and fpkm only")
 	}
 	src, err := cfg.Input.open()
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: method, Pass: cfg.Input.pass(e, "size factors")})
+	var lengths []float64
+	if needLengths {
+		if lengths, err = geneLengths(src, cfg.Lengths, cfg.GTF); err != nil {
+			return err
+		}
+	}
+	popts := cfg.Input.pass(e, "normalize")
+	sink, err := columnar.Create(cfg.Output.Path, src.Genes(), src.Samples(), columnar.SinkOptions{
+		Layout: cfg.Output.Layout, TempDir: cfg.Input.TempDir, Stdout: e.stdout})
 	if err != nil {
 		return err
 	}
-	return writeScaled(e, cfg.Input, cfg.Output, src, f.SizeFactor, cfg.Log, "normalize")
+	defer sink.Abort()
+	switch {
+	case methodFamily(cfg.Method) == familyDESeq2:
+		f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Method(cfg.Method), Pass: popts})
+		if err != nil {
+			return err
+		}
+		err = deseq2.Normalize(e.ctx, src, f.SizeFactor, logScaled(cfg.Log), sink, popts)
+		if err != nil {
+			return err
+		}
+	case methodFamily(cfg.Method) == familyEdgeR:
+		o, err := cfg.EdgeR.options(src, cfg.Method)
+		if err != nil {
+			return err
+		}
+		o.Pass = popts
+		f, err := edger.NormFactors(e.ctx, src, o)
+		if err != nil {
+			return err
+		}
+		if err := edger.CPM(e.ctx, src, f.EffectiveLibSize(), cfg.Log, cfg.PriorCount, sink, popts); err != nil {
+			return err
+		}
+	case cfg.Method == "tpm":
+		if err := edger.TPM(e.ctx, src, lengths, cfg.Log, sink, popts); err != nil {
+			return err
+		}
+	default: // cpm, rpkm, fpkm on column sums
+		lib, err := edger.LibSizes(e.ctx, src, popts)
+		if err != nil {
+			return err
+		}
+		if cfg.Method == "cpm" {
+			err = edger.CPM(e.ctx, src, lib, cfg.Log, cfg.PriorCount, sink, popts)
+		} else {
+			err = edger.RPKM(e.ctx, src, lib, lengths, cfg.Log, cfg.PriorCount, sink, popts)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if e.ctx.Err() != nil {
+		return e.ctx.Err()
+	}
+	return sink.Commit()
 }
 
-// writeScaled writes count / size factor, or log2 of it plus one.
-func writeScaled(e *env, in inputConfig, out outputConfig, src columnar.Source, sf []float64, log2p1 bool, what string) error {
-	return writeMatrix(e, in, out, src, false, in.pass(e, what), func(_, j int, col []float64) error {
-		kernels.DivideInto(col, col, sf[j])
-		if log2p1 {
-			kernels.Log2p1Into(col, col)
+// logScaled maps --log to DESeq2-style output: log2(x + 1) or the plain value.
+func logScaled(log bool) deseq2.Scale {
+	if log {
+		return deseq2.Log2p1
+	}
+	return deseq2.Plain
+}
+
+// geneLengths aligns lengths from --lengths, --gtf, or the input's own
+// (featureCounts Length) to src's genes.
+func geneLengths(src columnar.Source, lengthsFile, gtf string) ([]float64, error) {
+	switch {
+	case lengthsFile != "" && gtf != "":
+		return nil, usagef("give --lengths or --gtf, not both")
+	case lengthsFile != "":
+		m, err := genelength.ReadTable(lengthsFile)
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
+		return genelength.Align(src, m, lengthsFile)
+	case gtf != "":
+		m, err := genelength.ReadGTF(gtf)
+		if err != nil {
+			return nil, err
+		}
+		return genelength.Align(src, m, gtf)
+	}
+	if gl, ok := src.(columnar.GeneLengther); ok && gl.GeneLengths() != nil {
+		return gl.GeneLengths(), nil
+	}
+	return nil, usagef("tpm, rpkm and fpkm need gene lengths: give --lengths FILE or --gtf FILE (featureCounts output carries its own)")
+}
+
+// writeScaled writes count / size factor, or log2 of it plus one, to a new output.
+func writeScaled(e *env, in inputConfig, out outputConfig, src columnar.Source, sf []float64, log2p1 bool, what string) error {
+	sink, err := columnar.Create(out.Path, src.Genes(), src.Samples(), columnar.SinkOptions{
+		Layout: out.Layout, TempDir: in.TempDir, Stdout: e.stdout})
+	if err != nil {
+		return err
+	}
+	defer sink.Abort()
+	if err := deseq2.Normalize(e.ctx, src, sf, logScaled(log2p1), sink, in.pass(e, what)); err != nil {
+		return err
+	}
+	if e.ctx.Err() != nil {
+		return e.ctx.Err()
+	}
+	return sink.Commit()
 }
 
 func transformCommand(e *env) *cli.Command {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/deseq2"
+	"github.com/colnorm/colnorm/edger"
 )
 
 func sizeFactorsCommand(e *env) *cli.Command {
@@ -16,10 +17,12 @@ func sizeFactorsCommand(e *env) *cli.Command {
 		Name:      "size-factors",
 		Usage:     "estimate one size factor per sample",
 		ArgsUsage: "IN",
-		Description: "Writes a table with columns sample, lib_size (column sum) and size_factor.\n" +
-			"Methods: ratio (DESeq2 median of ratios, the default), poscounts (DESeq2, for data where every gene has a zero).",
-		Flags: append(inputFlags(),
-			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio or poscounts"},
+		Description: "Writes a table with columns sample, lib_size (column sum) and size_factor, and for edgeR's\n" +
+			"methods norm_factor (calcNormFactors) with size_factor = lib_size x norm_factor over its geometric mean.\n" +
+			"Methods: ratio (DESeq2 median of ratios, the default), poscounts (DESeq2, for data where every gene\n" +
+			"has a zero), tmm, tmmwsp, rle, upperquartile (edgeR).",
+		Flags: append(append(inputFlags(), edgerFlags()...),
+			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, tmm, tmmwsp, rle or upperquartile"},
 			&cli.StringFlag{Name: "control-prefix", Usage: "take the median over genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},
 			&cli.StringFlag{Name: "control-genes", Usage: "file with one control gene id a line: the median is taken over these genes only"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the table here (.tsv or .csv) instead of stdout"},
@@ -33,8 +36,12 @@ func sizeFactorsCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			ecfg, err := readEdgerConfig(c)
+			if err != nil {
+				return err
+			}
 			cfg := sizeFactorsConfig{Input: in, Method: c.String("method"), ControlPrefix: c.String("control-prefix"),
-				ControlGenes: c.String("control-genes"), Output: c.String("output")}
+				ControlGenes: c.String("control-genes"), Output: c.String("output"), EdgeR: ecfg}
 			return runSizeFactors(e, cfg)
 		},
 	}
@@ -46,6 +53,7 @@ type sizeFactorsConfig struct {
 	ControlPrefix string
 	ControlGenes  string
 	Output        string
+	EdgeR         edgerConfig
 }
 
 func deseq2Method(name string) (deseq2.Method, error) {
@@ -53,22 +61,42 @@ func deseq2Method(name string) (deseq2.Method, error) {
 	case deseq2.Ratio, deseq2.PosCounts:
 		return m, nil
 	}
-	return "", usagef("unknown method %q: this build knows ratio and poscounts", name)
+	return "", usagef("unknown method %q: this command knows ratio and poscounts", name)
 }
 
 func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
-	method, err := deseq2Method(cfg.Method)
-	if err != nil {
-		return err
+	family := methodFamily(cfg.Method)
+	if family == "" {
+		return usagef("unknown method %q: use ratio, poscounts, tmm, tmmwsp, rle or upperquartile", cfg.Method)
 	}
 	if cfg.ControlPrefix != "" && cfg.ControlGenes != "" {
 		return usagef("give --control-prefix or --control-genes, not both")
+	}
+	if family == familyEdgeR && (cfg.ControlPrefix != "" || cfg.ControlGenes != "") {
+		return usagef("control genes apply to DESeq2's ratio and poscounts methods, not %s", cfg.Method)
 	}
 	src, err := cfg.Input.open()
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	if family == familyEdgeR {
+		o, err := cfg.EdgeR.options(src, cfg.Method)
+		if err != nil {
+			return err
+		}
+		o.Pass = cfg.Input.pass(e, "size factors")
+		f, err := edger.NormFactors(e.ctx, src, o)
+		if err != nil {
+			return err
+		}
+		rows := make([][]string, len(f.Samples))
+		for j, s := range f.Samples {
+			rows[j] = []string{s, formatFloat(f.LibSize[j]), formatFloat(f.NormFactor[j]), formatFloat(f.SizeFactor[j])}
+		}
+		return writeTable(e, cfg.Output, []string{"sample", "lib_size", "norm_factor", "size_factor"}, rows)
+	}
+	method := deseq2.Method(cfg.Method)
 	controls, err := controlMask(src, cfg.ControlPrefix, cfg.ControlGenes)
 	if err != nil {
 		return err
