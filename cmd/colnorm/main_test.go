@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -251,5 +252,134 @@ func TestConvertTextRoundTrip(t *testing.T) {
 	code, long, _ := colnorm(t, "convert", marioni, "-", "--layout", "long")
 	if code != 0 || !strings.HasPrefix(long, "gene_id\tsample\tvalue\nENSG00000177757\tR1L1Kidney\t2\n") {
 		t.Errorf("long TSV on stdout: %.80q", long)
+	}
+}
+
+func TestEdgeRSizeFactorsTable(t *testing.T) {
+	ref := reftest.Path("reference", "marioni", "ref", "size_factors.tsv.gz")
+	code, out, stderr := colnorm(t, "size-factors", "--method", "tmm", marioni)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.HasPrefix(out, "sample\tlib_size\tnorm_factor\tsize_factor\n") {
+		t.Fatalf("header: %.60q", out)
+	}
+	got := parseTable(t, out)
+	want := reftest.Column(t, ref, "tmm")
+	// size_factor = lib x nf over the geometric mean of that product
+	logSum := 0.0
+	for s := range want {
+		logSum += math.Log(reftest.Num(t, got[s]["lib_size"]) * want[s])
+	}
+	gm := math.Exp(logSum / float64(len(want)))
+	for s, w := range want {
+		if !reftest.Close(reftest.Num(t, got[s]["norm_factor"]), w, 1e-9, 0) {
+			t.Errorf("%s norm_factor %s, want %v", s, got[s]["norm_factor"], w)
+		}
+		sf := reftest.Num(t, got[s]["lib_size"]) * w / gm
+		if !reftest.Close(reftest.Num(t, got[s]["size_factor"]), sf, 1e-9, 0) {
+			t.Errorf("%s size_factor %s, want %v", s, got[s]["size_factor"], sf)
+		}
+	}
+	// a reference sample by name gives factor 1 for it
+	code, out, _ = colnorm(t, "size-factors", "--method", "tmm", "--ref-sample", "R1L3Kidney", marioni)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	got = parseTable(t, out)
+	raw := reftest.Num(t, got["R1L3Kidney"]["norm_factor"])
+	for s, row := range got {
+		if s != "R1L3Kidney" && reftest.Num(t, row["norm_factor"]) == raw {
+			t.Errorf("%s has the reference's factor", s)
+		}
+	}
+	if code, _, stderr := colnorm(t, "size-factors", "--method", "tmm", "--ref-sample", "nobody", marioni); code != 2 {
+		t.Errorf("unknown reference sample: exit %d %s", code, stderr)
+	}
+}
+
+// TPM from featureCounts' own Length column equals TPM with --lengths, and
+// --gtf gives exon-union lengths.
+func TestGeneLengthSources(t *testing.T) {
+	dir := t.TempDir()
+	fc := "# Program:featureCounts\nGeneid\tChr\tStart\tEnd\tStrand\tLength\ta\tb\n" +
+		"g1\tchr1\t1\t1000\t+\t1000\t10\t20\ng2\tchr1\t5000\t5499\t+\t500\t30\t0\ng3\tchr2\t1\t2000\t-\t2000\t5\t7\n"
+	lengths := "gene_id\tlength\ng1\t1000\ng2\t500\ng3\t2000\n"
+	gtf := "chr1\tx\texon\t1\t600\t.\t+\t.\tgene_id \"g1\";\nchr1\tx\texon\t401\t1000\t.\t+\t.\tgene_id \"g1\";\n" +
+		"chr1\tx\texon\t5000\t5499\t.\t+\t.\tgene_id \"g2\";\nchr2\tx\texon\t1\t2000\t.\t-\t.\tgene_id \"g3\";\n"
+	for name, data := range map[string]string{"fc.txt": fc, "len.tsv": lengths, "a.gtf": gtf} {
+		os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644)
+	}
+	in := filepath.Join(dir, "fc.txt")
+	_, a, e1 := colnorm(t, "normalize", "--method", "tpm", in)
+	_, b, e2 := colnorm(t, "normalize", "--method", "tpm", "--lengths", filepath.Join(dir, "len.tsv"), in)
+	_, c, e3 := colnorm(t, "normalize", "--method", "tpm", "--gtf", filepath.Join(dir, "a.gtf"), in)
+	if a == "" || a != b || a != c {
+		t.Fatalf("TPM differs by length source:\n%s\n%s\n%s\n%s%s%s", a, b, c, e1, e2, e3)
+	}
+	// TPM of sample a: rates 0.01, 0.06, 0.0025 over 0.0725
+	got := parseTable(t, a)
+	if v := reftest.Num(t, got["g1"]["a"]); !reftest.Close(v, 0.01/0.0725*1e6, 1e-12, 0) {
+		t.Errorf("TPM g1/a = %v", v)
+	}
+	code, _, stderr := colnorm(t, "normalize", "--method", "rpkm", marioni)
+	if code != 2 || !strings.Contains(stderr, "--lengths") {
+		t.Errorf("rpkm without lengths: exit %d %q", code, stderr)
+	}
+}
+
+func TestFilterCommands(t *testing.T) {
+	dir := t.TempDir()
+	meta := reftest.Path("reference", "marioni", "meta.tsv")
+	out := filepath.Join(dir, "kept.tsv")
+	code, _, stderr := colnorm(t, "filter", "--by-expr", "--meta", meta, "--group", "tissue", marioni, "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	kept := reftest.ReadMatrix(t, out)
+	_, want := reftest.Table(t, reftest.Path("reference", "marioni", "ref", "filter_by_expr.tsv.gz"))
+	var wantGenes []string
+	for _, r := range want {
+		if r[1] == "true" {
+			wantGenes = append(wantGenes, r[0])
+		}
+	}
+	if strings.Join(kept.Genes, ",") != strings.Join(wantGenes, ",") {
+		t.Errorf("kept %d genes, edgeR keeps %d", len(kept.Genes), len(wantGenes))
+	}
+	// the rows are the input's, unchanged: integers stay integers in the text
+	b, _ := os.ReadFile(out)
+	if strings.Contains(string(b), ".") {
+		t.Error("filtered counts are not written as the input's integers")
+	}
+	// threshold filter: at least 10 samples with count >= 100
+	code, outText, _ := colnorm(t, "filter", "--min-count", "100", "--min-samples", "10", marioni)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(outText), "\n")[1:] {
+		for _, f := range strings.Split(l, "\t")[1:] {
+			if reftest.Num(t, f) < 100 {
+				t.Fatalf("kept a row with %s < 100: %s", f, l)
+			}
+		}
+	}
+	if code, _, _ := colnorm(t, "filter", marioni); code != 2 {
+		t.Errorf("filter without a rule: exit %d", code)
+	}
+	if code, _, stderr := colnorm(t, "filter", "--by-expr", "--meta", meta, "--group", "nosuch", marioni); code != 2 || !strings.Contains(stderr, "nosuch") {
+		t.Errorf("unknown group column: exit %d %s", code, stderr)
+	}
+}
+
+func TestEdgeRFailuresExit2(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "zero.tsv")
+	os.WriteFile(in, []byte("gene\ta\tb\tc\ng1\t5\t0\t3\ng2\t3\t0\t1\ng3\t9\t0\t4\n"), 0o644)
+	for _, m := range []string{"tmm", "tmmwsp", "rle", "upperquartile"} {
+		code, out, stderr := colnorm(t, "size-factors", "--method", m, in)
+		if code != 2 || out != "" || !strings.Contains(stderr, "sample b") {
+			t.Errorf("%s: exit %d out %q stderr %q", m, code, out, stderr)
+		}
 	}
 }
