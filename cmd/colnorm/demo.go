@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"embed"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/deseq2"
+	"github.com/colnorm/colnorm/edger"
 	"github.com/colnorm/colnorm/pass"
 )
 
@@ -27,10 +30,11 @@ const demoTolerance = 1e-9
 func demoCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "run the whole pipeline on a real dataset embedded in the binary, and check it against DESeq2",
-		Description: "Marioni et al. 2008 (kidney vs liver, 5,088 genes x 10 lanes): size factors, normalized\n" +
-			"counts, log2 values and Parquet copies are written to the output folder, and the numbers are\n" +
-			"compared with DESeq2 1.38.3's own outputs, embedded too. Exit status 1 if any differs by more than 1e-9.",
+		Usage: "run the whole pipeline on a real dataset embedded in the binary, and check it against DESeq2 and edgeR",
+		Description: "Marioni et al. 2008 (kidney vs liver, 5,088 genes x 10 lanes): DESeq2 and edgeR size factors,\n" +
+			"normalized counts, log2 values, CPM, log-CPM, TPM, filterByExpr and Parquet copies are written to the\n" +
+			"output folder, and the numbers are compared with DESeq2 1.38.3's and edgeR 3.40.2's own outputs,\n" +
+			"embedded too. Exit status 1 if any differs by more than 1e-9.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "colnorm-demo", Usage: "folder for the outputs"},
 			&cli.IntFlag{Name: "threads", Usage: "worker threads (default: one per core)"},
@@ -48,7 +52,7 @@ func runDemo(e *env, dir string, threads int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, name := range []string{"marioni_counts.tsv.gz", "marioni_meta.tsv"} {
+	for _, name := range []string{"marioni_counts.tsv.gz", "marioni_meta.tsv", "marioni_lengths.tsv.gz"} {
 		b, err := demoData.ReadFile("demodata/" + name)
 		if err != nil {
 			return err
@@ -57,8 +61,8 @@ func runDemo(e *env, dir string, threads int) error {
 			return err
 		}
 	}
-	counts := filepath.Join(dir, "marioni_counts.tsv.gz")
-	in := inputConfig{Path: counts, Threads: threads, Quiet: true}
+	path := func(name string) string { return filepath.Join(dir, name) }
+	in := inputConfig{Path: path("marioni_counts.tsv.gz"), Threads: threads, Quiet: true}
 	src, err := in.open()
 	if err != nil {
 		return err
@@ -68,61 +72,107 @@ func runDemo(e *env, dir string, threads int) error {
 	fmt.Fprintf(w, "colnorm demo: Marioni et al. 2008, kidney vs liver, %d genes x %d lanes (embedded in the binary)\n",
 		len(src.Genes()), len(src.Samples()))
 	fmt.Fprintf(w, "outputs in %s/\n\n", dir)
-
-	popts := in.pass(e, "demo")
-	ratio, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Ratio, Pass: popts})
-	if err != nil {
-		return err
-	}
-	pos, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.PosCounts, Pass: popts})
-	if err != nil {
-		return err
-	}
 	ref, err := demoReference()
 	if err != nil {
 		return err
 	}
-	worst := 0.0
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "sample\tlib_size\tratio\tDESeq2 ratio\tposcounts\tDESeq2 poscounts\t")
-	rows := make([][]string, len(ratio.Samples))
-	for j, s := range ratio.Samples {
-		r, ok := ref[s]
-		if !ok {
-			return fmt.Errorf("demo: no DESeq2 reference for sample %s", s)
+	popts := in.pass(e, "demo")
+	checks := &demoChecks{}
+
+	// Size factors: DESeq2's two and edgeR's four, each against R.
+	factors := map[string][]float64{}
+	for _, m := range []deseq2.Method{deseq2.Ratio, deseq2.PosCounts} {
+		f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: m, Pass: popts})
+		if err != nil {
+			return err
 		}
-		worst = math.Max(worst, math.Max(relDiff(ratio.SizeFactor[j], r[1]), relDiff(pos.SizeFactor[j], r[2])))
-		fmt.Fprintf(tw, "%s\t%.0f\t%.6f\t%.6f\t%.6f\t%.6f\t\n", s, ratio.LibSize[j], ratio.SizeFactor[j], r[1], pos.SizeFactor[j], r[2])
-		rows[j] = []string{s, formatFloat(ratio.LibSize[j]), formatFloat(ratio.SizeFactor[j]), formatFloat(pos.SizeFactor[j])}
+		factors[string(m)] = f.SizeFactor
+	}
+	var tmm *edger.Factors
+	for _, m := range []edger.Method{edger.TMM, edger.TMMwsp, edger.RLE, edger.UpperQuartile} {
+		f, err := edger.NormFactors(e.ctx, src, edger.Options{Method: m, Pass: popts})
+		if err != nil {
+			return err
+		}
+		factors[string(m)] = f.NormFactor
+		if m == edger.TMM {
+			tmm = f
+		}
+	}
+	columns := []string{"ratio", "poscounts", "tmm", "tmmwsp", "rle", "upperquartile"}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "sample\tlib_size\tratio\tposcounts\ttmm\ttmmwsp\trle\tupperquartile\t")
+	rows := make([][]string, len(src.Samples()))
+	for j, s := range src.Samples() {
+		fmt.Fprintf(tw, "%s\t%.0f", s, tmm.LibSize[j])
+		rows[j] = []string{s, formatFloat(tmm.LibSize[j])}
+		for _, c := range columns {
+			fmt.Fprintf(tw, "\t%.4f", factors[c][j])
+			rows[j] = append(rows[j], formatFloat(factors[c][j]))
+		}
+		fmt.Fprintln(tw, "\t")
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "size factors: largest relative difference from DESeq2 %.2g (tolerance %g)\n", worst, demoTolerance)
-	if err := writeTable(e, filepath.Join(dir, "size_factors.tsv"), []string{"sample", "lib_size", "ratio", "poscounts"}, rows); err != nil {
+	fmt.Fprintln(w, "(ratio, poscounts: DESeq2 size factors; the others: edgeR norm factors)")
+	fmt.Fprintln(w)
+	for _, c := range columns {
+		worst := 0.0
+		for j, s := range src.Samples() {
+			worst = math.Max(worst, relDiff(factors[c][j], ref[s][c]))
+		}
+		who := "edgeR calcNormFactors"
+		if c == "ratio" || c == "poscounts" {
+			who = "DESeq2 estimateSizeFactors"
+		}
+		checks.add(fmt.Sprintf("%-14s vs %s", c, who), worst)
+	}
+	if err := writeTable(e, path("size_factors.tsv"), append([]string{"sample", "lib_size"}, columns...), rows); err != nil {
 		return err
 	}
 
-	// Normalized counts and log2 values, as TSV and Parquet.
-	out := func(name string) outputConfig {
-		return outputConfig{Path: filepath.Join(dir, name), Layout: columnar.LayoutWide}
-	}
+	// Normalized matrices, as Parquet (and one TSV).
+	wide := func(name string) outputConfig { return outputConfig{Path: path(name), Layout: columnar.LayoutWide} }
 	for _, name := range []string{"normalized_ratio.tsv", "normalized_ratio.parquet"} {
-		if err := writeScaled(e, in, out(name), src, ratio.SizeFactor, false, "normalize"); err != nil {
+		if err := writeScaled(e, in, wide(name), src, factors["ratio"], false, "normalize"); err != nil {
 			return err
 		}
 	}
-	normWorst, err := compareWithDESeq2Normalized(e, filepath.Join(dir, "normalized_ratio.parquet"), popts)
+	normWorst, err := compareWithDESeq2Normalized(path("normalized_ratio.parquet"))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "normalized counts (read back from Parquet): largest relative difference from DESeq2 %.2g\n", normWorst)
-	if err := writeScaled(e, in, out("log2_normalized.parquet"), src, ratio.SizeFactor, true, "transform"); err != nil {
+	checks.add("normalized counts (read back from Parquet) vs DESeq2", normWorst)
+	if err := writeScaled(e, in, wide("log2_normalized.parquet"), src, factors["ratio"], true, "transform"); err != nil {
 		return err
 	}
+	lengthsPath := path("marioni_lengths.tsv.gz")
+	for _, c := range []normalizeConfig{
+		{Method: "tmm", Output: wide("cpm_tmm.parquet")},
+		{Method: "tmm", Log: true, Output: wide("logcpm_tmm.parquet")},
+		{Method: "tpm", Lengths: lengthsPath, Output: wide("tpm.parquet")},
+	} {
+		c.Input, c.PriorCount, c.EdgeR = in, edger.DefaultPriorCount, defaultEdgerConfig
+		if err := runNormalize(e, c); err != nil {
+			return err
+		}
+	}
 
-	// The same size factors from the counts as wide and long Parquet.
-	same := true
+	// filterByExpr by tissue, against edgeR's genes.
+	fcfg := filterConfig{Input: in, Output: wide("filtered_counts.parquet"), ByExpr: true,
+		Meta: path("marioni_meta.tsv"), Group: "tissue"}
+	if err := runFilter(e, fcfg); err != nil {
+		return err
+	}
+	same, kept, err := compareFilter(path("filtered_counts.parquet"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "filterByExpr (group = tissue) keeps %d of %d genes; the same genes as edgeR: %v\n", kept, len(src.Genes()), same)
+
+	// The same size factors from Parquet copies of the counts.
+	identical := true
 	for _, layout := range []string{columnar.LayoutWide, columnar.LayoutLong} {
-		pq := filepath.Join(dir, "counts_"+layout+".parquet")
+		pq := path("counts_" + layout + ".parquet")
 		if err := writeMatrix(e, in, outputConfig{Path: pq, Layout: layout}, src, src.Integer(), pass.Options{Threads: threads}, nil); err != nil {
 			return err
 		}
@@ -136,55 +186,113 @@ func runDemo(e *env, dir string, threads int) error {
 			return err
 		}
 		for j := range pf.SizeFactor {
-			same = same && pf.SizeFactor[j] == ratio.SizeFactor[j]
+			identical = identical && pf.SizeFactor[j] == factors["ratio"][j]
 		}
 	}
-	fmt.Fprintf(w, "size factors from wide and long Parquet copies: bit-identical to the TSV's: %v\n\n", same)
-	fmt.Fprintln(w, "wrote: size_factors.tsv, normalized_ratio.tsv, normalized_ratio.parquet, log2_normalized.parquet,")
-	fmt.Fprintln(w, "       counts_wide.parquet, counts_long.parquet")
-	fmt.Fprintf(w, "try:   duckdb -c \"SELECT * FROM '%s' LIMIT 5\"\n", filepath.Join(dir, "normalized_ratio.parquet"))
-	if worst > demoTolerance || normWorst > demoTolerance || !same {
-		return fmt.Errorf("demo: results differ from DESeq2 beyond the tolerance %g", demoTolerance)
+	fmt.Fprintf(w, "size factors from wide and long Parquet copies are bit-identical to the TSV's: %v\n\n", identical)
+	checks.print(w)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "wrote: size_factors.tsv, normalized_ratio.{tsv,parquet}, log2_normalized.parquet, cpm_tmm.parquet,")
+	fmt.Fprintln(w, "       logcpm_tmm.parquet, tpm.parquet, filtered_counts.parquet, counts_wide.parquet, counts_long.parquet")
+	fmt.Fprintf(w, "try:   duckdb -c \"SELECT * FROM '%s' LIMIT 5\"\n", path("normalized_ratio.parquet"))
+	if checks.failed() || !same || !identical {
+		return fmt.Errorf("demo: results differ from DESeq2/edgeR beyond the tolerance %g", demoTolerance)
 	}
 	return nil
 }
 
-// demoReference reads DESeq2's size factors: sample -> (lib_size, ratio, poscounts).
-func demoReference() (map[string][3]float64, error) {
-	b, err := demoData.ReadFile("demodata/marioni_deseq2_size_factors.tsv")
+// demoChecks records how far each result is from R's.
+type demoChecks struct {
+	names []string
+	worst []float64
+}
+
+func (d *demoChecks) add(name string, worst float64) {
+	d.names = append(d.names, name)
+	d.worst = append(d.worst, worst)
+}
+
+func (d *demoChecks) failed() bool {
+	for _, v := range d.worst {
+		if !(v <= demoTolerance) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *demoChecks) print(w io.Writer) {
+	fmt.Fprintf(w, "largest relative difference from R (tolerance %g):\n", demoTolerance)
+	for i, n := range d.names {
+		verdict := "ok"
+		if !(d.worst[i] <= demoTolerance) {
+			verdict = "DIFFERS"
+		}
+		fmt.Fprintf(w, "  %-56s %8.2g  %s\n", n, d.worst[i], verdict)
+	}
+}
+
+// demoReference reads R's factors: sample -> column -> value.
+func demoReference() (map[string]map[string]float64, error) {
+	b, err := demoData.ReadFile("demodata/marioni_reference_factors.tsv")
 	if err != nil {
 		return nil, err
 	}
-	ref := map[string][3]float64{}
-	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	header := strings.Split(lines[0], "\t")
+	ref := map[string]map[string]float64{}
+	for _, line := range lines[1:] {
 		f := strings.Split(line, "\t")
-		if i == 0 {
-			if strings.Join(f, " ") != "sample lib_size ratio poscounts" {
-				return nil, fmt.Errorf("demo: unexpected reference header %q", line)
-			}
-			continue
-		}
-		var v [3]float64
-		for k := range v {
-			if v[k], err = strconv.ParseFloat(f[k+1], 64); err != nil {
+		row := map[string]float64{}
+		for k := 1; k < len(header); k++ {
+			if row[header[k]], err = strconv.ParseFloat(f[k], 64); err != nil {
 				return nil, err
 			}
 		}
-		ref[f[0]] = v
+		ref[f[0]] = row
 	}
 	return ref, nil
 }
 
+// compareFilter reports whether the filtered file holds exactly edgeR's genes.
+func compareFilter(path string) (same bool, kept int, err error) {
+	b, err := demoData.ReadFile("demodata/marioni_edger_filter_by_expr.tsv.gz")
+	if err != nil {
+		return false, 0, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return false, 0, err
+	}
+	text, err := io.ReadAll(zr)
+	if err != nil {
+		return false, 0, err
+	}
+	var want []string
+	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n")[1:] {
+		f := strings.Split(line, "\t")
+		if f[1] == "true" {
+			want = append(want, f[0])
+		}
+	}
+	src, err := columnar.Open(path, columnar.Options{})
+	if err != nil {
+		return false, 0, err
+	}
+	defer src.Close()
+	return strings.Join(src.Genes(), ",") == strings.Join(want, ","), len(src.Genes()), nil
+}
+
 // compareWithDESeq2Normalized reads a normalized matrix and returns its
 // largest relative difference from DESeq2's (values where DESeq2 has 0 must be 0).
-func compareWithDESeq2Normalized(e *env, path string, opts pass.Options) (float64, error) {
+func compareWithDESeq2Normalized(path string) (float64, error) {
 	tmp, err := os.CreateTemp("", "colnorm-demo-ref-*.tsv.gz")
 	if err != nil {
 		return 0, err
 	}
 	defer os.Remove(tmp.Name())
 	b, _ := demoData.ReadFile("demodata/marioni_deseq2_normalized.tsv.gz")
-	if _, err := io.Copy(tmp, strings.NewReader(string(b))); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		return 0, err
 	}
 	tmp.Close()

@@ -383,3 +383,25 @@ func TestEdgeRFailuresExit2(t *testing.T) {
 		}
 	}
 }
+
+// The demo runs the pipeline on the embedded data and checks itself against R.
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr := colnorm(t, "demo", "-o", dir)
+	if code != 0 {
+		t.Fatalf("demo: exit %d: %s\n%s", code, stderr, out)
+	}
+	for _, want := range []string{"the same genes as edgeR: true", "bit-identical to the TSV's: true", "normalized counts (read back from Parquet) vs DESeq2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "DIFFERS") {
+		t.Errorf("demo reports a difference:\n%s", out)
+	}
+	for _, f := range []string{"size_factors.tsv", "normalized_ratio.parquet", "log2_normalized.parquet", "cpm_tmm.parquet", "logcpm_tmm.parquet", "tpm.parquet", "filtered_counts.parquet", "counts_long.parquet"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("demo did not write %s", f)
+		}
+	}
+}
