@@ -1,0 +1,523 @@
+// Command harness times colnorm, DuckDB SQL and R DESeq2 computing the same
+// DESeq2 median-of-ratios size factors on the same generated files, checks
+// that their factors agree, and prints a table. See ../doc.go for usage.
+//
+// It is its own Go module so that the DuckDB driver (cgo) stays out of
+// colnorm's dependencies.
+package main
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/colnorm/colnorm/bench"
+)
+
+//go:embed sizefactors.R
+var rScript string
+
+type config struct {
+	genes      int
+	samples    []int
+	seed       uint64
+	runs       int
+	tools      []string
+	maxSamples map[string]int // per tool
+	dir        string
+	colnorm    string
+	threads    int
+	keepOutput bool
+}
+
+func main() {
+	// The DuckDB child process: harness -worker duckdb ...
+	if len(os.Args) > 2 && os.Args[1] == "-worker" && os.Args[2] == "duckdb" {
+		fs := flag.NewFlagSet("worker", flag.ExitOnError)
+		in := fs.String("input", "", "")
+		layout := fs.String("layout", "long", "")
+		out := fs.String("o", "", "")
+		threads := fs.Int("threads", 0, "")
+		fs.Parse(os.Args[3:])
+		if err := runDuckDBWorker(*in, *layout, *out, *threads); err != nil {
+			fmt.Fprintln(os.Stderr, "duckdb worker:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var cfg config
+	var samples, tools, limits string
+	flag.IntVar(&cfg.genes, "genes", 60000, "genes of the generated matrices")
+	flag.StringVar(&samples, "samples", "100,500,2000", "comma-separated sample counts")
+	flag.Uint64Var(&cfg.seed, "seed", 1, "generator seed")
+	flag.IntVar(&cfg.runs, "runs", 3, "timed runs of each tool at each size (the table shows the median)")
+	flag.StringVar(&tools, "tools", "colnorm,duckdb,r", "comma-separated: colnorm, duckdb (long Parquet), duckdb-wide (wide Parquet, UNPIVOT), r")
+	flag.StringVar(&limits, "max-samples", "duckdb-wide=500", "comma-separated tool=N: skip the tool above N samples (e.g. r=2000)")
+	flag.StringVar(&cfg.dir, "dir", bench.CacheDir(), "folder of the generated files (kept and reused)")
+	flag.StringVar(&cfg.colnorm, "colnorm", "", "colnorm binary (default: build it from this repository)")
+	flag.IntVar(&cfg.threads, "threads", 0, "threads for colnorm and DuckDB (0: one per core)")
+	flag.BoolVar(&cfg.keepOutput, "keep", false, "keep the size factor tables each tool wrote (in a folder printed at the end)")
+	flag.Parse()
+	for _, s := range strings.Split(samples, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fatalf("-samples: bad sample count %q", s)
+		}
+		cfg.samples = append(cfg.samples, n)
+	}
+	for _, t := range strings.Split(tools, ",") {
+		t = strings.TrimSpace(t)
+		if !slices.Contains(knownTools, t) {
+			fatalf("-tools: unknown tool %q", t)
+		}
+		cfg.tools = append(cfg.tools, t)
+	}
+	cfg.maxSamples = map[string]int{}
+	for _, l := range strings.Split(limits, ",") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		t, n, ok := strings.Cut(strings.TrimSpace(l), "=")
+		lim, err := strconv.Atoi(n)
+		if !ok || err != nil || !slices.Contains(knownTools, t) {
+			fatalf("-max-samples: want tool=N, not %q", l)
+		}
+		cfg.maxSamples[t] = lim
+	}
+	if cfg.runs < 1 || cfg.genes < 1 {
+		fatalf("-runs and -genes must be positive")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+var knownTools = []string{"colnorm", "duckdb", "duckdb-wide", "r"}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "harness: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// tool is one way of computing the size factors.
+type tool struct {
+	name string
+	kind bench.Kind // the file it reads
+	// cmd returns the command that reads in and writes a table with
+	// columns sample and size_factor to out.
+	cmd func(in, out string) *exec.Cmd
+}
+
+// result gathers the runs of one tool at one size.
+type result struct {
+	tool    string
+	samples int
+	walls   []float64 // seconds
+	rss     []int64
+	rssFrom string
+	notes   map[string][]string // key=value lines the tool printed, per run
+	factors map[string]float64  // from the first run
+	diff    float64             // max |s/s_colnorm - 1|
+	err     error
+	skipped string
+}
+
+func run(ctx context.Context, cfg config) error {
+	work, err := os.MkdirTemp("", "colnorm-harness-*")
+	if err != nil {
+		return err
+	}
+	if cfg.keepOutput {
+		defer fmt.Fprintln(os.Stderr, "harness: outputs kept in", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
+	repo := repoRoot()
+	colnorm := cfg.colnorm
+	if colnorm == "" {
+		colnorm = filepath.Join(work, "colnorm")
+		fmt.Fprintln(os.Stderr, "harness: building colnorm from", repo)
+		build := exec.CommandContext(ctx, "go", "build", "-o", colnorm, "./cmd/colnorm")
+		build.Dir, build.Stdout, build.Stderr = repo, os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building colnorm: %w", err)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	rscript, rErr := exec.LookPath("Rscript")
+	rPath := filepath.Join(work, "sizefactors.R")
+	if err := os.WriteFile(rPath, []byte(rScript), 0o644); err != nil {
+		return err
+	}
+	threads := func(args []string) []string {
+		if cfg.threads > 0 {
+			return append(args, "--threads", strconv.Itoa(cfg.threads))
+		}
+		return args
+	}
+	all := map[string]tool{
+		"colnorm": {"colnorm", bench.WideParquet, func(in, out string) *exec.Cmd {
+			return exec.Command(colnorm, threads([]string{"size-factors", "--method", "ratio", "--quiet", "-o", out, in})...)
+		}},
+		"duckdb": {"duckdb", bench.LongParquet, func(in, out string) *exec.Cmd {
+			return exec.Command(self, threads([]string{"-worker", "duckdb", "-layout", "long", "-input", in, "-o", out})...)
+		}},
+		"duckdb-wide": {"duckdb-wide", bench.WideParquet, func(in, out string) *exec.Cmd {
+			return exec.Command(self, threads([]string{"-worker", "duckdb", "-layout", "wide", "-input", in, "-o", out})...)
+		}},
+		"r": {"R DESeq2", bench.TSV, func(in, out string) *exec.Cmd {
+			return exec.Command(rscript, rPath, in, out)
+		}},
+	}
+	// colnorm always runs: it is the reference of the ratios and the factors.
+	names := []string{"colnorm"}
+	for _, t := range cfg.tools {
+		if t != "colnorm" {
+			names = append(names, t)
+		}
+	}
+	load0 := loadAvg()
+	var results []*result
+	for _, S := range cfg.samples {
+		p := bench.Params{Genes: cfg.genes, Samples: S, Seed: cfg.seed}
+		var size []*result
+		files := map[bench.Kind]string{}
+		for _, name := range names {
+			t := all[name]
+			res := &result{tool: t.name, samples: S, notes: map[string][]string{}}
+			size = append(size, res)
+			if name == "r" && rErr != nil {
+				res.skipped = "Rscript not found: R skipped"
+				fmt.Fprintln(os.Stderr, "harness:", res.skipped)
+				continue
+			}
+			if lim, ok := cfg.maxSamples[name]; ok && S > lim {
+				res.skipped = fmt.Sprintf("not run above %d samples (-max-samples)", lim)
+				continue
+			}
+			if files[t.kind] == "" {
+				start := time.Now()
+				path, err := bench.Cached(ctx, cfg.dir, p, t.kind)
+				if err != nil {
+					return err
+				}
+				if d := time.Since(start); d > time.Second {
+					fmt.Fprintf(os.Stderr, "harness: generated %s in %.1fs\n", path, d.Seconds())
+				}
+				files[t.kind] = path
+				if err := warm(path); err != nil {
+					return err
+				}
+			}
+		}
+		for r := 0; r < cfg.runs; r++ {
+			for k, name := range names {
+				res := size[k]
+				if res.skipped != "" || res.err != nil {
+					continue
+				}
+				t := all[name]
+				out := filepath.Join(work, fmt.Sprintf("%s-s%d-run%d.tsv", strings.ReplaceAll(name, " ", "_"), S, r+1))
+				cmd := t.cmd(files[t.kind], out)
+				var stdout, stderr strings.Builder
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				m, err := bench.Measure(cmd)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if err != nil {
+					res.err = fmt.Errorf("%v: %s", err, lastLine(stderr.String()))
+					fmt.Fprintf(os.Stderr, "harness: %s at %d samples failed: %v\n", t.name, S, res.err)
+					continue
+				}
+				res.walls = append(res.walls, m.Wall.Seconds())
+				res.rss = append(res.rss, m.PeakRSS)
+				res.rssFrom = m.RSSFrom
+				for _, line := range strings.Split(stdout.String(), "\n") {
+					if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+						res.notes[k] = append(res.notes[k], v)
+					}
+				}
+				if r == 0 {
+					if res.factors, err = readFactors(out); err != nil {
+						res.err = err
+					}
+				}
+				fmt.Fprintf(os.Stderr, "harness: %d samples, run %d: %-12s %7.2fs %7.0f MB\n",
+					S, r+1, t.name, m.Wall.Seconds(), float64(m.PeakRSS)/(1<<20))
+			}
+		}
+		ref := size[0]
+		for _, res := range size[1:] {
+			if res.err == nil && res.factors != nil && ref.factors != nil {
+				res.diff, res.err = compare(res.factors, ref.factors)
+			}
+		}
+		results = append(results, size...)
+	}
+	printReport(os.Stdout, cfg, repo, results, load0+" at the start, "+loadAvg()+" at the end")
+	return nil
+}
+
+// warm reads a file once so that every tool finds it in the page cache.
+func warm(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(io.Discard, f)
+	return err
+}
+
+// repoRoot is the colnorm repository: two levels above this source file.
+func repoRoot() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "."
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// readFactors reads the sample and size_factor columns of a TSV table.
+func readFactors(path string) (map[string]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	if !sc.Scan() {
+		return nil, fmt.Errorf("%s: empty", path)
+	}
+	header := strings.Split(sc.Text(), "\t")
+	is, ifac := slices.Index(header, "sample"), slices.Index(header, "size_factor")
+	if is < 0 || ifac < 0 {
+		return nil, fmt.Errorf("%s: no sample and size_factor columns in %q", path, header)
+	}
+	out := map[string]float64{}
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), "\t")
+		if len(fields) <= max(is, ifac) {
+			return nil, fmt.Errorf("%s: short line %q", path, sc.Text())
+		}
+		v, err := strconv.ParseFloat(fields[ifac], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		out[fields[is]] = v
+	}
+	return out, sc.Err()
+}
+
+// compare returns the largest relative difference of got from want, or an
+// error when they do not have the same samples.
+func compare(got, want map[string]float64) (float64, error) {
+	if len(got) != len(want) {
+		return 0, fmt.Errorf("%d size factors, colnorm has %d", len(got), len(want))
+	}
+	worst := 0.0
+	for s, w := range want {
+		g, ok := got[s]
+		if !ok {
+			return 0, fmt.Errorf("no size factor for sample %s", s)
+		}
+		d := math.Abs(g/w - 1)
+		if math.IsNaN(d) {
+			return 0, fmt.Errorf("sample %s: size factor %v, colnorm %v", s, g, w)
+		}
+		worst = max(worst, d)
+	}
+	return worst, nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	if n == 0 {
+		return math.NaN()
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// noteMedian is the median of a numeric key=value note over the runs.
+func (r *result) noteMedian(key string) (float64, bool) {
+	var xs []float64
+	for _, v := range r.notes[key] {
+		if x, err := strconv.ParseFloat(v, 64); err == nil {
+			xs = append(xs, x)
+		}
+	}
+	return median(xs), len(xs) > 0
+}
+
+func (r *result) note(key string) string {
+	if v := r.notes[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func printReport(w io.Writer, cfg config, repo string, results []*result, load string) {
+	fmt.Fprintf(w, "date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "machine: %d CPUs (%s), %s RAM, %s\n", runtime.NumCPU(), cpuModel(), memTotal(), kernel())
+	fmt.Fprintf(w, "load average (1, 5, 15 min): %s\n", load)
+	fmt.Fprintf(w, "go: %s; colnorm: %s\n", runtime.Version(), gitDescribe(repo))
+	var versions []string
+	for _, r := range results {
+		for _, k := range []string{"duckdb_version", "r_version", "deseq2_version"} {
+			if v := r.note(k); v != "" && !slices.Contains(versions, k+" "+v) {
+				versions = append(versions, k+" "+v)
+			}
+		}
+	}
+	if len(versions) > 0 {
+		fmt.Fprintf(w, "versions: %s\n", strings.ReplaceAll(strings.Join(versions, ", "), "_version", ""))
+	}
+	fmt.Fprintf(w, "matrices: %d genes, seed %d, generated by colnorm/bench into %s\n", cfg.genes, cfg.seed, cfg.dir)
+	rssFrom := ""
+	for _, r := range results {
+		if r.rssFrom != "" {
+			rssFrom = r.rssFrom
+		}
+	}
+	fmt.Fprintf(w, "runs: %d per tool and size, interleaved; wall = median; peak RSS = largest over runs (%s)\n\n", cfg.runs, rssFrom)
+	fmt.Fprintln(w, "| samples | tool | wall s (median) | min-max s | peak RSS MB | x colnorm | max rel diff vs colnorm | notes |")
+	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---|")
+	ref := map[int]float64{}
+	for _, r := range results {
+		if r.tool == "colnorm" && len(r.walls) > 0 {
+			ref[r.samples] = median(r.walls)
+		}
+	}
+	for _, r := range results {
+		if r.skipped != "" {
+			fmt.Fprintf(w, "| %d | %s | - | - | - | - | - | %s |\n", r.samples, r.tool, r.skipped)
+			continue
+		}
+		if len(r.walls) == 0 {
+			fmt.Fprintf(w, "| %d | %s | - | - | - | - | - | failed: %v |\n", r.samples, r.tool, r.err)
+			continue
+		}
+		wall := median(r.walls)
+		ratio := "-"
+		if c, ok := ref[r.samples]; ok && r.tool != "colnorm" {
+			ratio = fmt.Sprintf("%.1f", wall/c)
+		}
+		diff := "(reference)"
+		if r.tool != "colnorm" {
+			diff = fmt.Sprintf("%.1e", r.diff)
+			if r.err != nil {
+				diff = "ERROR: " + r.err.Error()
+			}
+		}
+		var notes []string
+		for _, k := range []string{"load_s", "read_s", "compute_s", "open_s", "query_s"} {
+			if v, ok := r.noteMedian(k); ok {
+				notes = append(notes, fmt.Sprintf("%s %.2f", strings.TrimSuffix(k, "_s"), v))
+			}
+		}
+		note := ""
+		if len(notes) > 0 {
+			note = "median s: " + strings.Join(notes, ", ")
+		}
+		// R's own work without loading DESeq2, against colnorm's whole run.
+		if rd, ok := r.noteMedian("read_s"); ok {
+			if cp, ok := r.noteMedian("compute_s"); ok {
+				if c, ok := ref[r.samples]; ok {
+					note += fmt.Sprintf("; read+compute %.2f s = %.1fx colnorm", rd+cp, (rd+cp)/c)
+				}
+			}
+		}
+		fmt.Fprintf(w, "| %d | %s | %.2f | %.2f-%.2f | %.0f | %s | %s | %s |\n", r.samples, r.tool, wall,
+			slices.Min(r.walls), slices.Max(r.walls), float64(slices.Max(r.rss))/(1<<20), ratio, diff, note)
+	}
+	var failed []string
+	for _, r := range results {
+		if r.err != nil {
+			failed = append(failed, fmt.Sprintf("%s at %d samples: %v", r.tool, r.samples, r.err))
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "\nproblems:\n- %s\n", strings.Join(failed, "\n- "))
+	}
+}
+
+// loadAvg is the first three fields of /proc/loadavg.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+func memTotal() string {
+	b, _ := os.ReadFile("/proc/meminfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			if err == nil {
+				return fmt.Sprintf("%.1f GiB", kb/(1<<20))
+			}
+		}
+	}
+	return "?"
+}
+
+func kernel() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return runtime.GOOS
+	}
+	return "Linux " + strings.TrimSpace(string(b))
+}
+
+func gitDescribe(repo string) string {
+	out, err := exec.Command("git", "-C", repo, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown commit"
+	}
+	desc := "commit " + strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "-C", repo, "status", "--porcelain").Output(); err == nil && len(st) > 0 {
+		desc += " plus uncommitted changes"
+	}
+	return desc
+}

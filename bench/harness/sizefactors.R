@@ -1,0 +1,21 @@
+# DESeq2's median-of-ratios size factors of a TSV count matrix (genes as
+# rows, a gene id column, a header of sample names), for the colnorm bench
+# harness. Usage: Rscript sizefactors.R IN.tsv OUT.tsv
+# Prints load/read/compute seconds as key=value lines on stdout.
+args <- commandArgs(trailingOnly = TRUE)
+t0 <- proc.time()[["elapsed"]]
+suppressPackageStartupMessages(library(DESeq2))
+t1 <- proc.time()[["elapsed"]]
+# Base R's fastest read.delim: column classes given, no quotes, no comments.
+header <- scan(args[1], what = "", sep = "\t", nlines = 1, quiet = TRUE)
+counts <- read.delim(args[1], row.names = 1, check.names = FALSE, quote = "", comment.char = "",
+                     colClasses = c("character", rep("integer", length(header) - 1)))
+counts <- as.matrix(counts)
+t2 <- proc.time()[["elapsed"]]
+sf <- estimateSizeFactorsForMatrix(counts)
+t3 <- proc.time()[["elapsed"]]
+write.table(data.frame(sample = names(sf), size_factor = sprintf("%.17g", sf)), args[2],
+            sep = "\t", quote = FALSE, row.names = FALSE)
+cat(sprintf("load_s=%.3f\nread_s=%.3f\ncompute_s=%.3f\n", t1 - t0, t2 - t1, t3 - t2))
+cat(sprintf("r_version=%s.%s\ndeseq2_version=%s\n", R.version$major, R.version$minor,
+            as.character(packageVersion("DESeq2"))))
