@@ -1,0 +1,195 @@
+package columnar
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Benchmarks of Parquet reading and writing at a realistic size.
+//
+//	go test ./columnar/ -run '^$' -bench Parquet -benchtime 200x
+
+const (
+	pqBenchGenes   = 60000
+	pqBenchSamples = 200
+)
+
+// pqBenchFile writes a 60,000 x 200 wide file of counts in one of several
+// encodings and returns its path.
+func pqBenchFile(b *testing.B, variant string) string {
+	m := newPQMatrix(pqBenchGenes, pqBenchSamples, 11, true, 0)
+	path := filepath.Join(b.TempDir(), variant+".parquet")
+	switch variant {
+	case "colnorm-double":
+		pqWriteSink(b, path, m, SinkOptions{})
+	case "colnorm-int64":
+		pqWriteSink(b, path, m, SinkOptions{Integer: true})
+	case "dict-int64": // like pyarrow and DuckDB 1.2+: dictionary pages, nullable
+		writePQWide(b, path, m, pqFixture{kind: "int64", dict: true, optional: true, rowGroup: 1 << 20})
+	case "plain-double-nullable":
+		writePQWide(b, path, m, pqFixture{kind: "double", optional: true, rowGroup: 1 << 20})
+	case "plain-int32-rowgroups=4":
+		writePQWide(b, path, m, pqFixture{kind: "int32", rowGroup: pqBenchGenes / 4})
+	default:
+		b.Fatalf("unknown variant %s", variant)
+	}
+	return path
+}
+
+// BenchmarkParquetReadColumn reads every column of a 60,000-gene x 200-sample
+// wide file, one column per operation: ns/op and allocs/op are per column.
+func BenchmarkParquetReadColumn(b *testing.B) {
+	for _, variant := range []string{"colnorm-double", "colnorm-int64", "dict-int64", "plain-double-nullable", "plain-int32-rowgroups=4"} {
+		b.Run(fmt.Sprintf("genes=%d/samples=%d/%s", pqBenchGenes, pqBenchSamples, variant), func(b *testing.B) {
+			path := pqBenchFile(b, variant)
+			src, err := Open(path, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer src.Close()
+			dst := make([]float64, pqBenchGenes)
+			b.SetBytes(8 * pqBenchGenes)
+			b.ReportAllocs()
+			j := 0
+			for b.Loop() {
+				if err := src.ReadColumn(j%pqBenchSamples, dst); err != nil {
+					b.Fatal(err)
+				}
+				j++
+			}
+		})
+	}
+}
+
+// BenchmarkParquetReadColumnBoxed is the same read through parquet-go's boxed
+// values (Page.Values().ReadValues), for comparison with the typed gather
+// that ReadColumn uses.
+func BenchmarkParquetReadColumnBoxed(b *testing.B) {
+	for _, variant := range []string{"colnorm-double", "dict-int64"} {
+		b.Run(fmt.Sprintf("genes=%d/samples=%d/%s", pqBenchGenes, pqBenchSamples, variant), func(b *testing.B) {
+			path := pqBenchFile(b, variant)
+			q, err := openPQ(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer q.close()
+			dst := make([]float64, pqBenchGenes)
+			vals := make([]parquet.Value, 4096)
+			b.SetBytes(8 * pqBenchGenes)
+			b.ReportAllocs()
+			j := 0
+			for b.Loop() {
+				c := 1 + j%pqBenchSamples
+				err := q.scan(c, 0, q.numRows(), func(p parquet.Page, row int64) error {
+					r := p.Values()
+					for {
+						n, err := r.ReadValues(vals)
+						for i, v := range vals[:n] {
+							if v.IsNull() {
+								dst[row+int64(i)] = math.NaN()
+							} else if v.Kind() == parquet.Double {
+								dst[row+int64(i)] = v.Double()
+							} else {
+								dst[row+int64(i)] = float64(v.Int64())
+							}
+						}
+						row += int64(n)
+						if err == io.EOF {
+							return nil
+						}
+						if err != nil {
+							return err
+						}
+					}
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				j++
+			}
+		})
+	}
+}
+
+// BenchmarkParquetSinkWide writes a 60,000 x 500 wide file and reports the
+// largest heap in use seen after any column (peak-heap-MB) and the growth of
+// the process's peak resident set (VmHWM) over the run.
+func BenchmarkParquetSinkWide(b *testing.B) {
+	const G, S = 60000, 500
+	for _, integer := range []bool{true, false} {
+		b.Run(fmt.Sprintf("genes=%d/samples=%d/integer=%v", G, S, integer), func(b *testing.B) {
+			genes := make([]string, G)
+			for g := range genes {
+				genes[g] = fmt.Sprintf("ENSG%011d", g)
+			}
+			samples := make([]string, S)
+			for j := range samples {
+				samples[j] = fmt.Sprintf("sample_%04d", j)
+			}
+			col := make([]float64, G)
+			r := rand.New(rand.NewPCG(1, 2))
+			path := filepath.Join(b.TempDir(), "out.parquet")
+			var peak uint64
+			var ms runtime.MemStats
+			b.SetBytes(8 * G * S)
+			hwm0 := pqVmHWM()
+			for b.Loop() {
+				sink, err := Create(path, genes, samples, SinkOptions{Integer: integer})
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				base := ms.HeapInuse
+				for j := range S {
+					for g := range col {
+						if integer {
+							col[g] = float64(r.IntN(5000))
+						} else {
+							col[g] = r.Float64() * 100
+						}
+					}
+					if err := sink.WriteColumn(j, col); err != nil {
+						b.Fatal(err)
+					}
+					if j%50 == 0 {
+						runtime.ReadMemStats(&ms)
+						peak = max(peak, ms.HeapInuse-min(base, ms.HeapInuse))
+					}
+				}
+				if err := sink.Commit(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			st, _ := os.Stat(path)
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+			b.ReportMetric(float64(pqVmHWM()-hwm0)/(1<<10), "VmHWM-growth-MB")
+			b.ReportMetric(float64(st.Size())/(1<<20), "file-MB")
+		})
+	}
+}
+
+// pqVmHWM is the process's peak resident set in KiB (0 where unknown).
+func pqVmHWM() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}

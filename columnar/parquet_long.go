@@ -1,0 +1,593 @@
+package columnar
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Long Parquet: three columns gene id, sample id, value, one row per (gene,
+// sample) pair.
+//
+// Open reads the gene and sample columns once. Genes and samples are
+// numbered in order of first appearance. When every sample's rows are
+// contiguous (the usual case: written sample by sample, or sorted by sample)
+// the scan records each sample's row range and whether it lists the genes in
+// the canonical order; ReadColumn then reads that range of the value column
+// alone (canonical order) or with the gene column (any other order). When the
+// rows are not grouped by sample, they are regrouped once at open into a
+// Spill, in passes that each collect as many samples as the spill budget
+// holds.
+//
+// A pair listed twice, or missing, is an InputError naming the sample and
+// the gene.
+
+// pqLongBatch is the number of rows read from each column at a time.
+const pqLongBatch = 4096
+
+// longParquet is a long Parquet file.
+type longParquet struct {
+	path    string
+	q       *pqFile     // nil once regrouped into the spill
+	genes   *pqInterner // frozen after open; maps ids for runs in another order
+	samples []string
+	integer bool
+	runs    []pqLongRun // grouped by sample: run j holds sample j
+	spill   *Spill      // not grouped: the regrouped columns
+}
+
+// pqLongRun is the rows [start, end) of one sample.
+type pqLongRun struct {
+	start, end int64
+	ordered    bool // the run lists every gene, in the canonical order
+}
+
+const (
+	pqLongGeneCol   = 0
+	pqLongSampleCol = 1
+	pqLongValueCol  = 2
+)
+
+// openParquetLong opens q as a long table.
+func openParquetLong(q *pqFile, opts Options) (*longParquet, error) {
+	if len(q.cols) != 3 || q.cols[0].kind != pqString || q.cols[1].kind != pqString || !q.cols[2].numeric() {
+		desc := ""
+		for i, c := range q.cols {
+			if i > 0 {
+				desc += ", "
+			}
+			desc += fmt.Sprintf("%s %s", c.name, c.desc)
+		}
+		return nil, inputErrorf(q.path, "a long table has three columns: gene id (string), sample id (string) and a numeric value; this file has %d: %s", len(q.cols), desc)
+	}
+	s := &longParquet{path: q.path, q: q, genes: newPQInterner(), integer: q.cols[pqLongValueCol].integer()}
+	samples := newPQInterner()
+	grouped, err := s.index(samples)
+	if err != nil {
+		return nil, err
+	}
+	s.samples = samples.names
+	s.genes.frozen = true
+	if grouped {
+		if err := s.checkRuns(); err != nil {
+			return nil, err
+		}
+		if s.runsSeekable() {
+			return s, nil
+		}
+		if err := s.spillRuns(opts); err != nil {
+			return nil, err
+		}
+		q.close() // everything is in the spill now
+		s.q = nil
+		return s, nil
+	}
+	s.runs = nil
+	samples.frozen = true
+	if err := s.regroup(samples, opts); err != nil {
+		return nil, err
+	}
+	q.close() // everything is in the spill now
+	s.q = nil
+	return s, nil
+}
+
+// index scans the gene and sample columns: it numbers the genes and the
+// samples, and, as long as the rows are grouped by sample, records the runs
+// and reports a gene listed twice for a sample. It returns whether the rows
+// are grouped by sample.
+func (s *longParquet) index(samples *pqInterner) (grouped bool, err error) {
+	q := s.q
+	N := q.numRows()
+	gc := newPQIDCursor(q, pqLongGeneCol, "gene id", s.genes, 0, N)
+	defer gc.close()
+	sc := newPQIDCursor(q, pqLongSampleCol, "sample id", samples, 0, N)
+	defer sc.close()
+	gids := make([]int32, pqLongBatch)
+	sids := make([]int32, pqLongBatch)
+	var stamp []int32 // stamp[g] is 1 + the run in which gene g was last seen
+	cur := -1
+	grouped = true
+	for row := int64(0); row < N; {
+		n, err := pqReadIDs(gc, sc, gids, sids)
+		if err != nil {
+			return false, err
+		}
+		if grouped {
+			for len(stamp) < len(s.genes.names) {
+				stamp = append(stamp, 0)
+			}
+			for i, g := range gids[:n] {
+				sm := int(sids[i])
+				if sm != cur {
+					if sm != len(s.runs) { // a sample seen before, in an earlier run
+						grouped = false
+						stamp = nil
+						break
+					}
+					if cur >= 0 {
+						s.runs[cur].end = row + int64(i)
+					}
+					s.runs = append(s.runs, pqLongRun{start: row + int64(i), ordered: true})
+					cur = sm
+				}
+				r := &s.runs[cur]
+				if int64(g) != row+int64(i)-r.start {
+					r.ordered = false
+				}
+				if stamp[g] == int32(cur+1) {
+					return false, &InputError{File: q.path, Sample: samples.names[sm], Gene: s.genes.names[g],
+						Msg: "this gene and sample have two rows in the long table"}
+				}
+				stamp[g] = int32(cur + 1)
+			}
+		}
+		row += int64(n)
+	}
+	if grouped && cur >= 0 {
+		s.runs[cur].end = N
+	}
+	return grouped, nil
+}
+
+// pqReadIDs reads the next batch of gene and sample ids, as many rows of each.
+func pqReadIDs(gc, sc *pqIDCursor, gids, sids []int32) (int, error) {
+	n, err := gc.read(gids)
+	if err != nil {
+		return 0, err
+	}
+	m, err := sc.read(sids[:n])
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 || m != n {
+		return 0, gc.q.dataError(pqLongSampleCol, errors.New("the gene and sample columns have different lengths"))
+	}
+	return n, nil
+}
+
+// checkRuns checks that every run lists every gene (a run cannot list one
+// twice: index saw to that), and reports the first gene missing otherwise.
+func (s *longParquet) checkRuns() error {
+	G := int64(len(s.genes.names))
+	for j := range s.runs {
+		r := &s.runs[j]
+		if r.end-r.start == G {
+			continue
+		}
+		r.ordered = false
+		seen := make([]bool, G)
+		gc := newPQIDCursor(s.q, pqLongGeneCol, "gene id", s.genes, r.start, r.end)
+		ids := make([]int32, pqLongBatch)
+		for {
+			n, err := gc.read(ids)
+			if err != nil {
+				gc.close()
+				return err
+			}
+			if n == 0 {
+				break
+			}
+			for _, g := range ids[:n] {
+				seen[g] = true
+			}
+		}
+		gc.close()
+		for g, ok := range seen {
+			if !ok {
+				return s.missing(j, g)
+			}
+		}
+	}
+	return nil
+}
+
+// pqLongDirectRows is the size of row group up to which ReadColumn reads a
+// sample's rows in place, whatever the number of genes.
+var pqLongDirectRows int64 = 1 << 17
+
+// runsSeekable reports whether ReadColumn can read a sample's rows without
+// decoding many more rows than those: the row groups are small (at most
+// pqLongDirectRows rows, or 4 samples' worth), or the columns that ReadColumn
+// reads have offset indexes to seek with. Otherwise a row group of millions
+// of rows (pyarrow's default) would be decoded from its start for every
+// sample.
+func (s *longParquet) runsSeekable() bool {
+	cols := []int{pqLongValueCol}
+	for _, r := range s.runs {
+		if !r.ordered {
+			cols = append(cols, pqLongGeneCol)
+			break
+		}
+	}
+	limit := max(4*int64(len(s.genes.names)), pqLongDirectRows)
+	meta := s.q.pf.Metadata()
+	for g := range s.q.rowGroups {
+		if s.q.rgStart[g+1]-s.q.rgStart[g] <= limit {
+			continue
+		}
+		for _, c := range cols {
+			if meta.RowGroups[g].Columns[c].OffsetIndexOffset == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// spillRuns copies the samples of a file grouped by sample into a spill, in
+// one sequential pass holding one column at a time.
+func (s *longParquet) spillRuns(opts Options) (err error) {
+	q := s.q
+	G, N := len(s.genes.names), q.numRows()
+	s.spill, err = NewColumnSpill(opts.TempDir, G, 0, opts.spillBudget())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.spill.Close()
+			s.spill = nil
+		}
+	}()
+	vc := newPQNumCursor(q, pqLongValueCol, 0, N)
+	defer vc.close()
+	var gc *pqIDCursor
+	for _, r := range s.runs {
+		if !r.ordered {
+			gc = newPQIDCursor(q, pqLongGeneCol, "gene id", s.genes, 0, N)
+			defer gc.close()
+			break
+		}
+	}
+	vals := make([]float64, G)
+	col := make([]float64, G)
+	gids := make([]int32, G)
+	for j, r := range s.runs { // in file order, one after the other, G rows each (checkRuns)
+		if n, err := vc.read(vals); err != nil {
+			return err
+		} else if n != G {
+			return q.dataError(pqLongValueCol, errors.New("the value column is shorter than the id columns"))
+		}
+		out := vals
+		if gc != nil {
+			if n, err := gc.read(gids); err != nil {
+				return err
+			} else if n != G {
+				return q.dataError(pqLongGeneCol, errors.New("the gene column is shorter than the sample column"))
+			}
+			if !r.ordered {
+				for i, g := range gids {
+					col[g] = vals[i]
+				}
+				out = col
+			}
+		}
+		if err := s.spill.WriteColumn(j, out); err != nil {
+			return err
+		}
+	}
+	s.runs = nil
+	return nil
+}
+
+func (s *longParquet) missing(j, g int) error {
+	return &InputError{File: s.path, Sample: s.samples[j], Gene: s.genes.names[g],
+		Msg: "the long table has no row for this gene and sample (every sample needs one row per gene)"}
+}
+
+// regroup reads rows that are not grouped by sample into a spill, in passes
+// that each collect the samples that fit the spill budget.
+func (s *longParquet) regroup(samples *pqInterner, opts Options) (err error) {
+	q := s.q
+	G, S, N := len(s.genes.names), len(s.samples), q.numRows()
+	s.spill, err = NewColumnSpill(opts.TempDir, G, 0, opts.spillBudget())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.spill.Close()
+			s.spill = nil
+		}
+	}()
+	per := max(1, opts.spillBudget()/(8*G+(G+7)/8)) // samples per pass: values and "seen" bits
+	per = min(per, S)
+	buf := make([]float64, per*G)
+	seen := make([]uint64, (per*G+63)/64)
+	gids := make([]int32, pqLongBatch)
+	sids := make([]int32, pqLongBatch)
+	vals := make([]float64, pqLongBatch)
+	for s0 := 0; s0 < S; s0 += per {
+		s1 := min(S, s0+per)
+		clear(seen)
+		err := func() error {
+			gc := newPQIDCursor(q, pqLongGeneCol, "gene id", s.genes, 0, N)
+			defer gc.close()
+			sc := newPQIDCursor(q, pqLongSampleCol, "sample id", samples, 0, N)
+			defer sc.close()
+			vc := newPQNumCursor(q, pqLongValueCol, 0, N)
+			defer vc.close()
+			for row := int64(0); row < N; {
+				n, err := pqReadIDs(gc, sc, gids, sids)
+				if err != nil {
+					return err
+				}
+				if m, err := vc.read(vals[:n]); err != nil {
+					return err
+				} else if m != n {
+					return q.dataError(pqLongValueCol, errors.New("the value column is shorter than the id columns"))
+				}
+				for i, g := range gids[:n] {
+					sm := int(sids[i])
+					if sm < s0 || sm >= s1 {
+						continue
+					}
+					k := (sm-s0)*G + int(g)
+					if seen[k/64]&(1<<(k%64)) != 0 {
+						return &InputError{File: q.path, Sample: s.samples[sm], Gene: s.genes.names[g],
+							Msg: "this gene and sample have two rows in the long table"}
+					}
+					seen[k/64] |= 1 << (k % 64)
+					buf[k] = vals[i]
+				}
+				row += int64(n)
+			}
+			return nil
+		}()
+		if err != nil {
+			return err
+		}
+		for sm := s0; sm < s1; sm++ {
+			for g := 0; g < G; g++ {
+				if k := (sm-s0)*G + g; seen[k/64]&(1<<(k%64)) == 0 {
+					return s.missing(sm, g)
+				}
+			}
+			if err := s.spill.WriteColumn(sm, buf[(sm-s0)*G:(sm-s0+1)*G]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *longParquet) Path() string      { return s.path }
+func (s *longParquet) Genes() []string   { return s.genes.names }
+func (s *longParquet) Samples() []string { return s.samples }
+func (s *longParquet) Integer() bool     { return s.integer }
+
+func (s *longParquet) Close() error {
+	var err error
+	if s.spill != nil {
+		err = s.spill.Close()
+	}
+	if s.q != nil {
+		if e := s.q.close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// ReadColumn reads sample j: from the spill, or from the sample's rows.
+func (s *longParquet) ReadColumn(j int, dst []float64) error {
+	G := len(s.genes.names)
+	if len(dst) != G {
+		panic("columnar: ReadColumn: dst length does not match the number of genes")
+	}
+	if s.spill != nil {
+		if G == 0 {
+			return nil
+		}
+		return s.spill.ReadColumn(j, dst)
+	}
+	r := s.runs[j]
+	q := s.q
+	if r.ordered {
+		return q.readNumbers(pqLongValueCol, r.start, dst)
+	}
+	gc := newPQIDCursor(q, pqLongGeneCol, "gene id", s.genes, r.start, r.end)
+	defer gc.close()
+	vc := newPQNumCursor(q, pqLongValueCol, r.start, r.end)
+	defer vc.close()
+	gids := make([]int32, pqLongBatch)
+	vals := make([]float64, pqLongBatch)
+	for {
+		n, err := gc.read(gids)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if m, err := vc.read(vals[:n]); err != nil {
+			return err
+		} else if m != n {
+			return q.dataError(pqLongValueCol, errors.New("the value column is shorter than the id columns"))
+		}
+		for i, g := range gids[:n] {
+			dst[g] = vals[i]
+		}
+	}
+}
+
+// pqInterner numbers names in order of first appearance.
+type pqInterner struct {
+	ids    map[string]int32
+	names  []string
+	frozen bool // no new names: id reports an unknown name as -1 (and is safe for concurrent use)
+}
+
+func newPQInterner() *pqInterner { return &pqInterner{ids: make(map[string]int32)} }
+
+func (t *pqInterner) id(v []byte) int32 {
+	if id, ok := t.ids[string(v)]; ok {
+		return id
+	}
+	if t.frozen {
+		return -1
+	}
+	name := string(v)
+	id := int32(len(t.names))
+	t.ids[name] = id
+	t.names = append(t.names, name)
+	return id
+}
+
+// pqIDCursor reads a string column over a range of rows as ids given by an
+// pqInterner. A dictionary-encoded page costs one pqInterner lookup per
+// dictionary entry used, not per row.
+type pqIDCursor struct {
+	q     *pqFile
+	c     int
+	what  string
+	names *pqInterner
+	pc    *pqPageCursor
+	buf   []int32 // the ids of the rows of the current page, from pos on
+	pos   int
+	keys  []int32
+	dict  parquet.Dictionary
+	memo  []int32 // ids of dict's entries; -2 until looked up
+}
+
+func newPQIDCursor(q *pqFile, c int, what string, names *pqInterner, start, end int64) *pqIDCursor {
+	return &pqIDCursor{q: q, c: c, what: what, names: names, pc: q.cursor(c, start, end)}
+}
+
+func (ic *pqIDCursor) close() { ic.pc.close() }
+
+// read fills ids with the next rows' ids and returns how many it read: all
+// of them unless the range ends.
+func (ic *pqIDCursor) read(ids []int32) (int, error) {
+	n := 0
+	for n < len(ids) {
+		if ic.pos == len(ic.buf) {
+			if err := ic.load(); err == io.EOF {
+				break
+			} else if err != nil {
+				return n, err
+			}
+		}
+		k := copy(ids[n:], ic.buf[ic.pos:])
+		ic.pos += k
+		n += k
+	}
+	return n, nil
+}
+
+func (ic *pqIDCursor) load() error {
+	p, row, err := ic.pc.next()
+	if err != nil {
+		return err
+	}
+	defer parquet.Release(p)
+	q, col := ic.q, &ic.q.cols[ic.c]
+	n := int(min(p.NumRows(), ic.pc.end-row))
+	b, err := pqStringsOf(p, col)
+	if err != nil {
+		return q.dataError(ic.c, err)
+	}
+	ic.keys = pqGrow(ic.keys, n)
+	if err := b.keys(ic.keys); err != nil {
+		return q.dataError(ic.c, err)
+	}
+	ic.buf, ic.pos = pqGrow(ic.buf, n), 0
+	if b.dict != nil && b.dict != ic.dict {
+		ic.dict = b.dict
+		ic.memo = pqGrow(ic.memo, b.entries())
+		for i := range ic.memo {
+			ic.memo[i] = -2
+		}
+	}
+	for i, k := range ic.keys {
+		if k < 0 {
+			return inputErrorf(q.path, "row %d has no %s (null in column %q)", row+int64(i)+1, ic.what, col.name)
+		}
+		var id int32 = -2
+		if b.dict != nil {
+			if int(k) >= len(ic.memo) {
+				return q.dataError(ic.c, errPQDictIndex)
+			}
+			id = ic.memo[k]
+		}
+		if id == -2 {
+			v, err := b.entry(int(k))
+			if err != nil {
+				return q.dataError(ic.c, err)
+			}
+			id = ic.names.id(v)
+			if id < 0 {
+				return inputErrorf(q.path, "row %d: %s %q changed since the file was opened", row+int64(i)+1, ic.what, v)
+			}
+			if b.dict != nil {
+				ic.memo[k] = id
+			}
+		}
+		ic.buf[i] = id
+	}
+	return nil
+}
+
+// pqNumCursor reads a numeric column over a range of rows.
+type pqNumCursor struct {
+	q   *pqFile
+	c   int
+	pc  *pqPageCursor
+	buf []float64
+	pos int
+}
+
+func newPQNumCursor(q *pqFile, c int, start, end int64) *pqNumCursor {
+	return &pqNumCursor{q: q, c: c, pc: q.cursor(c, start, end)}
+}
+
+func (nc *pqNumCursor) close() { nc.pc.close() }
+
+func (nc *pqNumCursor) read(dst []float64) (int, error) {
+	n := 0
+	for n < len(dst) {
+		if nc.pos == len(nc.buf) {
+			p, row, err := nc.pc.next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return n, err
+			}
+			m := int(min(p.NumRows(), nc.pc.end-row))
+			nc.buf, nc.pos = pqGrow(nc.buf, m), 0
+			err = pqDecodeNumbers(p, &nc.q.cols[nc.c], nc.buf)
+			parquet.Release(p)
+			if err != nil {
+				return n, nc.q.dataError(nc.c, err)
+			}
+		}
+		k := copy(dst[n:], nc.buf[nc.pos:])
+		nc.pos += k
+		n += k
+	}
+	return n, nil
+}

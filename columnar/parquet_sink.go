@@ -1,0 +1,538 @@
+package columnar
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"math/bits"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/encoding/rle"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// Parquet writing.
+//
+// Columns arrive one at a time in sample order, and a Parquet file stores a
+// row group's column chunks one after the other, so a wide matrix is written
+// as a single row group whose column chunks are streamed to the file as the
+// columns arrive: the gene id chunk at once, then one chunk per sample.
+// Memory is one column's pages whatever the number of samples, and nothing
+// goes through a temporary file. A long table is written in row groups of
+// pqLongRowGroupRows rows (gene id and sample id dictionary-encoded, values
+// plain), buffering one row group of values.
+//
+// The files are assembled from parquet-go's format structures (thrift
+// footer and page headers) and encoders: data pages v1, PLAIN and
+// RLE_DICTIONARY encodings, zstd compression, CRC32 page checksums, column
+// statistics, no nulls (every column is REQUIRED; NaN is stored as NaN).
+
+func init() {
+	createParquet = createParquetSink
+}
+
+// Page and row group sizes: variables so that tests can make many pages and
+// row groups of small data.
+var (
+	pqValuePageValues  = 1 << 16 // values in a data page of numbers (512 KiB)
+	pqStringPageBytes  = 1 << 20 // bytes, about, in a data page of gene ids
+	pqLongPageRows     = 1 << 16 // rows in a data page of the id columns of a long file
+	pqLongRowGroupRows = 1 << 20 // rows in a row group of a long file
+)
+
+// createParquetSink makes a wide or long Parquet sink.
+func createParquetSink(path string, genes, samples []string, opts SinkOptions) (Sink, error) {
+	long := opts.Layout == LayoutLong
+	if !long && opts.Layout != LayoutWide && opts.Layout != "" {
+		return nil, fmt.Errorf("columnar: %s: unknown layout %q (want wide or long)", path, opts.Layout)
+	}
+	var names []string
+	if long {
+		names = []string{opts.geneLabel(), "sample", opts.valueName()}
+	} else {
+		names = append([]string{opts.geneLabel()}, samples...)
+	}
+	seen := make(map[string]bool, len(names))
+	for _, name := range names {
+		if seen[name] {
+			return nil, fmt.Errorf("columnar: %s: two columns would be named %q", path, name)
+		}
+		seen[name] = true
+	}
+	af, err := CreateAtomic(path)
+	if err != nil {
+		return nil, err
+	}
+	w, err := newPQWriter(af, path)
+	if err != nil {
+		af.Abort()
+		return nil, err
+	}
+	valueType := format.Double
+	if opts.Integer {
+		valueType = format.Int64
+	}
+	if long {
+		w.setSchema([]string{names[0], names[1]}, []string{names[2]}, valueType)
+		return &pqLongSink{w: w, genes: genes, samples: samples, integer: opts.Integer,
+			vals: make([]float64, 0, min(pqLongRowGroupRows, max(1, len(genes)*len(samples))))}, nil
+	}
+	w.setSchema(names[:1], samples, valueType)
+	s := &pqWideSink{w: w, genes: genes, samples: samples, integer: opts.Integer}
+	if len(genes) > 0 {
+		s.chunks = make([]format.ColumnChunk, 0, len(samples)+1)
+		s.chunks = append(s.chunks, w.plainStringChunk(names[0], genes))
+		if w.err != nil {
+			w.abort()
+			return nil, w.err
+		}
+	}
+	return s, nil
+}
+
+// pqWriter writes the pages and footer of a Parquet file.
+type pqWriter struct {
+	out    *AtomicFile
+	path   string
+	w      *bufio.Writer
+	off    int64
+	err    error // the first write error; everything after it is skipped
+	enc    *zstd.Encoder
+	proto  thrift.CompactProtocol
+	body   []byte // an encoded page
+	comp   []byte // a compressed page
+	scr    []byte
+	ints   []int32
+	schema []format.SchemaElement
+	groups []format.RowGroup
+	rows   int64
+	closed bool
+	// Offset indexes (page locations), written before the footer so that
+	// readers can seek to the page that holds a row.
+	locs    []format.PageLocation // the data pages of the chunk being written
+	cur     []format.OffsetIndex  // the chunks of the row group being written
+	indexes [][]format.OffsetIndex
+}
+
+func newPQWriter(out *AtomicFile, path string) (*pqWriter, error) {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+	if err != nil {
+		return nil, fmt.Errorf("columnar: %s: %w", path, err)
+	}
+	w := &pqWriter{out: out, path: path, w: bufio.NewWriterSize(out, 1<<20), enc: enc}
+	w.write([]byte("PAR1"))
+	return w, w.err
+}
+
+// setSchema makes a flat schema of string columns, then value columns.
+func (w *pqWriter) setSchema(stringCols, valueCols []string, valueType format.Type) {
+	w.schema = make([]format.SchemaElement, 0, 1+len(stringCols)+len(valueCols))
+	w.schema = append(w.schema, format.SchemaElement{Name: "schema", NumChildren: thrift.New(int32(len(stringCols) + len(valueCols)))})
+	for _, name := range stringCols {
+		w.schema = append(w.schema, format.SchemaElement{
+			Type:           thrift.New(format.ByteArray),
+			RepetitionType: thrift.New(format.Required),
+			Name:           name,
+			ConvertedType:  thrift.New(deprecated.UTF8),
+			LogicalType:    format.LogicalType{Value: &format.StringType{}},
+		})
+	}
+	for _, name := range valueCols {
+		w.schema = append(w.schema, format.SchemaElement{
+			Type:           thrift.New(valueType),
+			RepetitionType: thrift.New(format.Required),
+			Name:           name,
+		})
+	}
+}
+
+func (w *pqWriter) write(b []byte) {
+	if w.err != nil {
+		return
+	}
+	n, err := w.w.Write(b)
+	w.off += int64(n)
+	if err != nil {
+		w.err = fmt.Errorf("columnar: writing %s: %w", w.path, err)
+	}
+}
+
+// page compresses and writes one page (w.body) of a column chunk.
+func (w *pqWriter) page(meta *format.ColumnMetaData, h *format.PageHeader, numValues int) {
+	if w.err != nil {
+		return
+	}
+	w.comp = w.enc.EncodeAll(w.body, w.comp[:0])
+	h.UncompressedPageSize = int32(len(w.body))
+	h.CompressedPageSize = int32(len(w.comp))
+	h.CRC = int32(crc32.ChecksumIEEE(w.comp))
+	head, err := thrift.Marshal(&w.proto, h)
+	if err != nil {
+		w.err = fmt.Errorf("columnar: writing %s: page header: %w", w.path, err)
+		return
+	}
+	switch h.Type {
+	case format.DictionaryPage:
+		meta.DictionaryPageOffset = w.off
+	case format.DataPage:
+		if meta.DataPageOffset == 0 {
+			meta.DataPageOffset = w.off
+		}
+		w.locs = append(w.locs, format.PageLocation{Offset: w.off, CompressedPageSize: int32(len(head) + len(w.comp)),
+			FirstRowIndex: meta.NumValues})
+		meta.NumValues += int64(numValues)
+	}
+	meta.TotalUncompressedSize += int64(len(head) + len(w.body))
+	meta.TotalCompressedSize += int64(len(head) + len(w.comp))
+	w.write(head)
+	w.write(w.comp)
+}
+
+func pqDataPageHeader(n int, enc format.Encoding) *format.PageHeader {
+	return &format.PageHeader{Type: format.DataPage, DataPageHeader: thrift.New(format.DataPageHeader{
+		NumValues: int32(n), Encoding: enc, DefinitionLevelEncoding: format.RLE, RepetitionLevelEncoding: format.RLE})}
+}
+
+// endChunk finishes a column chunk: it keeps the chunk's page locations for
+// the offset index and wraps its metadata, whose file offset is its first page.
+func (w *pqWriter) endChunk(meta format.ColumnMetaData) format.ColumnChunk {
+	w.cur = append(w.cur, format.OffsetIndex{PageLocations: w.locs})
+	w.locs = nil
+	off := meta.DataPageOffset
+	if meta.DictionaryPageOffset != 0 {
+		off = meta.DictionaryPageOffset
+	}
+	return format.ColumnChunk{FileOffset: off, MetaData: meta}
+}
+
+// plainStringChunk writes a column chunk of strings, PLAIN-encoded.
+func (w *pqWriter) plainStringChunk(name string, values []string) format.ColumnChunk {
+	meta := format.ColumnMetaData{Type: format.ByteArray, Encoding: []format.Encoding{format.Plain},
+		PathInSchema: []string{name}, Codec: format.Zstd, Statistics: format.Statistics{NullCount: 0}}
+	pages := 0
+	for i := 0; i < len(values); {
+		w.body = w.body[:0]
+		j := i
+		for ; j < len(values) && (j == i || len(w.body) < pqStringPageBytes); j++ {
+			w.body = binary.LittleEndian.AppendUint32(w.body, uint32(len(values[j])))
+			w.body = append(w.body, values[j]...)
+		}
+		w.page(&meta, pqDataPageHeader(j-i, format.Plain), j-i)
+		pages++
+		i = j
+	}
+	meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: int32(pages)}}
+	return w.endChunk(meta)
+}
+
+// dictStringChunk writes a column chunk of n strings, dictionary-encoded:
+// dict holds the entries and key(r) is the entry of row r.
+func (w *pqWriter) dictStringChunk(name string, dict func(yield func(string)), entries, n int, key func(r int) int32) format.ColumnChunk {
+	meta := format.ColumnMetaData{Type: format.ByteArray, Encoding: []format.Encoding{format.Plain, format.RLEDictionary},
+		PathInSchema: []string{name}, Codec: format.Zstd, Statistics: format.Statistics{NullCount: 0}}
+	w.body = w.body[:0]
+	dict(func(v string) {
+		w.body = binary.LittleEndian.AppendUint32(w.body, uint32(len(v)))
+		w.body = append(w.body, v...)
+	})
+	w.page(&meta, &format.PageHeader{Type: format.DictionaryPage, DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{
+		NumValues: int32(entries), Encoding: format.Plain})}, 0)
+	width := max(1, bits.Len(uint(entries-1)))
+	pages := 0
+	for r0 := 0; r0 < n; r0 += pqLongPageRows {
+		r1 := min(n, r0+pqLongPageRows)
+		w.ints = pqGrow(w.ints, r1-r0)
+		for r := r0; r < r1; r++ {
+			w.ints[r-r0] = key(r)
+		}
+		enc := rle.Encoding{BitWidth: width}
+		var err error
+		if w.scr, err = enc.EncodeInt32(w.scr, w.ints); err != nil {
+			if w.err == nil {
+				w.err = fmt.Errorf("columnar: writing %s: %w", w.path, err)
+			}
+			return w.endChunk(meta)
+		}
+		w.body = append(append(w.body[:0], byte(width)), w.scr...)
+		w.page(&meta, pqDataPageHeader(r1-r0, format.RLEDictionary), r1-r0)
+		pages++
+	}
+	meta.EncodingStats = []format.PageEncodingStats{
+		{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1},
+		{PageType: format.DataPage, Encoding: format.RLEDictionary, Count: int32(pages)},
+	}
+	return w.endChunk(meta)
+}
+
+// valueChunk writes a column chunk of numbers, PLAIN-encoded as DOUBLE, or
+// as INT64 with integer. An integer column must hold whole numbers;
+// notInteger(i) makes the error for value i otherwise.
+func (w *pqWriter) valueChunk(name string, values []float64, integer bool, notInteger func(i int) error) format.ColumnChunk {
+	typ := format.Double
+	if integer {
+		typ = format.Int64
+	}
+	meta := format.ColumnMetaData{Type: typ, Encoding: []format.Encoding{format.Plain},
+		PathInSchema: []string{name}, Codec: format.Zstd}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	pages := 0
+	for i0 := 0; i0 < len(values); i0 += pqValuePageValues {
+		page := values[i0:min(len(values), i0+pqValuePageValues)]
+		w.body = pqGrow(w.body, 8*len(page))
+		for i, v := range page {
+			if v < lo {
+				lo = v
+			}
+			if v > hi {
+				hi = v
+			}
+			if integer {
+				if v != math.Trunc(v) || math.Abs(v) > 1<<63-1024 {
+					if w.err == nil {
+						w.err = notInteger(i0 + i)
+					}
+					return w.endChunk(meta)
+				}
+				binary.LittleEndian.PutUint64(w.body[8*i:], uint64(int64(v)))
+			} else {
+				binary.LittleEndian.PutUint64(w.body[8*i:], math.Float64bits(v))
+			}
+		}
+		w.page(&meta, pqDataPageHeader(len(page), format.Plain), len(page))
+		pages++
+	}
+	meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: int32(pages)}}
+	meta.Statistics = format.Statistics{NullCount: 0}
+	if lo <= hi { // some value is not NaN
+		if integer {
+			meta.Statistics.MinValue = binary.LittleEndian.AppendUint64(nil, uint64(int64(lo)))
+			meta.Statistics.MaxValue = binary.LittleEndian.AppendUint64(nil, uint64(int64(hi)))
+		} else {
+			if lo == 0 {
+				lo = math.Copysign(0, -1) // the spec asks for -0 as a zero minimum, +0 as a zero maximum
+			}
+			if hi == 0 {
+				hi = 0
+			}
+			meta.Statistics.MinValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(lo))
+			meta.Statistics.MaxValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(hi))
+		}
+	}
+	return w.endChunk(meta)
+}
+
+// rowGroup records a row group of n rows made of chunks.
+func (w *pqWriter) rowGroup(chunks []format.ColumnChunk, n int64) {
+	if w.err != nil {
+		return
+	}
+	g := format.RowGroup{Columns: chunks, NumRows: n, Ordinal: int16(len(w.groups))}
+	if len(chunks) > 0 {
+		g.FileOffset = chunks[0].FileOffset
+	}
+	for _, c := range chunks {
+		g.TotalByteSize += c.MetaData.TotalUncompressedSize
+		g.TotalCompressedSize += c.MetaData.TotalCompressedSize
+	}
+	if len(w.groups) == math.MaxInt16 {
+		w.err = fmt.Errorf("columnar: writing %s: too many row groups", w.path)
+		return
+	}
+	w.groups = append(w.groups, g)
+	w.indexes = append(w.indexes, w.cur)
+	w.cur = nil
+	w.rows += n
+}
+
+// commit writes the footer and moves the file into place.
+func (w *pqWriter) commit() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	defer w.enc.Close()
+	if w.err != nil {
+		w.out.Abort()
+		return w.err
+	}
+	for g := range w.groups {
+		for k := range w.groups[g].Columns {
+			b, err := thrift.Marshal(&w.proto, &w.indexes[g][k])
+			if err != nil {
+				w.out.Abort()
+				return fmt.Errorf("columnar: writing %s: offset index: %w", w.path, err)
+			}
+			w.groups[g].Columns[k].OffsetIndexOffset = w.off
+			w.groups[g].Columns[k].OffsetIndexLength = int32(len(b))
+			w.write(b)
+		}
+	}
+	orders := make([]format.ColumnOrder, len(w.schema)-1)
+	for i := range orders {
+		orders[i].Value = &format.TypeDefinedOrder{}
+	}
+	meta := format.FileMetaData{
+		Version:      1,
+		Schema:       w.schema,
+		NumRows:      w.rows,
+		RowGroups:    w.groups,
+		CreatedBy:    "colnorm",
+		ColumnOrders: orders,
+	}
+	footer, err := thrift.Marshal(&w.proto, &meta)
+	if err != nil {
+		w.out.Abort()
+		return fmt.Errorf("columnar: writing %s: footer: %w", w.path, err)
+	}
+	w.write(footer)
+	w.write(binary.LittleEndian.AppendUint32(nil, uint32(len(footer))))
+	w.write([]byte("PAR1"))
+	if w.err == nil {
+		if err := w.w.Flush(); err != nil {
+			w.err = fmt.Errorf("columnar: writing %s: %w", w.path, err)
+		}
+	}
+	if w.err != nil {
+		w.out.Abort()
+		return w.err
+	}
+	return w.out.Commit()
+}
+
+// abort removes the file; it does nothing after commit.
+func (w *pqWriter) abort() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	w.enc.Close()
+	return w.out.Abort()
+}
+
+func pqNotIntegerError(path, sample, gene string, v float64) error {
+	return fmt.Errorf("columnar: writing %s: sample %s, gene %s: %v is not a whole number, and the output has integer columns", path, sample, gene, v)
+}
+
+// pqWideSink writes genes x samples as one row group: a gene id column, then
+// one column per sample.
+type pqWideSink struct {
+	w       *pqWriter
+	genes   []string
+	samples []string
+	integer bool
+	next    int
+	chunks  []format.ColumnChunk
+}
+
+func (s *pqWideSink) WriteColumn(j int, values []float64) error {
+	if j != s.next {
+		panic("columnar: WriteColumn: columns must come in order")
+	}
+	if len(values) != len(s.genes) {
+		panic("columnar: WriteColumn: values length does not match the number of genes")
+	}
+	s.next++
+	if len(s.genes) == 0 {
+		return s.w.err
+	}
+	s.chunks = append(s.chunks, s.w.valueChunk(s.samples[j], values, s.integer, func(i int) error {
+		return pqNotIntegerError(s.w.path, s.samples[j], s.genes[i], values[i])
+	}))
+	return s.w.err
+}
+
+func (s *pqWideSink) Commit() error {
+	if s.next != len(s.samples) && s.w.err == nil {
+		s.w.err = fmt.Errorf("columnar: writing %s: %d of %d samples were written", s.w.path, s.next, len(s.samples))
+	}
+	if len(s.genes) > 0 {
+		s.w.rowGroup(s.chunks, int64(len(s.genes)))
+	}
+	return s.w.commit()
+}
+
+func (s *pqWideSink) Abort() error { return s.w.abort() }
+
+// pqLongSink writes genes x samples as gene, sample, value rows in sample
+// order then gene order, in row groups of pqLongRowGroupRows rows.
+type pqLongSink struct {
+	w       *pqWriter
+	genes   []string
+	samples []string
+	integer bool
+	next    int
+	vals    []float64 // the values of the row group being filled
+	first   int64     // the row (over the whole file) of vals[0]
+}
+
+func (s *pqLongSink) WriteColumn(j int, values []float64) error {
+	if j != s.next {
+		panic("columnar: WriteColumn: columns must come in order")
+	}
+	if len(values) != len(s.genes) {
+		panic("columnar: WriteColumn: values length does not match the number of genes")
+	}
+	s.next++
+	for len(values) > 0 && s.w.err == nil {
+		take := min(len(values), pqLongRowGroupRows-len(s.vals))
+		s.vals = append(s.vals, values[:take]...)
+		values = values[take:]
+		if len(s.vals) == pqLongRowGroupRows {
+			s.flush()
+		}
+	}
+	return s.w.err
+}
+
+// flush writes the buffered rows as a row group. Row r of the group is
+// overall row R = first+r: gene R mod G of sample R / G.
+func (s *pqLongSink) flush() {
+	n := len(s.vals)
+	if n == 0 {
+		return
+	}
+	w := s.w
+	G := int64(len(s.genes))
+	names := w.schema[1:]
+	// Gene ids: the dictionary is the genes in the order the group meets them,
+	// starting at gene g0, so that row r is entry r mod G.
+	g0 := int(s.first % G)
+	geneEntries := int(min(int64(n), G))
+	genes := w.dictStringChunk(names[0].Name, func(yield func(string)) {
+		for k := 0; k < geneEntries; k++ {
+			yield(s.genes[(g0+k)%int(G)])
+		}
+	}, geneEntries, n, func(r int) int32 { return int32(int64(r) % G) })
+	// Sample ids: the dictionary is the samples the group holds.
+	s0 := int(s.first / G)
+	s1 := int((s.first + int64(n) - 1) / G)
+	samples := w.dictStringChunk(names[1].Name, func(yield func(string)) {
+		for sm := s0; sm <= s1; sm++ {
+			yield(s.samples[sm])
+		}
+	}, s1-s0+1, n, func(r int) int32 { return int32((s.first+int64(r))/G) - int32(s0) })
+	values := w.valueChunk(names[2].Name, s.vals, s.integer, func(i int) error {
+		R := s.first + int64(i)
+		return pqNotIntegerError(w.path, s.samples[R/G], s.genes[R%G], s.vals[i])
+	})
+	w.rowGroup([]format.ColumnChunk{genes, samples, values}, int64(n))
+	s.first += int64(n)
+	s.vals = s.vals[:0]
+}
+
+func (s *pqLongSink) Commit() error {
+	if s.next != len(s.samples) && s.w.err == nil {
+		s.w.err = fmt.Errorf("columnar: writing %s: %d of %d samples were written", s.w.path, s.next, len(s.samples))
+	}
+	if s.w.err == nil {
+		s.flush()
+	}
+	return s.w.commit()
+}
+
+func (s *pqLongSink) Abort() error { return s.w.abort() }

@@ -1,0 +1,1025 @@
+package columnar
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// Parquet reading.
+//
+// A file is opened with parquet-go, which reads the footer only. Columns are
+// then read a column chunk at a time, page by page, straight from the pages'
+// decoded buffers (Page.Data): plain pages are converted in one loop and
+// dictionary-encoded pages (the default of DuckDB, arrow and pyarrow) are
+// gathered by hand from their indexes and the dictionary, with nulls placed
+// from the definition levels. Nothing goes through boxed parquet.Values.
+//
+// Layouts: wide (parquet_source.go), wide with samples as rows (here too,
+// transposed once into a Spill), long (parquet_long.go) and a folder of wide
+// shards (parquet_shards.go).
+
+func init() {
+	openParquet = openParquetPath
+}
+
+// openParquetPath opens a Parquet file, or a folder of Parquet shards.
+func openParquetPath(path string, opts Options) (Source, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, &InputError{File: path, Msg: "cannot open: " + pqErrorText(err, path)}
+	}
+	if st.IsDir() {
+		return openParquetShards(path, opts)
+	}
+	return openParquetFile(path, opts)
+}
+
+// openParquetFile opens one Parquet file in the layout that opts asks for or
+// that its schema shows.
+func openParquetFile(path string, opts Options) (Source, error) {
+	q, err := openPQ(path)
+	if err != nil {
+		return nil, err
+	}
+	layout := opts.Layout
+	if layout == LayoutAuto {
+		layout = q.detectLayout()
+	}
+	var src Source
+	switch layout {
+	case LayoutWide:
+		if opts.SamplesAsRows {
+			src, err = openParquetRows(q, opts)
+		} else {
+			src, err = openParquetWide(q)
+		}
+	case LayoutLong:
+		if opts.SamplesAsRows {
+			err = inputErrorf(path, "samples as rows applies to wide layouts, not to a long (gene, sample, value) table")
+		} else {
+			src, err = openParquetLong(q, opts)
+		}
+	default:
+		err = inputErrorf(path, "unknown layout %q (want wide or long)", layout)
+	}
+	if err != nil {
+		q.close()
+		return nil, err
+	}
+	return src, nil
+}
+
+// pqErrorText is an OS error's text without the operation and path that
+// InputError already shows.
+func pqErrorText(err error, path string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// pqKind is the numeric or string interpretation of a Parquet column.
+type pqKind uint8
+
+const (
+	pqOther pqKind = iota // not usable: boolean, dates, nested, ...
+	pqString
+	pqInt32
+	pqUint32
+	pqInt64
+	pqUint64
+	pqFloat
+	pqDouble
+)
+
+// pqColumn describes a top-level leaf column.
+type pqColumn struct {
+	name   string
+	kind   pqKind
+	div    float64 // DECIMAL columns: the stored integer is divided by div; 0 otherwise
+	maxDef byte    // 1 for an optional column, 0 for a required one
+	desc   string  // the type, for messages
+}
+
+func (c *pqColumn) numeric() bool { return c.kind >= pqInt32 }
+
+// integer reports whether the column stores integers (and not decimals).
+func (c *pqColumn) integer() bool { return c.kind >= pqInt32 && c.kind <= pqUint64 && c.div == 0 }
+
+// pqFile is an open Parquet file: its footer, flat schema and row groups.
+type pqFile struct {
+	path      string
+	f         *os.File
+	pf        *parquet.File
+	cols      []pqColumn
+	rowGroups []parquet.RowGroup
+	rgStart   []int64       // first row of each row group; the last entry is the number of rows
+	checked   []atomic.Bool // column chunk g*len(cols)+c has sane page headers (checkChunk)
+}
+
+// openPQ opens a Parquet file and checks that its schema is flat.
+func openPQ(path string) (q *pqFile, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &InputError{File: path, Msg: "cannot open: " + pqErrorText(err, path)}
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("columnar: %s: %w", path, err)
+	}
+	if err := checkFooter(f, path, st.Size()); err != nil {
+		return nil, err
+	}
+	pf, err := openParquetFooter(f, st.Size())
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("columnar: reading %s: %w", path, err)
+		}
+		return nil, inputErrorf(path, "not a readable Parquet file (truncated or damaged?): %v", err)
+	}
+	q = &pqFile{path: path, f: f, pf: pf, rowGroups: pf.RowGroups()}
+	if err := q.readSchema(); err != nil {
+		return nil, err
+	}
+	q.rgStart = make([]int64, len(q.rowGroups)+1)
+	for i, rg := range q.rowGroups {
+		if len(rg.ColumnChunks()) != len(q.cols) {
+			return nil, inputErrorf(path, "row group %d has %d columns, the schema %d", i, len(rg.ColumnChunks()), len(q.cols))
+		}
+		for c, cc := range pf.Metadata().RowGroups[i].Columns {
+			m := &cc.MetaData
+			start := m.DataPageOffset
+			if m.DictionaryPageOffset > 0 {
+				start = min(start, m.DictionaryPageOffset)
+			}
+			if start < 4 || start > st.Size() || m.TotalCompressedSize < 0 || m.TotalCompressedSize > st.Size()-start {
+				return nil, inputErrorf(path, "row group %d: column %q lies outside the file (truncated or damaged?)", i, q.cols[c].name)
+			}
+		}
+		n := rg.NumRows()
+		if n < 0 {
+			return nil, inputErrorf(path, "row group %d has a negative number of rows", i)
+		}
+		q.rgStart[i+1] = q.rgStart[i] + n
+	}
+	q.checked = make([]atomic.Bool, len(q.rowGroups)*len(q.cols))
+	return q, nil
+}
+
+// pqMaxPageBytes bounds the uncompressed size of a page.
+const pqMaxPageBytes = 1 << 30
+
+// checkChunk reads the page headers of column chunk (g, c) and checks their
+// sizes and counts against the chunk and the row group, once per chunk.
+// parquet-go allocates what a page header says before it reads the page, so
+// that a damaged header could otherwise make it allocate gigabytes.
+func (q *pqFile) checkChunk(g, c int) error {
+	k := g*len(q.cols) + c
+	if q.checked[k].Load() {
+		return nil
+	}
+	m := &q.pf.Metadata().RowGroups[g].Columns[c].MetaData
+	off := m.DataPageOffset
+	if m.DictionaryPageOffset > 0 {
+		off = min(off, m.DictionaryPageOffset)
+	}
+	end := off + m.TotalCompressedSize
+	rows := q.rgStart[g+1] - q.rgStart[g]
+	var proto thrift.CompactProtocol
+	buf := make([]byte, 4096)
+	for off < end {
+		var h format.PageHeader
+		n := 0
+		for size := 4096; ; size *= 8 {
+			buf = pqGrow(buf, int(min(int64(size), end-off)))
+			if _, err := q.f.ReadAt(buf, off); err != nil {
+				return q.dataError(c, err)
+			}
+			h = format.PageHeader{}
+			r := proto.NewReaderFromBytes(buf)
+			err := thrift.NewDecoder(r).Decode(&h)
+			if err == nil {
+				n = r.BytesRead()
+				break
+			}
+			if int64(len(buf)) == end-off || size >= 1<<24 {
+				return q.dataError(c, fmt.Errorf("bad page header at offset %d: %v", off, err))
+			}
+		}
+		bad := h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > end-off-int64(n) ||
+			h.UncompressedPageSize < 0 || h.UncompressedPageSize > pqMaxPageBytes
+		switch {
+		case h.DataPageHeader.Valid:
+			bad = bad || h.DataPageHeader.V.NumValues < 0 || int64(h.DataPageHeader.V.NumValues) > rows
+		case h.DataPageHeaderV2.Valid:
+			v := &h.DataPageHeaderV2.V
+			bad = bad || v.NumValues < 0 || int64(v.NumValues) > rows || v.NumRows < 0 || int64(v.NumRows) > rows ||
+				v.NumNulls < 0 || v.NumNulls > v.NumValues
+		case h.DictionaryPageHeader.Valid:
+			bad = bad || h.DictionaryPageHeader.V.NumValues < 0 || h.DictionaryPageHeader.V.NumValues > h.UncompressedPageSize
+		}
+		if bad {
+			return q.dataError(c, fmt.Errorf("bad page header at offset %d (sizes or counts out of range)", off))
+		}
+		off += int64(n) + int64(h.CompressedPageSize)
+	}
+	q.checked[k].Store(true)
+	return nil
+}
+
+// checkFooter checks the footer length before parquet-go reads the footer:
+// it allocates what the length says, up to 4 GiB, before it checks it.
+func checkFooter(f *os.File, path string, size int64) error {
+	var tail [8]byte
+	if size < 12 {
+		return inputErrorf(path, "not a Parquet file (%d bytes)", size)
+	}
+	if _, err := f.ReadAt(tail[:], size-8); err != nil {
+		return fmt.Errorf("columnar: reading %s: %w", path, err)
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); string(tail[4:]) == "PAR1" && n > size-12 {
+		return inputErrorf(path, "not a readable Parquet file (truncated or damaged?): the footer would be %d bytes, the file has %d", n, size)
+	}
+	return nil
+}
+
+// openParquetFooter is parquet.OpenFile, with a panic on malformed metadata
+// turned into an error.
+func openParquetFooter(f *os.File, size int64) (pf *parquet.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pf, err = nil, fmt.Errorf("malformed metadata (%v)", r)
+		}
+	}()
+	return parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+}
+
+func (q *pqFile) close() error { return q.f.Close() }
+
+// numRows is the number of rows of the file.
+func (q *pqFile) numRows() int64 { return q.rgStart[len(q.rgStart)-1] }
+
+// readSchema reads the flat schema: the root and one leaf per column.
+func (q *pqFile) readSchema() error {
+	schema := q.pf.Metadata().Schema
+	if len(schema) == 0 {
+		return inputErrorf(q.path, "the Parquet schema is empty")
+	}
+	q.cols = make([]pqColumn, 0, len(schema)-1)
+	for _, el := range schema[1:] {
+		if el.NumChildren.Valid && el.NumChildren.V > 0 || !el.Type.Valid {
+			return inputErrorf(q.path, "column %q is nested (a struct, list or map); only flat columns are supported", el.Name)
+		}
+		if el.RepetitionType.Valid && el.RepetitionType.V == format.Repeated {
+			return inputErrorf(q.path, "column %q is repeated (a list); only flat columns are supported", el.Name)
+		}
+		c := pqColumn{name: el.Name}
+		if el.RepetitionType.Valid && el.RepetitionType.V == format.Optional {
+			c.maxDef = 1
+		}
+		c.kind, c.div, c.desc = pqClassify(&el)
+		q.cols = append(q.cols, c)
+	}
+	if n := schema[0].NumChildren; n.Valid && int(n.V) != len(q.cols) {
+		return inputErrorf(q.path, "column %q is nested; only flat columns are supported", schema[0].Name)
+	}
+	return nil
+}
+
+// pqClassify maps a schema element to the kind of values it holds.
+func pqClassify(el *format.SchemaElement) (kind pqKind, div float64, desc string) {
+	typ := el.Type.V
+	desc = typ.String()
+	lt := el.LogicalType.Value
+	if lt != nil {
+		desc = lt.String()
+	} else if el.ConvertedType.Valid {
+		desc = pqConvertedTypeName(el.ConvertedType.V)
+	}
+	decimalScale := int32(-1)
+	if d, ok := lt.(*format.DecimalType); ok {
+		decimalScale = d.Scale
+	} else if lt == nil && el.ConvertedType.Valid && el.ConvertedType.V == deprecated.Decimal {
+		decimalScale = 0
+		if el.Scale.Valid {
+			decimalScale = el.Scale.V
+		}
+	}
+	if decimalScale > 0 {
+		div = math.Pow10(int(decimalScale))
+	}
+	unsigned := false
+	switch t := lt.(type) {
+	case nil:
+		if el.ConvertedType.Valid {
+			switch el.ConvertedType.V {
+			case deprecated.Uint8, deprecated.Uint16, deprecated.Uint32, deprecated.Uint64:
+				unsigned = true
+			case deprecated.Int8, deprecated.Int16, deprecated.Int32, deprecated.Int64, deprecated.Decimal,
+				deprecated.UTF8, deprecated.Enum, deprecated.Json:
+			default:
+				return pqOther, 0, desc
+			}
+		}
+	case *format.IntType:
+		unsigned = !t.IsSigned
+	case *format.DecimalType:
+	case *format.StringType, *format.EnumType, *format.JsonType:
+		if typ != format.ByteArray {
+			return pqOther, 0, desc
+		}
+	default:
+		return pqOther, 0, desc
+	}
+	switch typ {
+	case format.ByteArray:
+		if decimalScale >= 0 {
+			return pqOther, 0, desc
+		}
+		return pqString, 0, desc
+	case format.Int32:
+		if unsigned {
+			return pqUint32, div, desc
+		}
+		return pqInt32, div, desc
+	case format.Int64:
+		if unsigned {
+			return pqUint64, div, desc
+		}
+		return pqInt64, div, desc
+	case format.Float:
+		return pqFloat, 0, desc
+	case format.Double:
+		return pqDouble, 0, desc
+	}
+	return pqOther, 0, desc
+}
+
+// pqConvertedTypes names the legacy type annotations a count matrix may meet.
+var pqConvertedTypes = map[deprecated.ConvertedType]string{
+	deprecated.UTF8: "UTF8", deprecated.Enum: "ENUM", deprecated.Decimal: "DECIMAL", deprecated.Date: "DATE",
+	deprecated.TimeMillis: "TIME_MILLIS", deprecated.TimeMicros: "TIME_MICROS",
+	deprecated.TimestampMillis: "TIMESTAMP_MILLIS", deprecated.TimestampMicros: "TIMESTAMP_MICROS",
+	deprecated.Uint8: "UINT_8", deprecated.Uint16: "UINT_16", deprecated.Uint32: "UINT_32", deprecated.Uint64: "UINT_64",
+	deprecated.Int8: "INT_8", deprecated.Int16: "INT_16", deprecated.Int32: "INT_32", deprecated.Int64: "INT_64",
+	deprecated.Json: "JSON", deprecated.Bson: "BSON", deprecated.Interval: "INTERVAL",
+	deprecated.Map: "MAP", deprecated.MapKeyValue: "MAP_KEY_VALUE", deprecated.List: "LIST",
+}
+
+func pqConvertedTypeName(t deprecated.ConvertedType) string {
+	if name, ok := pqConvertedTypes[t]; ok {
+		return name
+	}
+	return fmt.Sprintf("converted type %d", int(t))
+}
+
+// detectLayout chooses long for exactly three columns of which the first
+// two are strings and the third numeric, and wide otherwise.
+func (q *pqFile) detectLayout() string {
+	if len(q.cols) == 3 && q.cols[0].kind == pqString && q.cols[1].kind == pqString && q.cols[2].numeric() {
+		return LayoutLong
+	}
+	return LayoutWide
+}
+
+// dataError reports a failure to read column c: an I/O error as such, and
+// anything else (bad pages, bad encodings) as a damaged input.
+func (q *pqFile) dataError(c int, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("columnar: reading %s: %w", q.path, err)
+	}
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return inputErrorf(q.path, "damaged Parquet data in column %q: %v", q.cols[c].name, err)
+}
+
+// pqPageCursor walks the pages of column c that hold rows [start, end) of the
+// file, row group after row group. The first page is cut to begin at start
+// and the last may run past end.
+type pqPageCursor struct {
+	q     *pqFile
+	c     int
+	end   int64
+	g     int           // row group of pages
+	pages parquet.Pages // nil between row groups
+	row   int64         // row of the file at the next page
+}
+
+func (q *pqFile) cursor(c int, start, end int64) *pqPageCursor {
+	return &pqPageCursor{q: q, c: c, end: end, row: start}
+}
+
+// next returns the next page and the row of the file it begins at, or io.EOF
+// after the page holding row end-1. The caller releases the page with
+// parquet.Release.
+func (pc *pqPageCursor) next() (p parquet.Page, row int64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, pc.q.dataError(pc.c, fmt.Errorf("%v", r))
+		}
+	}()
+	q := pc.q
+	for pc.row < pc.end {
+		if pc.pages == nil {
+			for pc.g < len(q.rowGroups) && q.rgStart[pc.g+1] <= pc.row {
+				pc.g++
+			}
+			if pc.g == len(q.rowGroups) {
+				return nil, 0, q.dataError(pc.c, errors.New("the row groups hold fewer rows than the footer says"))
+			}
+			if err := q.checkChunk(pc.g, pc.c); err != nil {
+				return nil, 0, err
+			}
+			cc := q.rowGroups[pc.g].ColumnChunks()[pc.c]
+			pc.pages = cc.Pages()
+			if skip := pc.row - q.rgStart[pc.g]; skip > 0 {
+				if fc, ok := cc.(*parquet.FileColumnChunk); ok {
+					fc.OffsetIndex() // loads the offset index, when there is one, so that the seek jumps
+				}
+				if err := pc.pages.SeekToRow(skip); err != nil {
+					return nil, 0, q.dataError(pc.c, err)
+				}
+			}
+		}
+		p, err := pc.pages.ReadPage()
+		if err == io.EOF {
+			if pc.row < q.rgStart[pc.g+1] {
+				return nil, 0, q.dataError(pc.c, fmt.Errorf("row group %d ends after %d of its %d rows",
+					pc.g, pc.row-q.rgStart[pc.g], q.rgStart[pc.g+1]-q.rgStart[pc.g]))
+			}
+			pc.pages.Close()
+			pc.pages = nil
+			pc.g++
+			continue
+		}
+		if err != nil {
+			return nil, 0, q.dataError(pc.c, err)
+		}
+		n := p.NumRows()
+		if n == 0 {
+			parquet.Release(p)
+			continue
+		}
+		if pc.row+n > q.rgStart[pc.g+1] {
+			parquet.Release(p)
+			return nil, 0, q.dataError(pc.c, fmt.Errorf("row group %d holds more values than rows", pc.g))
+		}
+		row = pc.row
+		pc.row += n
+		if pc.row == q.rgStart[pc.g+1] {
+			pc.pages.Close()
+			pc.pages = nil
+			pc.g++
+		}
+		return p, row, nil
+	}
+	return nil, 0, io.EOF
+}
+
+func (pc *pqPageCursor) close() {
+	if pc.pages != nil {
+		pc.pages.Close()
+		pc.pages = nil
+	}
+}
+
+// scan calls fn with every page of column c that holds rows [start, end),
+// and the row of the file each begins at.
+func (q *pqFile) scan(c int, start, end int64, fn func(p parquet.Page, row int64) error) error {
+	pc := q.cursor(c, start, end)
+	defer pc.close()
+	for {
+		p, row, err := pc.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = fn(p, row)
+		parquet.Release(p)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// readNumbers reads rows [start, start+len(dst)) of numeric column c into dst.
+func (q *pqFile) readNumbers(c int, start int64, dst []float64) error {
+	col := &q.cols[c]
+	end := start + int64(len(dst))
+	return q.scan(c, start, end, func(p parquet.Page, row int64) error {
+		n := int(min(p.NumRows(), end-row))
+		if err := pqDecodeNumbers(p, col, dst[row-start:row-start+int64(n)]); err != nil {
+			return q.dataError(c, err)
+		}
+		return nil
+	})
+}
+
+var (
+	errPQShortPage = errors.New("a page holds fewer values than its header says")
+	errPQDictIndex = errors.New("a dictionary index is out of range")
+)
+
+// pqDecodeNumbers converts the first len(dst) rows of a page of a numeric
+// column to float64, with nulls as NaN. Dictionary-encoded pages are
+// gathered from their indexes.
+func pqDecodeNumbers(p parquet.Page, col *pqColumn, dst []float64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	var defs []byte
+	if col.maxDef > 0 {
+		defs = p.DefinitionLevels()
+		if len(defs) < len(dst) {
+			return errPQShortPage
+		}
+	}
+	data := p.Data()
+	var idx []int32
+	vals := data
+	if dict := p.Dictionary(); dict != nil {
+		idx = data.Int32()
+		vals = dict.Page().Data()
+	}
+	switch col.kind {
+	case pqInt32:
+		err = pqGather(dst, vals.Int32(), idx, defs, col.maxDef)
+	case pqUint32:
+		err = pqGather(dst, pqAsUnsigned[int32, uint32](vals.Int32()), idx, defs, col.maxDef)
+	case pqInt64:
+		err = pqGather(dst, vals.Int64(), idx, defs, col.maxDef)
+	case pqUint64:
+		err = pqGather(dst, pqAsUnsigned[int64, uint64](vals.Int64()), idx, defs, col.maxDef)
+	case pqFloat:
+		err = pqGather(dst, vals.Float(), idx, defs, col.maxDef)
+	case pqDouble:
+		err = pqGather(dst, vals.Double(), idx, defs, col.maxDef)
+	default:
+		panic("columnar: pqDecodeNumbers on a column that is not numeric")
+	}
+	if err == nil && col.div != 0 {
+		for i := range dst {
+			dst[i] /= col.div
+		}
+	}
+	return err
+}
+
+func pqAsUnsigned[S int32 | int64, U uint32 | uint64](s []S) []U {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*U)(unsafe.Pointer(&s[0])), len(s))
+}
+
+// pqGather converts values to float64 into dst, one per row. With idx, the
+// values are a dictionary and idx holds one index per non-null row; with
+// defs, rows whose definition level is below maxDef are null (NaN) and take
+// no value.
+func pqGather[T int32 | uint32 | int64 | uint64 | float32 | float64](dst []float64, vals []T, idx []int32, defs []byte, maxDef byte) error {
+	n := len(dst)
+	switch {
+	case defs == nil && idx == nil:
+		if len(vals) < n {
+			return errPQShortPage
+		}
+		for i, v := range vals[:n] {
+			dst[i] = float64(v)
+		}
+	case defs == nil:
+		if len(idx) < n {
+			return errPQShortPage
+		}
+		for i, k := range idx[:n] {
+			if uint(k) >= uint(len(vals)) {
+				return errPQDictIndex
+			}
+			dst[i] = float64(vals[k])
+		}
+	default:
+		nan := math.NaN()
+		k := 0
+		for i, d := range defs[:n] {
+			if d != maxDef {
+				dst[i] = nan
+				continue
+			}
+			if idx == nil {
+				if k >= len(vals) {
+					return errPQShortPage
+				}
+				dst[i] = float64(vals[k])
+			} else {
+				if k >= len(idx) {
+					return errPQShortPage
+				}
+				x := idx[k]
+				if uint(x) >= uint(len(vals)) {
+					return errPQDictIndex
+				}
+				dst[i] = float64(vals[x])
+			}
+			k++
+		}
+	}
+	return nil
+}
+
+// pqByteArrays is a view of the values of a page of a string column.
+type pqByteArrays struct {
+	data   []byte
+	offs   []uint32 // value k is data[offs[k]:offs[k+1]]; the dictionary's values for a dictionary page
+	idx    []int32  // dictionary pages: the index of each non-null value
+	defs   []byte   // optional columns: definition levels, one per row
+	maxDef byte
+	dict   parquet.Dictionary
+}
+
+// pqStringsOf makes a view of the strings of a page.
+func pqStringsOf(p parquet.Page, col *pqColumn) (b pqByteArrays, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	data := p.Data()
+	if b.dict = p.Dictionary(); b.dict != nil {
+		b.idx = data.Int32()
+		dv := b.dict.Page().Data()
+		b.data, b.offs = dv.ByteArray()
+	} else {
+		b.data, b.offs = data.ByteArray()
+	}
+	if col.maxDef > 0 {
+		b.defs = p.DefinitionLevels()
+		b.maxDef = col.maxDef
+	}
+	return b, nil
+}
+
+// entries is the number of distinct values that keys index (the dictionary
+// size, or the number of plain values).
+func (b *pqByteArrays) entries() int {
+	if len(b.offs) == 0 {
+		return 0
+	}
+	return len(b.offs) - 1
+}
+
+// entry returns value k of the dictionary, or plain value k.
+func (b *pqByteArrays) entry(k int) ([]byte, error) {
+	if k < 0 || k+1 >= len(b.offs) {
+		return nil, errPQDictIndex
+	}
+	i, j := b.offs[k], b.offs[k+1]
+	if i > j || int(j) > len(b.data) {
+		return nil, errPQShortPage
+	}
+	return b.data[i:j], nil
+}
+
+// keys sets keys[i] to the entry of row i for the first len(keys) rows: a
+// dictionary index, or the number of the plain value; -1 for a null.
+func (b *pqByteArrays) keys(keys []int32) error {
+	n := len(keys)
+	if b.defs != nil && len(b.defs) < n {
+		return errPQShortPage
+	}
+	k := 0
+	for i := range keys {
+		if b.defs != nil && b.defs[i] != b.maxDef {
+			keys[i] = -1
+			continue
+		}
+		if b.idx != nil {
+			if k >= len(b.idx) {
+				return errPQShortPage
+			}
+			keys[i] = b.idx[k]
+		} else {
+			keys[i] = int32(k)
+		}
+		k++
+	}
+	if b.idx == nil && k > b.entries() {
+		return errPQShortPage
+	}
+	return nil
+}
+
+// readStrings reads string column c whole, calling fn with every row's value
+// (which fn must copy to keep); a null is an error naming what, e.g. "gene id".
+func (q *pqFile) readStrings(c int, what string, fn func(row int64, v []byte) error) error {
+	col := &q.cols[c]
+	var keys []int32
+	return q.scan(c, 0, q.numRows(), func(p parquet.Page, row int64) error {
+		b, err := pqStringsOf(p, col)
+		if err != nil {
+			return q.dataError(c, err)
+		}
+		n := int(p.NumRows())
+		keys = pqGrow(keys, n)
+		if err := b.keys(keys); err != nil {
+			return q.dataError(c, err)
+		}
+		for i, k := range keys {
+			if k < 0 {
+				return inputErrorf(q.path, "row %d has no %s (null in column %q)", row+int64(i)+1, what, col.name)
+			}
+			v, err := b.entry(int(k))
+			if err != nil {
+				return q.dataError(c, err)
+			}
+			if err := fn(row+int64(i), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// pqGrow returns s with length n, reusing its array when it is large enough.
+func pqGrow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// readNames reads string column c as a list of distinct names; a repeated
+// name is an InputError made by dup.
+func (q *pqFile) readNames(c int, what string, dup func(name string) error) ([]string, error) {
+	n := min(q.numRows(), 1<<20) // the footer's count, which may be damaged
+	names := make([]string, 0, n)
+	seen := make(map[string]struct{}, n)
+	err := q.readStrings(c, what, func(row int64, v []byte) error {
+		if _, ok := seen[string(v)]; ok {
+			return dup(string(v))
+		}
+		s := string(v)
+		seen[s] = struct{}{}
+		names = append(names, s)
+		return nil
+	})
+	return names, err
+}
+
+// wideParquet is a wide Parquet file: a gene id column, then one numeric
+// column per sample.
+type wideParquet struct {
+	q       *pqFile
+	geneCol int
+	genes   []string
+	samples []string
+	cols    []int // the column of each sample
+	integer bool
+}
+
+// openParquetWide opens q as a wide matrix.
+func openParquetWide(q *pqFile) (*wideParquet, error) {
+	gc, skip, err := q.idColumn("gene id")
+	if err != nil {
+		return nil, err
+	}
+	s := &wideParquet{q: q, geneCol: gc, integer: true}
+	seen := make(map[string]bool, len(q.cols))
+	for c := range q.cols {
+		if skip[c] {
+			continue
+		}
+		col := &q.cols[c]
+		if !col.numeric() {
+			return nil, &InputError{File: q.path, Sample: col.name,
+				Msg: fmt.Sprintf("column of type %s is not numeric (a wide table has a gene id column, then one int32, int64, float or double column per sample)", col.desc)}
+		}
+		if seen[col.name] {
+			return nil, &InputError{File: q.path, Sample: col.name, Msg: "two columns have this name"}
+		}
+		seen[col.name] = true
+		s.samples = append(s.samples, col.name)
+		s.cols = append(s.cols, c)
+		s.integer = s.integer && col.integer()
+	}
+	s.genes, err = q.readNames(gc, "gene id", func(name string) error {
+		return &InputError{File: q.path, Gene: name, Msg: "gene id appears twice"}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *wideParquet) Path() string      { return s.q.path }
+func (s *wideParquet) Genes() []string   { return s.genes }
+func (s *wideParquet) Samples() []string { return s.samples }
+func (s *wideParquet) Integer() bool     { return s.integer }
+func (s *wideParquet) Close() error      { return s.q.close() }
+
+// ReadColumn reads sample j from its column chunk in every row group.
+func (s *wideParquet) ReadColumn(j int, dst []float64) error {
+	if len(dst) != len(s.genes) {
+		panic("columnar: ReadColumn: dst length does not match the number of genes")
+	}
+	err := s.q.readNumbers(s.cols[j], 0, dst)
+	var ie *InputError
+	if errors.As(err, &ie) && ie.Sample == "" {
+		ie.Sample = s.samples[j]
+	}
+	return err
+}
+
+// rowsParquet is a wide Parquet file with one row per sample (a sample id
+// column, then one numeric column per gene), transposed at open into a Spill.
+type rowsParquet struct {
+	path    string
+	genes   []string
+	samples []string
+	integer bool
+	spill   *Spill
+}
+
+// openParquetRows opens q as samples x genes and transposes it. Rows are read
+// in batches that fit the spill budget: for each batch, every gene column's
+// pages for those rows are decoded into a batch of sample columns, which
+// then go to the spill whole.
+func openParquetRows(q *pqFile, opts Options) (src *rowsParquet, err error) {
+	sc, skip, err := q.idColumn("sample id")
+	if err != nil {
+		return nil, err
+	}
+	s := &rowsParquet{path: q.path, integer: true}
+	var geneCols []int
+	seen := make(map[string]bool, len(q.cols))
+	for c := range q.cols {
+		if skip[c] {
+			continue
+		}
+		col := &q.cols[c]
+		if !col.numeric() {
+			return nil, &InputError{File: q.path, Gene: col.name,
+				Msg: fmt.Sprintf("column of type %s is not numeric (with samples as rows, a table has a sample id column, then one numeric column per gene)", col.desc)}
+		}
+		if seen[col.name] {
+			return nil, &InputError{File: q.path, Gene: col.name, Msg: "two columns have this name"}
+		}
+		seen[col.name] = true
+		s.genes = append(s.genes, col.name)
+		geneCols = append(geneCols, c)
+		s.integer = s.integer && col.integer()
+	}
+	s.samples, err = q.readNames(sc, "sample id", func(name string) error {
+		return &InputError{File: q.path, Sample: name, Msg: "sample id appears twice"}
+	})
+	if err != nil {
+		return nil, err
+	}
+	G, S := len(s.genes), len(s.samples)
+	s.spill, err = NewColumnSpill(opts.TempDir, G, 0, opts.spillBudget())
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.spill.Close()
+		}
+	}()
+	if G == 0 {
+		q.close()
+		return s, nil
+	}
+	batch := max(1, opts.spillBudget()/(8*G))
+	buf := make([]float64, min(batch, S)*G)
+	var tmp []float64
+	for r0 := 0; r0 < S; r0 += batch {
+		r1 := min(S, r0+batch)
+		for g, c := range geneCols {
+			col := &q.cols[c]
+			err := q.scan(c, int64(r0), int64(r1), func(p parquet.Page, row int64) error {
+				n := int(min(p.NumRows(), int64(r1)-row))
+				tmp = pqGrow(tmp, n)
+				if err := pqDecodeNumbers(p, col, tmp); err != nil {
+					return q.dataError(c, err)
+				}
+				base := (int(row) - r0) * G
+				for i, v := range tmp {
+					buf[base+i*G+g] = v
+				}
+				return nil
+			})
+			if err != nil {
+				var ie *InputError
+				if errors.As(err, &ie) && ie.Gene == "" {
+					ie.Gene = col.name
+				}
+				return nil, err
+			}
+		}
+		for r := r0; r < r1; r++ {
+			if err := s.spill.WriteColumn(r, buf[(r-r0)*G:(r-r0+1)*G]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	q.close() // everything is in the spill now
+	return s, nil
+}
+
+func (s *rowsParquet) Path() string      { return s.path }
+func (s *rowsParquet) Genes() []string   { return s.genes }
+func (s *rowsParquet) Samples() []string { return s.samples }
+func (s *rowsParquet) Integer() bool     { return s.integer }
+func (s *rowsParquet) Close() error      { return s.spill.Close() }
+
+func (s *rowsParquet) ReadColumn(j int, dst []float64) error {
+	if len(dst) != len(s.genes) {
+		panic("columnar: ReadColumn: dst length does not match the number of genes")
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	return s.spill.ReadColumn(j, dst)
+}
+
+// idColumn chooses the column of row ids (gene ids, or sample ids with
+// samples as rows) and the columns that hold no samples (or genes): the
+// string column in which pandas stored a DataFrame's index, when there is
+// one, or else the first column, which must hold strings. Every column of
+// the pandas index is skipped, so that a materialized integer index is not
+// taken for a sample.
+func (q *pqFile) idColumn(what string) (id int, skip map[int]bool, err error) {
+	skip = map[int]bool{}
+	id = -1
+	for _, c := range q.pandasIndex() {
+		skip[c] = true
+		if id < 0 && q.cols[c].kind == pqString {
+			id = c
+		}
+	}
+	if id >= 0 {
+		return id, skip, nil
+	}
+	if len(q.cols) == 0 {
+		return 0, nil, inputErrorf(q.path, "the file has no columns")
+	}
+	if q.cols[0].kind != pqString {
+		return 0, nil, inputErrorf(q.path, "the first column %q is %s, not a string column of %ss", q.cols[0].name, q.cols[0].desc, what)
+	}
+	skip[0] = true
+	return 0, skip, nil
+}
+
+// pandasIndex is the columns in which pandas stored a DataFrame's index
+// (named in the index_columns of its "pandas" metadata), if any.
+func (q *pqFile) pandasIndex() []int {
+	meta, ok := q.pf.Lookup("pandas")
+	if !ok {
+		return nil
+	}
+	var m struct {
+		IndexColumns []json.RawMessage `json:"index_columns"`
+	}
+	if json.Unmarshal([]byte(meta), &m) != nil {
+		return nil
+	}
+	var cols []int
+	for _, raw := range m.IndexColumns {
+		var name string
+		if json.Unmarshal(raw, &name) != nil { // a RangeIndex is described by an object, and stored in no column
+			continue
+		}
+		for c := range q.cols {
+			if q.cols[c].name == name {
+				cols = append(cols, c)
+				break
+			}
+		}
+	}
+	return cols
+}
