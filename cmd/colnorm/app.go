@@ -199,6 +199,21 @@ func (cfg inputConfig) pass(e *env, what string) pass.Options {
 	return o
 }
 
+// matrixIO reads the input file argument and the input and output flags of
+// a command that turns one matrix into another.
+func matrixIO(c *cli.Context) (inputConfig, outputConfig, error) {
+	path, err := oneInput(c)
+	if err != nil {
+		return inputConfig{}, outputConfig{}, err
+	}
+	in, err := readInputConfig(c, path)
+	if err != nil {
+		return in, outputConfig{}, err
+	}
+	out, err := readOutputConfig(c)
+	return in, out, err
+}
+
 // oneInput returns the single positional argument or a usage error.
 func oneInput(c *cli.Context) (string, error) {
 	if c.NArg() != 1 {

@@ -28,15 +28,7 @@ func filterCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "min-samples", Usage: "threshold filter: number of samples that must pass"},
 		),
 		Action: func(c *cli.Context) error {
-			path, err := oneInput(c)
-			if err != nil {
-				return err
-			}
-			in, err := readInputConfig(c, path)
-			if err != nil {
-				return err
-			}
-			out, err := readOutputConfig(c)
+			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
 			}
@@ -106,17 +98,7 @@ func runFilter(e *env, cfg filterConfig) error {
 			kept = append(kept, g)
 		}
 	}
-	sink, err := columnar.Create(cfg.Output.Path, kept, src.Samples(), columnar.SinkOptions{
-		Layout: cfg.Output.Layout, Integer: src.Integer(), TempDir: cfg.Input.TempDir, Stdout: e.stdout})
-	if err != nil {
-		return err
-	}
-	defer sink.Abort()
-	if err := edger.WriteKept(e.ctx, src, keep, sink, popts); err != nil {
-		return err
-	}
-	if e.ctx.Err() != nil {
-		return e.ctx.Err()
-	}
-	return sink.Commit()
+	return writeOutput(e, cfg.Input, cfg.Output, kept, src.Samples(), src.Integer(), func(sink columnar.Sink) error {
+		return edger.WriteKept(e.ctx, src, keep, sink, popts)
+	})
 }

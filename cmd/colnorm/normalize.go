@@ -32,15 +32,7 @@ func normalizeCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "gtf", Usage: "gene lengths for tpm/rpkm from a GTF: the union of each gene's exons"},
 		),
 		Action: func(c *cli.Context) error {
-			path, err := oneInput(c)
-			if err != nil {
-				return err
-			}
-			in, err := readInputConfig(c, path)
-			if err != nil {
-				return err
-			}
-			out, err := readOutputConfig(c)
+			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
 			}
@@ -89,57 +81,38 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 		}
 	}
 	popts := cfg.Input.pass(e, "normalize")
-	sink, err := columnar.Create(cfg.Output.Path, src.Genes(), src.Samples(), columnar.SinkOptions{
-		Layout: cfg.Output.Layout, TempDir: cfg.Input.TempDir, Stdout: e.stdout})
-	if err != nil {
-		return err
-	}
-	defer sink.Abort()
-	switch {
-	case methodFamily(cfg.Method) == familyDESeq2:
-		f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Method(cfg.Method), Pass: popts})
-		if err != nil {
-			return err
+	return writeOutput(e, cfg.Input, cfg.Output, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
+		switch {
+		case methodFamily(cfg.Method) == familyDESeq2:
+			f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Method(cfg.Method), Pass: popts})
+			if err != nil {
+				return err
+			}
+			return deseq2.Normalize(e.ctx, src, f.SizeFactor, logScaled(cfg.Log), sink, popts)
+		case methodFamily(cfg.Method) == familyEdgeR:
+			o, err := cfg.EdgeR.options(src, cfg.Method)
+			if err != nil {
+				return err
+			}
+			o.Pass = popts
+			f, err := edger.NormFactors(e.ctx, src, o)
+			if err != nil {
+				return err
+			}
+			return edger.CPM(e.ctx, src, f.EffectiveLibSize(), cfg.Log, cfg.PriorCount, sink, popts)
+		case cfg.Method == "tpm":
+			return edger.TPM(e.ctx, src, lengths, cfg.Log, sink, popts)
 		}
-		err = deseq2.Normalize(e.ctx, src, f.SizeFactor, logScaled(cfg.Log), sink, popts)
-		if err != nil {
-			return err
-		}
-	case methodFamily(cfg.Method) == familyEdgeR:
-		o, err := cfg.EdgeR.options(src, cfg.Method)
-		if err != nil {
-			return err
-		}
-		o.Pass = popts
-		f, err := edger.NormFactors(e.ctx, src, o)
-		if err != nil {
-			return err
-		}
-		if err := edger.CPM(e.ctx, src, f.EffectiveLibSize(), cfg.Log, cfg.PriorCount, sink, popts); err != nil {
-			return err
-		}
-	case cfg.Method == "tpm":
-		if err := edger.TPM(e.ctx, src, lengths, cfg.Log, sink, popts); err != nil {
-			return err
-		}
-	default: // cpm, rpkm, fpkm on column sums
+		// cpm, rpkm, fpkm on column sums
 		lib, err := edger.LibSizes(e.ctx, src, popts)
 		if err != nil {
 			return err
 		}
 		if cfg.Method == "cpm" {
-			err = edger.CPM(e.ctx, src, lib, cfg.Log, cfg.PriorCount, sink, popts)
-		} else {
-			err = edger.RPKM(e.ctx, src, lib, lengths, cfg.Log, cfg.PriorCount, sink, popts)
+			return edger.CPM(e.ctx, src, lib, cfg.Log, cfg.PriorCount, sink, popts)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	if e.ctx.Err() != nil {
-		return e.ctx.Err()
-	}
-	return sink.Commit()
+		return edger.RPKM(e.ctx, src, lib, lengths, cfg.Log, cfg.PriorCount, sink, popts)
+	})
 }
 
 // logScaled maps --log to DESeq2-style output: log2(x + 1) or the plain value.
@@ -177,19 +150,9 @@ func geneLengths(src columnar.Source, lengthsFile, gtf string) ([]float64, error
 
 // writeScaled writes count / size factor, or log2 of it plus one, to a new output.
 func writeScaled(e *env, in inputConfig, out outputConfig, src columnar.Source, sf []float64, log2p1 bool, what string) error {
-	sink, err := columnar.Create(out.Path, src.Genes(), src.Samples(), columnar.SinkOptions{
-		Layout: out.Layout, TempDir: in.TempDir, Stdout: e.stdout})
-	if err != nil {
-		return err
-	}
-	defer sink.Abort()
-	if err := deseq2.Normalize(e.ctx, src, sf, logScaled(log2p1), sink, in.pass(e, what)); err != nil {
-		return err
-	}
-	if e.ctx.Err() != nil {
-		return e.ctx.Err()
-	}
-	return sink.Commit()
+	return writeOutput(e, in, out, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
+		return deseq2.Normalize(e.ctx, src, sf, logScaled(log2p1), sink, in.pass(e, what))
+	})
 }
 
 func transformCommand(e *env) *cli.Command {
@@ -204,15 +167,7 @@ func transformCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "size-factors", Usage: "ratio or poscounts (default: ratio, or poscounts where every gene has a zero)"},
 		),
 		Action: func(c *cli.Context) error {
-			path, err := oneInput(c)
-			if err != nil {
-				return err
-			}
-			in, err := readInputConfig(c, path)
-			if err != nil {
-				return err
-			}
-			out, err := readOutputConfig(c)
+			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
 			}

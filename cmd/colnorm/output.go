@@ -33,22 +33,30 @@ func readOutputConfig(c *cli.Context) (outputConfig, error) {
 	return o, nil
 }
 
-// writeMatrix streams every column of src through work into a new output,
-// which appears complete at its path or not at all.
-func writeMatrix(e *env, in inputConfig, out outputConfig, src columnar.Source, integer bool, opts pass.Options, work pass.WorkFunc) error {
-	sink, err := columnar.Create(out.Path, src.Genes(), src.Samples(), columnar.SinkOptions{
+// writeOutput creates the output for genes x samples, lets fill write every
+// column to it, and commits it: the file appears complete at its path, or,
+// on any error or interrupt, not at all.
+func writeOutput(e *env, in inputConfig, out outputConfig, genes, samples []string, integer bool, fill func(columnar.Sink) error) error {
+	sink, err := columnar.Create(out.Path, genes, samples, columnar.SinkOptions{
 		Layout: out.Layout, Integer: integer, TempDir: in.TempDir, Stdout: e.stdout})
 	if err != nil {
 		return err
 	}
 	defer sink.Abort()
-	if err := pass.Run(e.ctx, src, opts, work, sink.WriteColumn); err != nil {
+	if err := fill(sink); err != nil {
 		return err
 	}
 	if e.ctx.Err() != nil {
 		return e.ctx.Err()
 	}
 	return sink.Commit()
+}
+
+// writeMatrix streams every column of src through work into a new output.
+func writeMatrix(e *env, in inputConfig, out outputConfig, src columnar.Source, integer bool, opts pass.Options, work pass.WorkFunc) error {
+	return writeOutput(e, in, out, src.Genes(), src.Samples(), integer, func(sink columnar.Sink) error {
+		return pass.Run(e.ctx, src, opts, work, sink.WriteColumn)
+	})
 }
 
 // writeTable writes a small table (a header and rows of text) as TSV to
