@@ -1,0 +1,134 @@
+package pass
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/colnorm/colnorm/columnar"
+)
+
+func source(S, G int) *columnar.Memory {
+	genes := make([]string, G)
+	for i := range genes {
+		genes[i] = fmt.Sprintf("g%d", i)
+	}
+	samples := make([]string, S)
+	cols := make([][]float64, S)
+	for j := range cols {
+		samples[j] = fmt.Sprintf("s%d", j)
+		cols[j] = make([]float64, G)
+		for i := range cols[j] {
+			cols[j][i] = float64(j*G + i)
+		}
+	}
+	return columnar.NewMemory("m.tsv", genes, samples, cols)
+}
+
+// Reduce sees every column once, in sample order, with the work applied,
+// whatever the number of threads.
+func TestReduceInSampleOrder(t *testing.T) {
+	src := source(37, 5)
+	for _, threads := range []int{1, 2, 3, 8, 64} {
+		var worked atomic.Int32
+		next := 0
+		err := Run(context.Background(), src, Options{Threads: threads}, func(_, j int, col []float64) error {
+			worked.Add(1)
+			col[0] = -float64(j) // work is visible to reduce
+			return nil
+		}, func(j int, col []float64) error {
+			if j != next {
+				return fmt.Errorf("reduce got column %d, want %d", j, next)
+			}
+			if col[0] != -float64(j) || col[1] != float64(j*5+1) {
+				return fmt.Errorf("column %d holds %v", j, col)
+			}
+			next++
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("threads %d: %v", threads, err)
+		}
+		if next != 37 || worked.Load() != 37 {
+			t.Fatalf("threads %d: reduced %d, worked %d", threads, next, worked.Load())
+		}
+	}
+}
+
+func TestFirstErrorStopsThePass(t *testing.T) {
+	src := source(50, 3)
+	boom := errors.New("boom")
+	err := Run(context.Background(), src, Options{Threads: 4}, func(_, j int, _ []float64) error {
+		if j == 17 {
+			return boom
+		}
+		return nil
+	}, func(int, []float64) error { return nil })
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	err = Run(context.Background(), src, Options{Threads: 4}, nil, func(j int, _ []float64) error {
+		if j == 3 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("reduce error: %v", err)
+	}
+}
+
+func TestCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := Run(ctx, source(10, 3), Options{Threads: 2}, nil, func(int, []float64) error { return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCheckNamesSampleAndGene(t *testing.T) {
+	src := source(3, 4)
+	cases := []struct {
+		v        float64
+		frac     bool
+		wantErr  string
+		wantPass bool
+	}{
+		{math.NaN(), false, "missing", false},
+		{math.Inf(1), false, "infinite", false},
+		{-1, false, "negative", false},
+		{1 << 53, false, "2^53", false},
+		{2.5, false, "fractional", false},
+		{2.5, true, "", true},
+		{0, false, "", true},
+	}
+	for _, c := range cases {
+		col := []float64{1, 2, c.v, 4}
+		err := Check(src, 1, col, c.frac)
+		if c.wantPass {
+			if err != nil {
+				t.Errorf("%v: %v", c.v, err)
+			}
+			continue
+		}
+		var ie *columnar.InputError
+		if !errors.As(err, &ie) || ie.Sample != "s1" || ie.Gene != "g2" || !strings.Contains(err.Error(), c.wantErr) {
+			t.Errorf("%v: err = %v, want an InputError for s1/g2 saying %q", c.v, err, c.wantErr)
+		}
+	}
+}
+
+func TestNoCheckPassesValuesThrough(t *testing.T) {
+	src := columnar.NewMemory("m", []string{"g"}, []string{"s"}, [][]float64{{math.NaN()}})
+	if err := Run(context.Background(), src, Options{}, nil, nil); err == nil {
+		t.Error("NaN passed the check")
+	}
+	if err := Run(context.Background(), src, Options{NoCheck: true}, nil, nil); err != nil {
+		t.Errorf("NoCheck: %v", err)
+	}
+}
