@@ -202,6 +202,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"normalize", "--layout", "diagonal", marioni},
 		{"size-factors", "/no/such/file.tsv"},
 		{"transform", "--method", "nonsense", marioni},
+		{"no-such-command", marioni},
 	} {
 		code, _, stderr := colnorm(t, args...)
 		if code != 2 {
