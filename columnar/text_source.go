@@ -281,53 +281,29 @@ func openTextFile(path string, opts Options) (Source, error) {
 	src := &textSource{path: path, samples: samples, integer: true, spill: spill}
 	fail := func(e error) (Source, error) { spill.Close(); return nil, e }
 	row := make([]float64, S)
-	seen := make(map[string]struct{})
-	for {
-		line, err := lr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fail(&InputError{File: path, Line: lr.line + 1, Msg: fmt.Sprintf("cannot read: %v", err)})
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		fields, ok = splitFields(fields, line, sep, &scratch)
-		if !ok {
-			return fail(&InputError{File: path, Line: lr.line, Msg: "unterminated quote"})
-		}
-		gene := strings.TrimSpace(string(fields[0]))
-		if len(fields) != len(names) {
-			return fail(&InputError{File: path, Line: lr.line, Gene: gene,
-				Msg: fmt.Sprintf("%d fields where the header has %d", len(fields), len(names))})
-		}
-		if _, dup := seen[gene]; dup {
-			return fail(&InputError{File: path, Line: lr.line, Gene: gene, Msg: "duplicate gene id"})
-		}
-		seen[gene] = struct{}{}
+	err = eachRow(path, lr, sep, len(names), "gene", func(line int, gene string, fields [][]byte) error {
 		src.genes = append(src.genes, gene)
 		if kind == kindFeatureCounts {
 			l, _, ok := parseValue(fields[5])
 			if !ok {
-				return fail(&InputError{File: path, Line: lr.line, Gene: gene, Msg: fmt.Sprintf("Length %q is not a number", fields[5])})
+				return &InputError{File: path, Line: line, Gene: gene, Msg: fmt.Sprintf("Length %q is not a number", fields[5])}
 			}
 			src.lengths = append(src.lengths, l)
 		}
 		for j, f := range fields[skip:] {
 			v, isInt, ok := parseValue(f)
 			if !ok {
-				return fail(&InputError{File: path, Line: lr.line, Sample: samples[j], Gene: gene,
-					Msg: fmt.Sprintf("%q is not a number", f)})
+				return &InputError{File: path, Line: line, Sample: samples[j], Gene: gene, Msg: fmt.Sprintf("%q is not a number", f)}
 			}
 			if !isInt && !math.IsNaN(v) {
 				src.integer = false
 			}
 			row[j] = v
 		}
-		if err := spill.AppendRow(row); err != nil {
-			return fail(err)
-		}
+		return spill.AppendRow(row)
+	})
+	if err != nil {
+		return fail(err)
 	}
 	if err := spill.Flush(); err != nil {
 		return fail(err)
@@ -352,39 +328,11 @@ func readSamplesAsRows(path string, lr *lineReader, names []string, sep byte, op
 	src := &textSource{path: path, genes: genes, integer: true, spill: spill}
 	fail := func(e error) (Source, error) { spill.Close(); return nil, e }
 	col := make([]float64, len(genes))
-	var fields [][]byte
-	var scratch []byte
-	seen := make(map[string]struct{})
-	for {
-		line, err := lr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fail(&InputError{File: path, Line: lr.line + 1, Msg: fmt.Sprintf("cannot read: %v", err)})
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		var ok bool
-		fields, ok = splitFields(fields, line, sep, &scratch)
-		if !ok {
-			return fail(&InputError{File: path, Line: lr.line, Msg: "unterminated quote"})
-		}
-		sample := strings.TrimSpace(string(fields[0]))
-		if len(fields) != len(names) {
-			return fail(&InputError{File: path, Line: lr.line, Sample: sample,
-				Msg: fmt.Sprintf("%d fields where the header has %d", len(fields), len(names))})
-		}
-		if _, dup := seen[sample]; dup {
-			return fail(&InputError{File: path, Line: lr.line, Sample: sample, Msg: "duplicate sample id"})
-		}
-		seen[sample] = struct{}{}
+	err = eachRow(path, lr, sep, len(names), "sample", func(line int, sample string, fields [][]byte) error {
 		for i, f := range fields[1:] {
 			v, isInt, ok := parseValue(f)
 			if !ok {
-				return fail(&InputError{File: path, Line: lr.line, Sample: sample, Gene: genes[i],
-					Msg: fmt.Sprintf("%q is not a number", f)})
+				return &InputError{File: path, Line: line, Sample: sample, Gene: genes[i], Msg: fmt.Sprintf("%q is not a number", f)}
 			}
 			if !isInt && !math.IsNaN(v) {
 				src.integer = false
@@ -392,14 +340,64 @@ func readSamplesAsRows(path string, lr *lineReader, names []string, sep byte, op
 			col[i] = v
 		}
 		if err := spill.WriteColumn(len(src.samples), col); err != nil {
-			return fail(err)
+			return err
 		}
 		src.samples = append(src.samples, sample)
+		return nil
+	})
+	if err != nil {
+		return fail(err)
 	}
 	if len(src.samples) == 0 {
 		return fail(inputErrorf(path, "no sample rows after the header"))
 	}
 	return src, nil
+}
+
+// eachRow reads the data lines after the header: it skips blank lines,
+// splits each line into fields, checks that it has width fields and that its
+// id (the first field; a gene or a sample, as what says) is new, and calls fn
+// with the 1-based line number, the id and the fields (valid until the next
+// call). The first error ends the reading.
+func eachRow(path string, lr *lineReader, sep byte, width int, what string, fn func(line int, id string, fields [][]byte) error) error {
+	var fields [][]byte
+	var scratch []byte
+	seen := make(map[string]struct{})
+	for {
+		text, err := lr.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &InputError{File: path, Line: lr.line + 1, Msg: fmt.Sprintf("cannot read: %v", err)}
+		}
+		if len(bytes.TrimSpace(text)) == 0 {
+			continue
+		}
+		var ok bool
+		if fields, ok = splitFields(fields, text, sep, &scratch); !ok {
+			return &InputError{File: path, Line: lr.line, Msg: "unterminated quote"}
+		}
+		id := strings.TrimSpace(string(fields[0]))
+		named := &InputError{File: path, Line: lr.line}
+		if what == "gene" {
+			named.Gene = id
+		} else {
+			named.Sample = id
+		}
+		if len(fields) != width {
+			named.Msg = fmt.Sprintf("%d fields where the header has %d", len(fields), width)
+			return named
+		}
+		if _, dup := seen[id]; dup {
+			named.Msg = "duplicate " + what + " id"
+			return named
+		}
+		seen[id] = struct{}{}
+		if err := fn(lr.line, id, fields); err != nil {
+			return err
+		}
+	}
 }
 
 func equalFold(a, b []string) bool {
