@@ -13,6 +13,7 @@ import (
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/deseq2"
+	"github.com/colnorm/colnorm/edger"
 	"github.com/colnorm/colnorm/pass"
 )
 
@@ -50,7 +51,18 @@ func cachedFile(b *testing.B, p Params, kind Kind) (path string, size int64) {
 // of the file. Metrics: ns/count (per value of the matrix), peak-heap-MB
 // (the Go heap, sampled during the timed loop) and peak-RSS-MB (one run in
 // a child process), which for 60,000 genes should not grow with samples.
-func BenchmarkSizeFactors(b *testing.B) {
+func BenchmarkSizeFactors(b *testing.B) { benchFactors(b, "ratio") }
+
+// BenchmarkNormFactorsTMM times edger.NormFactors with TMM, edgeR's
+// calcNormFactors(counts, method = "TMM"), on the same files, with the
+// same metrics: three passes over the sample columns (library sizes and
+// the rows to keep; upper quartiles, which choose the reference column;
+// TMM of every sample against the reference, the one column held).
+func BenchmarkNormFactorsTMM(b *testing.B) { benchFactors(b, "tmm") }
+
+// benchFactors runs factors(method, ...) over the ladder of wide Parquet
+// files; under -short only the smallest.
+func benchFactors(b *testing.B, method string) {
 	for k, p := range ladder {
 		b.Run(sizeName(p), func(b *testing.B) {
 			if testing.Short() && k > 0 {
@@ -60,14 +72,14 @@ func BenchmarkSizeFactors(b *testing.B) {
 			b.SetBytes(size)
 			peak := sampleHeap()
 			for b.Loop() {
-				if err := sizeFactors(path); err != nil {
+				if err := factors(method, path); err != nil {
 					b.Fatal(err)
 				}
 			}
 			heap := peak()
 			reportPerCount(b, p)
 			b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
-			b.ReportMetric(float64(childPeakRSS(b, path))/(1<<20), "peak-RSS-MB")
+			b.ReportMetric(float64(childPeakRSS(b, method, path))/(1<<20), "peak-RSS-MB")
 		})
 	}
 }
@@ -112,13 +124,22 @@ func BenchmarkGenerate(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/60000, "ns/count")
 }
 
-func sizeFactors(path string) error {
+// factors computes the factors of method, "ratio" (deseq2.SizeFactors) or
+// "tmm" (edger.NormFactors), of the file at path: open, passes, close.
+func factors(method, path string) error {
 	src, err := columnar.Open(path, columnar.Options{})
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	_, err = deseq2.SizeFactors(context.Background(), src, deseq2.Options{Method: deseq2.Ratio})
+	switch method {
+	case "ratio":
+		_, err = deseq2.SizeFactors(context.Background(), src, deseq2.Options{Method: deseq2.Ratio})
+	case "tmm":
+		_, err = edger.NormFactors(context.Background(), src, edger.Options{Method: edger.TMM})
+	default:
+		err = fmt.Errorf("bench: unknown method %q", method)
+	}
 	return err
 }
 
@@ -163,15 +184,20 @@ func sampleHeap() func() uint64 {
 	}
 }
 
-// childEnv names the input of a child process that runs sizeFactors once.
-const childEnv = "COLNORM_BENCH_CHILD_INPUT"
+// childEnv and childMethodEnv name the input and the method of a child
+// process that runs factors once.
+const (
+	childEnv       = "COLNORM_BENCH_CHILD_INPUT"
+	childMethodEnv = "COLNORM_BENCH_CHILD_METHOD"
+)
 
-// childPeakRSS runs sizeFactors on path once in a child process (this test
-// binary, running TestChildSizeFactors) and returns its peak RSS in bytes.
-func childPeakRSS(b *testing.B, path string) int64 {
+// childPeakRSS runs factors(method, path) once in a child process (this
+// test binary, running TestChildSizeFactors) and returns its peak RSS in
+// bytes.
+func childPeakRSS(b *testing.B, method, path string) int64 {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildSizeFactors$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+path)
+	cmd.Env = append(os.Environ(), childEnv+"="+path, childMethodEnv+"="+method)
 	cmd.Stderr = os.Stderr
 	m, err := Measure(cmd)
 	if err != nil {
@@ -185,9 +211,13 @@ func childPeakRSS(b *testing.B, path string) int64 {
 func TestChildSizeFactors(t *testing.T) {
 	path := os.Getenv(childEnv)
 	if path == "" {
-		t.Skip("only run as a child of BenchmarkSizeFactors")
+		t.Skip("only run as a child of BenchmarkSizeFactors and BenchmarkNormFactorsTMM")
 	}
-	if err := sizeFactors(path); err != nil {
+	method := os.Getenv(childMethodEnv)
+	if method == "" {
+		method = "ratio"
+	}
+	if err := factors(method, path); err != nil {
 		t.Fatal(err)
 	}
 }

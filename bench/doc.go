@@ -1,6 +1,6 @@
 // Package bench generates realistic bulk RNA-seq count matrices of any size
 // and holds colnorm's benchmarks and the harness that times colnorm against
-// DuckDB SQL and R DESeq2 on the same files.
+// DuckDB SQL and R DESeq2 (size factors) and R edgeR (TMM) on the same files.
 //
 // # The generator
 //
@@ -35,21 +35,26 @@
 //
 // BenchmarkSizeFactors runs deseq2.SizeFactors (ratio) on wide Parquet files
 // of 60,000 genes and 100, 500 and 2,000 samples (only 100 under -short);
-// BenchmarkReadColumns times the reading alone and BenchmarkGenerate the
-// generator. The files are generated on first use (about a minute for 2,000
-// samples) and kept. Besides ns/op and MB/s (of the file), they report
-// ns/count, peak-heap-MB (the Go heap sampled every millisecond while the
-// loop runs) and peak-RSS-MB (one run in a child process, measured with GNU
-// time): for a fixed number of genes neither should grow with samples.
+// BenchmarkNormFactorsTMM runs edger.NormFactors with TMM (edgeR's
+// calcNormFactors(counts, method = "TMM"): three passes) on the same files,
+// with the same sizes and metrics; BenchmarkReadColumns times the reading
+// alone and BenchmarkGenerate the generator. The files are generated on
+// first use (about a minute for 2,000 samples) and kept. Besides ns/op and
+// MB/s (of the file), they report ns/count, peak-heap-MB (the Go heap
+// sampled every millisecond while the loop runs) and peak-RSS-MB (one run
+// in a child process, measured with GNU time): for a fixed number of genes
+// neither should grow with samples.
 //
 //	go test -run '^$' -bench . -benchtime 5x ./bench/
+//	go test -run '^$' -bench NormFactorsTMM -benchtime 3x ./bench/
 //	go test -run '^$' -bench 'SizeFactors/.*samples=100$' -count 10 ./bench/ > new.txt  # for benchstat
 //
 // # The harness
 //
 // bench/harness is a separate Go module (so that the DuckDB driver, cgo,
 // stays out of colnorm's dependencies). In one run and on the same
-// generated files it times, interleaved, median of -runs runs:
+// generated files it times, interleaved, median of -runs runs, for
+// -method ratio (the default):
 //
 //   - colnorm: `colnorm size-factors --method ratio` on the wide Parquet file,
 //     built from this repository (or -colnorm PATH);
@@ -61,21 +66,35 @@
 //     reading and computing separately. Skipped, with a message, when Rscript
 //     is absent.
 //
-// Every tool's size factors are compared with colnorm's (largest relative
-// difference), so the timings are of the same computation. Peak RSS comes
-// from GNU time (%M) when /usr/bin/time is installed, else from polling
-// VmHWM. Each file is read once before timing, so every tool starts from
-// the page cache. The table has, for each size and tool, the median wall
+// and for -method tmm (edgeR's TMM normalization factors):
+//
+//   - colnorm: `colnorm size-factors --method tmm` on the wide Parquet file;
+//   - r: Rscript with edgeR's calcNormFactors(counts, method = "TMM") on the
+//     TSV copy, read as above (tmm.R); loading edgeR, reading and computing
+//     are reported separately.
+//
+// DuckDB is not run for TMM (the table says so): only R edgeR is needed
+// there. -method ratio,tmm (or both) runs both methods, one table each.
+//
+// Every tool's factors are compared with colnorm's (largest relative
+// difference over samples; of size_factor for ratio, of norm_factor for
+// tmm, where the lib_size columns are compared too), so the timings are of
+// the same computation. Above 1e-9 the table also names the sample with the
+// largest difference and gives the median difference over samples. Peak
+// RSS comes from GNU time (%M) when /usr/bin/time is installed, else from
+// polling VmHWM. Each file is read once before timing, so every tool starts
+// from the page cache. The table has, for each size and tool, the median wall
 // seconds, the range, peak RSS, the ratio to colnorm and the difference.
 //
 //	cd bench/harness && go run . -samples 100,500,2000 -runs 3 -tools colnorm,duckdb,duckdb-wide,r
+//	cd bench/harness && go run . -method tmm -samples 100,500,2000 -runs 3 -tools colnorm,r
 //	cd bench/harness && go run . -genes 20000 -samples 50 -runs 1 -tools colnorm,duckdb
 //
-// Flags: -genes, -samples (comma-separated), -seed, -runs, -tools,
-// -max-samples (tool=N,...: skip a tool above N samples; the default skips
-// duckdb-wide above 500, where its UNPIVOT is slow), -dir (the file cache),
-// -colnorm, -threads (colnorm and DuckDB; 0 is one per core), -keep (keep
-// each tool's size factor table). If colnorm's dependencies change, run
+// Flags: -method (ratio, tmm, or ratio,tmm), -genes, -samples
+// (comma-separated), -seed, -runs, -tools, -max-samples (tool=N,...: skip a
+// tool above N samples; the default skips duckdb-wide above 500, where its
+// UNPIVOT is slow), -dir (the file cache), -colnorm, -threads (colnorm and
+// DuckDB; 0 is one per core), -keep (keep each tool's factor table). If colnorm's dependencies change, run
 // `go mod tidy` in bench/harness. Results measured here are in
 // bench/RESULTS.md.
 package bench

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReadColumnAndCompare(t *testing.T) {
+	dir := t.TempDir()
+	colnorm := filepath.Join(dir, "colnorm.tsv")
+	r := filepath.Join(dir, "r.tsv")
+	os.WriteFile(colnorm, []byte("sample\tlib_size\tnorm_factor\tsize_factor\nS1\t100\t1\t0.5\nS2\t200\t0.5\t2\nS3\t300\t2\t1\n"), 0o644)
+	os.WriteFile(r, []byte("sample\tlib_size\tnorm_factor\nS2\t200\t0.5\nS3\t300\t2.002\nS1\t100\t1\n"), 0o644)
+	want, err := readColumn(colnorm, compared(tmm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readColumn(r, "norm_factor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := compare(got, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(d.max-1e-3) > 1e-12 || d.worst != "S3" || d.median != 0 {
+		t.Errorf("compare: %+v", d)
+	}
+	if _, err := readColumn(r, "size_factor"); err == nil || !strings.Contains(err.Error(), "size_factor") {
+		t.Errorf("a missing column: %v", err)
+	}
+	delete(got, "S1")
+	if _, err := compare(got, want); err == nil {
+		t.Error("a missing sample gave no error")
+	}
+	got["S4"] = 1
+	if _, err := compare(got, want); err == nil {
+		t.Error("another sample gave no error")
+	}
+}
