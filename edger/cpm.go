@@ -70,7 +70,7 @@ func RPKM(ctx context.Context, src columnar.Source, lib, lengths []float64, log 
 	logKb := make([]float64, len(lengths))
 	for i, l := range lengths {
 		kb[i] = l / 1000
-		logKb[i] = math.Log2(kb[i])
+		logKb[i] = kernels.Log2(kb[i])
 	}
 	work := func(_, j int, col []float64) error {
 		if log {

@@ -340,8 +340,8 @@ func (s *tmmScratch) tmm(obs, ref []float64, nO, nR float64, o Options) float64 
 	maxAbs := math.Inf(-1)
 	for i := range obs {
 		x, r := obs[i], ref[i]
-		logR := math.Log2((x / nO) / (r / nR))
-		absE := (math.Log2(x/nO) + math.Log2(r/nR)) / 2
+		logR := kernels.Log2((x / nO) / (r / nR))
+		absE := (kernels.Log2(x/nO) + kernels.Log2(r/nR)) / 2
 		if math.IsInf(logR, 0) || math.IsNaN(logR) || math.IsInf(absE, 0) || math.IsNaN(absE) || !(absE > o.ACutoff) {
 			continue
 		}
@@ -426,10 +426,10 @@ func (s *tmmScratch) tmmwsp(obsIn, refIn []float64, nO, nR float64, o Options) f
 	maxAbs := 0.0
 	for i := 0; i < n; i++ {
 		po, pr := obs[i]/nO, ref[i]/nR
-		m[i] = math.Log2(po / pr)
-		a[i] = 0.5 * math.Log2(po*pr)
+		m[i] = kernels.Log2(po / pr)
+		a[i] = 0.5 * kernels.Log2(po*pr)
 		maxAbs = math.Max(maxAbs, math.Abs(m[i]))
-		mShrunk[i] = math.Log2(((obs[i] + 0.5) / (nO + 0.5)) / ((ref[i] + 0.5) / (nR + 0.5)))
+		mShrunk[i] = kernels.Log2(((obs[i] + 0.5) / (nO + 0.5)) / ((ref[i] + 0.5) / (nR + 0.5)))
 	}
 	if maxAbs < 1e-6 {
 		return 1
