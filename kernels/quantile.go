@@ -1,8 +1,9 @@
 package kernels
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Quantile7 returns R's quantile(x, p, type = 7): with h = 1 + (n-1)p,
@@ -39,7 +40,8 @@ func Quantile7(x []float64, p float64) float64 {
 // AverageRanks sets rank[i] to the rank of x[i] among x (1-based), with tied
 // values sharing the mean of their ranks, as R's rank(ties.method =
 // "average"). order is scratch space of len(x) and is left holding the
-// indices of x in increasing order of value (stable). Both are returned.
+// indices of x in increasing order of value (tied indices in no particular
+// order: the ranks do not depend on it). Both are returned.
 func AverageRanks(rank []float64, order []int, x []float64) ([]float64, []int) {
 	n := len(x)
 	if len(rank) != n || len(order) != n {
@@ -48,7 +50,7 @@ func AverageRanks(rank []float64, order []int, x []float64) ([]float64, []int) {
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return x[order[a]] < x[order[b]] })
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(x[a], x[b]) })
 	for i := 0; i < n; {
 		k := i + 1
 		for k < n && x[order[k]] == x[order[i]] {
