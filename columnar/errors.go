@@ -18,9 +18,6 @@ type InputError struct {
 	Gene   string // empty when not known or not relevant
 	Line   int    // 1-based line of a text file, 0 when not relevant
 	Msg    string
-	// Err, when not nil, is a cause that errors.Is can find (such as a
-	// method's sentinel error); it is not printed.
-	Err error
 }
 
 func (e *InputError) Error() string {
@@ -45,14 +42,8 @@ func (e *InputError) Error() string {
 	return b.String()
 }
 
-// Unwrap makes errors.Is(err, ErrFormat) true for every InputError, and
-// errors.Is(err, e.Err) true for its cause.
-func (e *InputError) Unwrap() []error {
-	if e.Err != nil {
-		return []error{ErrFormat, e.Err}
-	}
-	return []error{ErrFormat}
-}
+// Unwrap makes errors.Is(err, ErrFormat) true for every InputError.
+func (e *InputError) Unwrap() error { return ErrFormat }
 
 // inputErrorf builds an InputError for a file with a formatted message.
 func inputErrorf(file string, format string, args ...any) *InputError {

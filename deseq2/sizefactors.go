@@ -2,7 +2,6 @@ package deseq2
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
@@ -27,61 +26,89 @@ type Options struct {
 	// (DESeq2 controlGenes, e.g. ERCC spike-ins); the geometric means still
 	// use every gene.
 	Controls []bool
-	Pass     pass.Options
+	// FallbackToPosCounts makes Ratio use poscounts where every gene has a
+	// zero (Factors.Method then says so), from the same first pass.
+	FallbackToPosCounts bool
+	Pass                pass.Options
 }
 
 // Factors is one value per sample.
 type Factors struct {
+	Method     Method // the method used (poscounts after a fall-back)
 	Samples    []string
 	LibSize    []float64 // column sums
 	SizeFactor []float64
 }
 
-// GeoMeans holds the result of pass 1: the log geometric means ℓ_i and the
-// library sizes.
-type GeoMeans struct {
-	LogGeoMean []float64 // per gene; -Inf where the gene cannot be used
-	LibSize    []float64 // per sample
+// GeneLogSums is the state of pass 1, from which either method's log
+// geometric means follow without reading the data again.
+type GeneLogSums struct {
+	Total   []float64 // per gene: Σ_j ln c_ij over the positive counts (compensated)
+	Zeros   []int32   // per gene: the number of zero counts
+	LibSize []float64 // per sample: the column sum
 }
 
-// LogGeoMeans runs pass 1: library sizes and per-gene log geometric means
-// for the method.
-func LogGeoMeans(ctx context.Context, src columnar.Source, method Method, opts pass.Options) (*GeoMeans, error) {
-	G, S := len(src.Genes()), len(src.Samples())
-	sum, comp := make([]float64, G), make([]float64, G)
-	zeros := make([]int32, G)
-	lib := make([]float64, S)
-	work := func(_, j int, col []float64) error {
-		lib[j] = kernels.Sum(col)
-		return nil
-	}
-	reduce := func(_ int, col []float64) error {
-		kernels.LogSums(sum, comp, zeros, col)
-		return nil
-	}
-	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
-		return nil, err
-	}
-	if method != Ratio && method != PosCounts {
-		return nil, fmt.Errorf("deseq2: unknown size factor method %q", method)
-	}
+// LogGeoMeans returns ℓ_i for the method: -Inf where the gene cannot be used.
+func (g *GeneLogSums) LogGeoMeans(method Method) []float64 {
+	S := len(g.LibSize)
 	m := float64(S)
-	ell := sum // ℓ overwrites the sums
-	for i := range ell {
-		total := kernels.CompensatedTotal(sum[i], comp[i])
+	ell := make([]float64, len(g.Total))
+	for i, total := range g.Total {
 		switch {
-		case method == Ratio && zeros[i] > 0:
+		case method == Ratio && g.Zeros[i] > 0:
 			ell[i] = math.Inf(-1) // rowMeans(log(counts)) with a log(0)
 		case method == Ratio:
 			ell[i] = total / m
-		case int(zeros[i]) == S:
+		case int(g.Zeros[i]) == S:
 			ell[i] = math.Inf(-1) // poscounts: geometric mean 0 for an all-zero gene
 		default:
 			// poscounts: log(exp(sum(log(x[x > 0])) / length(x))), as DESeq2 writes it
 			ell[i] = math.Log(math.Exp(total / m))
 		}
 	}
-	return &GeoMeans{LogGeoMean: ell, LibSize: lib}, nil
+	return ell
+}
+
+// SumLogs runs pass 1: library sizes and per-gene sums of log counts,
+// accumulated in sample order.
+func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*GeneLogSums, error) {
+	G, S := len(src.Genes()), len(src.Samples())
+	sum, comp := make([]float64, G), make([]float64, G)
+	g := &GeneLogSums{Zeros: make([]int32, G), LibSize: make([]float64, S)}
+	work := func(_, j int, col []float64) error {
+		g.LibSize[j] = kernels.Sum(col)
+		return nil
+	}
+	reduce := func(_ int, col []float64) error {
+		kernels.LogSums(sum, comp, g.Zeros, col)
+		return nil
+	}
+	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
+		return nil, err
+	}
+	for i := range sum {
+		sum[i] = kernels.CompensatedTotal(sum[i], comp[i])
+	}
+	g.Total = sum
+	return g, nil
+}
+
+// GeoMeans holds the log geometric means ℓ_i and the library sizes.
+type GeoMeans struct {
+	LogGeoMean []float64 // per gene; -Inf where the gene cannot be used
+	LibSize    []float64 // per sample
+}
+
+// LogGeoMeans runs pass 1 and returns the method's log geometric means.
+func LogGeoMeans(ctx context.Context, src columnar.Source, method Method, opts pass.Options) (*GeoMeans, error) {
+	if method != Ratio && method != PosCounts {
+		return nil, fmt.Errorf("deseq2: unknown size factor method %q", method)
+	}
+	g, err := SumLogs(ctx, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &GeoMeans{LogGeoMean: g.LogGeoMeans(method), LibSize: g.LibSize}, nil
 }
 
 // SizeFactors estimates DESeq2 size factors for every sample of src.
@@ -89,45 +116,52 @@ func SizeFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 	if opts.Method == "" {
 		opts.Method = Ratio
 	}
+	if opts.Method != Ratio && opts.Method != PosCounts {
+		return nil, fmt.Errorf("deseq2: unknown size factor method %q", opts.Method)
+	}
 	if opts.Controls != nil && len(opts.Controls) != len(src.Genes()) {
 		panic("deseq2: Controls must have one entry per gene")
 	}
-	geo, err := LogGeoMeans(ctx, src, opts.Method, opts.Pass)
+	sums, err := SumLogs(ctx, src, opts.Pass)
 	if err != nil {
 		return nil, err
 	}
-	for j, lib := range geo.LibSize {
+	for j, lib := range sums.LibSize {
 		if lib == 0 {
 			return nil, &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
 				Msg: "every count of this sample is zero: DESeq2 has no size factor for it (NA, or every gene has a zero); remove the sample"}
 		}
 	}
-	usable := 0
-	for i, l := range geo.LogGeoMean {
-		if !math.IsInf(l, -1) && (opts.Controls == nil || opts.Controls[i]) {
-			usable++
+	ell := sums.LogGeoMeans(opts.Method)
+	if usableGenes(ell, opts.Controls) == 0 {
+		if opts.Method != Ratio || opts.Controls != nil || !opts.FallbackToPosCounts {
+			return nil, noUsableGenes(src, opts)
+		}
+		opts.Method = PosCounts
+		if ell = sums.LogGeoMeans(PosCounts); usableGenes(ell, nil) == 0 {
+			return nil, noUsableGenes(src, opts)
 		}
 	}
-	if usable == 0 {
-		return nil, noUsableGenes(src, opts)
-	}
-	sf, err := MediansOfRatios(ctx, src, geo.LogGeoMean, opts.Controls, opts.Pass)
+	sf, err := MediansOfRatios(ctx, src, ell, opts.Controls, opts.Pass)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Method == PosCounts {
-		Recentre(sf)
+		kernels.Recentre(sf)
 	}
-	return &Factors{Samples: src.Samples(), LibSize: geo.LibSize, SizeFactor: sf}, nil
+	return &Factors{Method: opts.Method, Samples: src.Samples(), LibSize: sums.LibSize, SizeFactor: sf}, nil
 }
 
-// errEveryGeneHasAZero marks the failure of ratio size factors when every gene
-// has a zero count.
-var errEveryGeneHasAZero = errors.New("every gene has a zero")
-
-// EveryGeneHasAZero reports whether err is the failure of ratio size factors
-// on data where every gene has at least one zero (poscounts works there).
-func EveryGeneHasAZero(err error) bool { return errors.Is(err, errEveryGeneHasAZero) }
+// usableGenes counts the genes with a finite ℓ (among the controls, if given).
+func usableGenes(ell []float64, controls []bool) int {
+	n := 0
+	for i, l := range ell {
+		if !math.IsInf(l, -1) && (controls == nil || controls[i]) {
+			n++
+		}
+	}
+	return n
+}
 
 func noUsableGenes(src columnar.Source, opts Options) error {
 	var msg string
@@ -141,11 +175,7 @@ func noUsableGenes(src columnar.Source, opts Options) error {
 	default:
 		msg = "every gene is zero in every sample; no size factors can be estimated"
 	}
-	ie := &columnar.InputError{File: src.Path(), Msg: msg}
-	if opts.Method == Ratio && opts.Controls == nil {
-		ie.Err = errEveryGeneHasAZero
-	}
-	return ie
+	return &columnar.InputError{File: src.Path(), Msg: msg}
 }
 
 // MediansOfRatios runs pass 2: for each sample, exp of the median of
@@ -169,17 +199,6 @@ func MediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64,
 		return nil, err
 	}
 	return sf, nil
-}
-
-// Recentre divides the factors by their geometric mean, exp(mean(ln s)),
-// so that their product is 1 (DESeq2 estimateSizeFactors for poscounts).
-func Recentre(sf []float64) {
-	logs := make([]float64, len(sf))
-	kernels.LogInto(logs, sf)
-	g := math.Exp(kernels.MeanR(logs))
-	for j := range sf {
-		sf[j] /= g
-	}
 }
 
 // Scale says what Normalize writes.

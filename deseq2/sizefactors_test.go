@@ -117,6 +117,22 @@ func TestEveryGeneHasAZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFactors(t, "poscounts", pos.SizeFactor, []float64{0.56674704220115479, 0.91156282193447269, 1.44130737382171481, 1.34297375335250280}, tol)
+
+	// The fall-back gives the same poscounts factors from ratio's first pass.
+	fb, err := SizeFactors(reftest.Background, columnar.NewMemory("zeros.tsv", g, s, c), Options{Method: Ratio, FallbackToPosCounts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb.Method != PosCounts {
+		t.Errorf("fall-back used %s", fb.Method)
+	}
+	checkFactors(t, "fall-back", fb.SizeFactor, pos.SizeFactor, 0)
+	// Without zeros in every gene, the fall-back changes nothing.
+	r, err := SizeFactors(reftest.Background, memA(), Options{Method: Ratio, FallbackToPosCounts: true})
+	if err != nil || r.Method != Ratio {
+		t.Fatalf("ratio with fall-back allowed: %v, %v", r, err)
+	}
+	checkFactors(t, "ratio", r.SizeFactor, []float64{0.88638264949083168, 0.79774438454174845, 1.06365917938899779, 1.32957397423624712}, tol)
 }
 
 // An all-zero sample: DESeq2 answers NA; colnorm names the sample.

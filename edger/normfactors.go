@@ -177,21 +177,11 @@ func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 			return nil, err
 		}
 		copy(f.NormFactor, raw)
-		recentre(f.NormFactor)
+		kernels.Recentre(f.NormFactor)
 	}
 	f.SizeFactor = f.EffectiveLibSize()
-	recentre(f.SizeFactor)
+	kernels.Recentre(f.SizeFactor)
 	return f, nil
-}
-
-// recentre divides x by exp(mean(ln x)), as calcNormFactors does.
-func recentre(x []float64) {
-	logs := make([]float64, len(x))
-	kernels.LogInto(logs, x)
-	g := math.Exp(kernels.MeanR(logs))
-	for j := range x {
-		x[j] /= g
-	}
 }
 
 // quantiles runs the pass that gives quantile7(kept counts of sample j, p)/lib_j.

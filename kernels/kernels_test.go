@@ -287,3 +287,15 @@ func TestAverageRanks(t *testing.T) {
 		t.Errorf("rank = %v", rank)
 	}
 }
+
+func TestRecentre(t *testing.T) {
+	// ALGORITHMS.md §1: poscounts before and after re-centring on matrix A
+	x := []float64{0.90587523415877624, 0.99646275757465375, 1.13219301322199550, 1.34411390992877267}
+	Recentre(x)
+	want := []float64{0.83675224355653122, 0.92042746791218422, 1.04580079930354497, 1.24155102967669051}
+	for i := range want {
+		if math.Abs(x[i]-want[i]) > 1e-15*want[i] {
+			t.Errorf("Recentre[%d] = %.17g, want %.17g", i, x[i], want[i])
+		}
+	}
+}

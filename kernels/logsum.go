@@ -87,3 +87,15 @@ func neumaier(x []float64) (s, c float64) {
 	}
 	return s, c
 }
+
+// Recentre divides x by its geometric mean exp(mean(ln x)), R's mean, so
+// that the product of x is 1: DESeq2's poscounts size factors and edgeR's
+// normalization factors are re-centred this way. One zero or NaN makes every
+// value NaN or Inf, as in R.
+func Recentre(x []float64) {
+	logs := LogInto(make([]float64, len(x)), x)
+	g := math.Exp(MeanR(logs))
+	for j := range x {
+		x[j] /= g
+	}
+}

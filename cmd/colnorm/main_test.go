@@ -406,3 +406,17 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+// transform log2 where every gene has a zero: poscounts, said on stderr.
+func TestTransformFallsBackToPoscounts(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "zeros.tsv")
+	os.WriteFile(in, []byte("gene\ta\tb\tc\ng1\t5\t0\t1\ng2\t0\t4\t2\ng3\t7\t3\t0\n"), 0o644)
+	code, out, stderr := colnorm(t, "transform", "--method", "log2", in)
+	if code != 0 || !strings.Contains(stderr, "using poscounts") || !strings.HasPrefix(out, "gene_id\ta\tb\tc\n") {
+		t.Fatalf("exit %d, stderr %q, out %q", code, stderr, out)
+	}
+	_, want, _ := colnorm(t, "transform", "--method", "log2", "--size-factors", "poscounts", in)
+	if out != want {
+		t.Errorf("fall-back differs from --size-factors poscounts:\n%s\n%s", out, want)
+	}
+}

@@ -214,13 +214,12 @@ func defaultSizeFactors(e *env, in inputConfig, src columnar.Source, name string
 		}
 		return f.SizeFactor, nil
 	}
-	f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Ratio, Pass: in.pass(e, "size factors")})
-	if deseq2.EveryGeneHasAZero(err) {
-		fmt.Fprintf(e.stderr, "colnorm: %s: every gene has a zero, so ratio size factors do not exist; using poscounts\n", src.Path())
-		f, err = deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.PosCounts, Pass: in.pass(e, "size factors")})
-	}
+	f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Ratio, FallbackToPosCounts: true, Pass: in.pass(e, "size factors")})
 	if err != nil {
 		return nil, err
+	}
+	if f.Method != deseq2.Ratio {
+		fmt.Fprintf(e.stderr, "colnorm: %s: every gene has a zero, so ratio size factors do not exist; using poscounts\n", src.Path())
 	}
 	return f.SizeFactor, nil
 }
