@@ -177,3 +177,13 @@ func (c *Collect) Abort() error  { return nil }
 
 // Background is a context for tests.
 var Background = context.Background()
+
+// ReadFile returns a text file's contents.
+func ReadFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

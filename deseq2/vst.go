@@ -1,0 +1,244 @@
+package deseq2
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/colnorm/colnorm/columnar"
+	"github.com/colnorm/colnorm/pass"
+)
+
+// GeneDispersions estimates the gene-wise dispersion of every gene of rows
+// (raw counts) with size factors sf, on `threads` goroutines (0: one per
+// CPU). Genes whose counts are all zero get a zero GeneDispersion (Estimate
+// 0, which no trend uses). The result does not depend on threads.
+func GeneDispersions(ctx context.Context, rows RowBlocks, sf []float64, threads int) ([]GeneDispersion, error) {
+	m := rows.Samples()
+	if m < 2 {
+		return nil, fmt.Errorf("deseq2: dispersions need at least 2 samples (%d given): the number of samples equals the number of model coefficients", m)
+	}
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	maxDisp := MaxDispersion(m)
+	fitters := make([]*dispersionFitter, threads)
+	ys := make([][]float64, threads)
+	for w := range fitters {
+		fitters[w] = newDispersionFitter(sf, maxDisp)
+		ys[w] = make([]float64, m)
+	}
+	var out []GeneDispersion
+	block := make([]float64, rows.BlockGenes()*m)
+	for b := 0; b < rows.NumBlocks(); b++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := rows.ReadBlock(b, block)
+		if err != nil {
+			return nil, err
+		}
+		res := make([]GeneDispersion, n)
+		var wg sync.WaitGroup
+		for w := 0; w < threads; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				y := ys[w]
+				for r := w; r < n; r += threads {
+					for j := range y {
+						y[j] = block[j*n+r]
+					}
+					res[r], _ = fitters[w].gene(y)
+				}
+			}(w)
+		}
+		wg.Wait()
+		out = append(out, res...)
+	}
+	return out, nil
+}
+
+// VSTSubset returns the genes that DESeq2's vst() fits its trend on: of the
+// genes whose mean normalized count exceeds 5, ordered by that mean (ties in
+// gene order), those at positions round(seq(1, n, length.out = nsub)). The
+// choice is deterministic: vst() draws no random numbers. It fails as vst()
+// does with fewer than nsub genes or fewer than nsub genes above 5.
+func VSTSubset(baseMean []float64, nsub int) ([]int, error) {
+	if len(baseMean) < nsub {
+		return nil, fmt.Errorf("fewer genes (%d) than --nsub %d: use the full VST (no --nsub)", len(baseMean), nsub)
+	}
+	var above []int
+	for i, bm := range baseMean {
+		if bm > 5 {
+			above = append(above, i)
+		}
+	}
+	if len(above) < nsub {
+		return nil, fmt.Errorf("fewer genes with a mean normalized count above 5 (%d) than --nsub %d: use the full VST (no --nsub)", len(above), nsub)
+	}
+	slices.SortStableFunc(above, func(a, b int) int {
+		switch {
+		case baseMean[a] < baseMean[b]:
+			return -1
+		case baseMean[a] > baseMean[b]:
+			return 1
+		}
+		return 0
+	})
+	if nsub == 1 {
+		return above[:1], nil
+	}
+	pos := seqLength(1, float64(len(above)), nsub)
+	out := make([]int, nsub)
+	for k, p := range pos {
+		out[k] = above[int(math.RoundToEven(p))-1]
+	}
+	return out, nil
+}
+
+// BaseMeans returns every gene's mean normalized count, mean_j c_ij/s_j, in
+// one pass (per-gene compensated sums in sample order).
+func BaseMeans(ctx context.Context, src columnar.Source, sf []float64, opts pass.Options) ([]float64, error) {
+	G := len(src.Genes())
+	sum, comp := make([]float64, G), make([]float64, G)
+	err := pass.Run(ctx, src, opts, func(_, j int, col []float64) error {
+		for i, c := range col {
+			col[i] = c / sf[j]
+		}
+		return nil
+	}, func(j int, q []float64) error {
+		for i, v := range q {
+			t := sum[i] + v
+			if math.Abs(sum[i]) >= math.Abs(v) {
+				comp[i] += (sum[i] - t) + v
+			} else {
+				comp[i] += (v - t) + sum[i]
+			}
+			sum[i] = t
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := float64(len(sf))
+	for i := range sum {
+		sum[i] = (sum[i] + comp[i]) / m
+	}
+	return sum, nil
+}
+
+// VSTOptions configure FitVST.
+type VSTOptions struct {
+	Fit FitType // Parametric (default) or MeanFit
+	// NSub > 0 fits the trend on NSub genes as DESeq2's vst() does
+	// (VSTSubset); 0 fits every gene as varianceStabilizingTransformation.
+	NSub    int
+	TempDir string // for the rows of a large matrix; "" is the system's
+	Pass    pass.Options
+}
+
+// VSTModel is a fitted blind VST: the size factors and the trend.
+type VSTModel struct {
+	Factors  *Factors
+	Trend    *Trend
+	Genes    []GeneDispersion // of the genes fitted (the subset with NSub)
+	Subset   []int            // the fitted genes' indices with NSub; nil otherwise
+	GridFits int              // genes whose estimate came from the grid search
+}
+
+// FitVST fits DESeq2's blind variance-stabilizing transformation to src:
+// ratio size factors (poscounts where every gene has a zero, noted in
+// Factors.Method), gene-wise dispersions for the design ~1, and the trend.
+// Memory: the per-gene state, plus NSub x samples counts with NSub, or
+// about 64 MiB of row blocks (a temporary file beyond that) without.
+func FitVST(ctx context.Context, src columnar.Source, opts VSTOptions) (*VSTModel, error) {
+	if opts.Fit == "" {
+		opts.Fit = Parametric
+	}
+	if opts.Fit != Parametric && opts.Fit != MeanFit {
+		return nil, fmt.Errorf("deseq2: unknown fit type %q (parametric or mean)", opts.Fit)
+	}
+	if m := len(src.Samples()); m < 2 {
+		return nil, &columnar.InputError{File: src.Path(), Msg: fmt.Sprintf("the VST needs at least 2 samples (%d given): with one sample no dispersion can be estimated", m)}
+	}
+	f, err := SizeFactors(ctx, src, Options{Method: Ratio, FallbackToPosCounts: true, Pass: opts.Pass})
+	if err != nil {
+		return nil, err
+	}
+	var subset []int
+	if opts.NSub > 0 {
+		bm, err := BaseMeans(ctx, src, f.SizeFactor, opts.Pass)
+		if err != nil {
+			return nil, err
+		}
+		if subset, err = VSTSubset(bm, opts.NSub); err != nil {
+			return nil, &columnar.InputError{File: src.Path(), Msg: err.Error()}
+		}
+	}
+	rows, closer, err := ReadRows(ctx, src, subset, opts.Pass, opts.TempDir)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	genes, err := GeneDispersions(ctx, rows, f.SizeFactor, opts.Pass.Threads)
+	if err != nil {
+		return nil, err
+	}
+	trend, err := FitTrend(genes, opts.Fit)
+	if err != nil {
+		return nil, &columnar.InputError{File: src.Path(), Msg: err.Error()}
+	}
+	grid := 0
+	for _, g := range genes {
+		if g.Grid {
+			grid++
+		}
+	}
+	return &VSTModel{Factors: f, Trend: trend, Genes: genes, Subset: subset, GridFits: grid}, nil
+}
+
+// TransformInto writes the VST of sample counts (divided by the size factor
+// sf) to dst (DESeq2 getVarianceStabilizedData), with q = c/sf:
+//
+//	parametric: log2 of (1 + a₁ + 2a₀q + 2√(a₀q(1 + a₁ + a₀q))) / (4a₀)
+//	mean:       (2 asinh(√(ᾱq)) - ln ᾱ - ln 4) / ln 2
+//
+// both computed as natural logarithms divided by ln 2, as DESeq2 does.
+func (t *Trend) TransformInto(dst, counts []float64, sf float64) []float64 {
+	dst = dst[:len(counts)]
+	ln2 := math.Log(2)
+	switch t.Type {
+	case Parametric:
+		a0, a1 := t.A0, t.A1
+		for i, c := range counts {
+			q := c / sf
+			dst[i] = math.Log((1+a1+2*a0*q+2*math.Sqrt(a0*q*(1+a1+a0*q)))/(4*a0)) / ln2
+		}
+	case MeanFit:
+		a := t.MeanDisp
+		for i, c := range counts {
+			q := c / sf
+			dst[i] = (2*math.Asinh(math.Sqrt(a*q)) - math.Log(a) - math.Log(4)) / ln2
+		}
+	default:
+		panic("deseq2: unknown trend type " + string(t.Type))
+	}
+	return dst
+}
+
+// WriteVST writes the VST of every sample of src to sink, column by column.
+func WriteVST(ctx context.Context, src columnar.Source, model *VSTModel, sink columnar.Sink, opts pass.Options) error {
+	sf := model.Factors.SizeFactor
+	err := pass.Run(ctx, src, opts, func(_, j int, col []float64) error {
+		model.Trend.TransformInto(col, col, sf[j])
+		return nil
+	}, func(j int, col []float64) error {
+		return sink.WriteColumn(j, col)
+	})
+	return err
+}

@@ -1,0 +1,189 @@
+package deseq2
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/colnorm/colnorm/columnar"
+	"github.com/colnorm/colnorm/internal/reftest"
+	"github.com/colnorm/colnorm/pass"
+)
+
+// Matrix M2 of ALGORITHMS.md §5.8: 24 genes, 4 samples, with R's answers.
+func matrixM2(t *testing.T) columnar.Source {
+	rows := strings.Split(strings.TrimSpace(`g01 2 2 1 3; g02 3 6 1 2; g03 4 3 5 0; g04 5 4 0 3; g05 8 7 9 18; g06 7 6 6 11; g07 21 15 41 32; g08 12 28 14 44; g09 19 12 36 49; g10 31 46 47 51; g11 24 58 44 77; g12 82 80 122 126; g13 69 75 77 109; g14 62 115 138 145; g15 99 152 165 335; g16 200 203 284 340; g17 184 400 401 531; g18 266 406 445 516; g19 396 689 969 1045; g20 538 602 962 1266; g21 600 1331 1255 1848; g22 50 50 50 50; g23 0 0 7 0; g24 0 0 0 0`), ";")
+	var genes []string
+	cols := make([][]float64, 4)
+	for _, r := range rows {
+		f := strings.Fields(r)
+		genes = append(genes, f[0])
+		for j := 0; j < 4; j++ {
+			cols[j] = append(cols[j], reftest.Num(t, f[j+1]))
+		}
+	}
+	return columnar.NewMemory("M2", genes, []string{"s1", "s2", "s3", "s4"}, cols)
+}
+
+func TestVSTWorkedExampleM2(t *testing.T) {
+	src := matrixM2(t)
+	model, err := FitVST(reftest.Background, src, VSTOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFactors(t, "M2 size factors", model.Factors.SizeFactor,
+		[]float64{0.73753056630448155, 0.9748556240826014, 1.0843961627458836, 1.470775909813381}, 1e-15)
+	idx := map[string]int{}
+	for i, g := range src.Genes() {
+		idx[g] = i
+	}
+	for _, c := range []struct {
+		gene                     string
+		baseMean, initial, estim float64
+		iter                     int
+	}{
+		{"g01", 1.9313124393383119, 1e-8, 1e-8, 1},
+		{"g02", 3.1260960566039246, 0.18868902482719987, 0.39802857538875452, 14},
+		{"g12", 97.854835616265007, 0.01387831953793838, 0.017765048110858862, 6},
+		{"g21", 1148.1654378895173, 0.042066724862825373, 0.046898640910601898, 7},
+		{"g22", 49.796929572018641, 0.052453419742076714, 0.06066287615272567, 3},
+		{"g23", 1.6138013579545407, 3.1737933998126593, 10, 25},
+	} {
+		g := model.Genes[idx[c.gene]]
+		if reftest.RelErr(g.BaseMean, c.baseMean) > 1e-15 || reftest.RelErr(g.Initial, c.initial) > 1e-13 ||
+			reftest.RelErr(g.Estimate, c.estim) > 1e-10 || g.Iter != c.iter {
+			t.Errorf("%s: baseMean %v initial %v estimate %v iter %d; R %v %v %v %d",
+				c.gene, g.BaseMean, g.Initial, g.Estimate, g.Iter, c.baseMean, c.initial, c.estim, c.iter)
+		}
+	}
+	if g := model.Genes[idx["g24"]]; g.Estimate != 0 {
+		t.Errorf("all-zero g24 got an estimate %v", g.Estimate)
+	}
+	tr := model.Trend
+	if tr.Type != Parametric || tr.Genes != 18 ||
+		reftest.RelErr(tr.A0, 0.019625503693402924) > 1e-12 || reftest.RelErr(tr.A1, 3.6754920874923425) > 1e-12 {
+		t.Errorf("trend %+v; R a0 = 0.019625503693402924, a1 = 3.6754920874923425 on 18 genes", tr)
+	}
+	want := map[string][]float64{
+		"g01": {6.2035045457552673, 6.1636221592989768, 6.0756468160490451, 6.1628512993329059},
+		"g12": {7.7394455913564428, 7.5050460276322175, 7.7490929080694988, 7.5366977289316823},
+		"g21": {9.8592618731754236, 10.533382947480064, 10.314763110965387, 10.423130465752772},
+		"g22": {7.3704667168916567, 7.1911407588728196, 7.1278828769686911, 6.961823933808363},
+		"g23": {5.8962447223309864, 5.8962447223309864, 6.3690847611465804, 5.8962447223309864},
+		"g24": {5.8962447223309864, 5.8962447223309864, 5.8962447223309864, 5.8962447223309864},
+	}
+	sink := reftest.NewCollect(4)
+	if err := WriteVST(reftest.Background, src, model, sink, pass.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for g, w := range want {
+		for j := range w {
+			if d := math.Abs(sink.Cols[j][idx[g]] - w[j]); d > 1e-12 {
+				t.Errorf("VST %s s%d = %v, R %v", g, j+1, sink.Cols[j][idx[g]], w[j])
+			}
+		}
+	}
+}
+
+// The grid search of §5.8's g12 and its log posterior at α = 0.05.
+func TestLogPosteriorAndGridM2(t *testing.T) {
+	y := []float64{82, 80, 122, 126}
+	mu := []float64{72.17093232769588, 95.394336844194399, 106.113408248407, 143.922534883151}
+	if got := logPosterior(math.Log(0.05), y, mu); reftest.RelErr(got, -419.74674402694831) > 1e-14 {
+		t.Errorf("ℓ(ln 0.05) = %v, R -419.74674402694831", got)
+	}
+	if got := dLogPosterior(math.Log(0.05), y, mu); reftest.RelErr(got, -0.6850381928867445) > 1e-12 {
+		t.Errorf("ℓ′(ln 0.05) = %v, R -0.6850381928867445", got)
+	}
+	f := newDispersionFitter([]float64{0.73753056630448155, 0.9748556240826014, 1.0843961627458836, 1.470775909813381}, 10)
+	copy(f.mu, mu)
+	if got := math.Exp(f.gridSearch(y)); reftest.RelErr(got, 0.017087832591415119) > 1e-14 {
+		t.Errorf("grid estimate %v, R 0.017087832591415119", got)
+	}
+	if f.grid[0] != -18.420680743952367 || f.grid[19] != 2.3025850929940459 || reftest.RelErr(f.grid[1]-f.grid[0], 1.0906982019445481) > 1e-15 {
+		t.Errorf("grid %v … %v", f.grid[0], f.grid[19])
+	}
+}
+
+func TestVSTMeanFitM2(t *testing.T) {
+	src := matrixM2(t)
+	model, err := FitVST(reftest.Background, src, VSTOptions{Fit: MeanFit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reftest.RelErr(model.Trend.MeanDisp, 0.72930856929576515) > 1e-12 {
+		t.Errorf("mean dispersion %v, R 0.72930856929576515", model.Trend.MeanDisp)
+	}
+	sf := model.Factors.SizeFactor
+	want := []float64{9.6692589754467502, 10.415758534695327, 10.177433984923312, 10.295958454605172}
+	for j, c := range []float64{600, 1331, 1255, 1848} {
+		v := model.Trend.TransformInto(make([]float64, 1), []float64{c}, sf[j])[0]
+		if math.Abs(v-want[j]) > 1e-12 {
+			t.Errorf("mean VST g21 s%d = %v, R %v", j+1, v, want[j])
+		}
+	}
+	if v := model.Trend.TransformInto(make([]float64, 1), []float64{0}, 1)[0]; math.Abs(v-(-1.5446012508086528)) > 1e-12 {
+		t.Errorf("mean VST of 0 = %v, R -1.5446012508086528", v)
+	}
+}
+
+// vstAgainst compares the VST of counts with R's matrix, returning the
+// largest absolute difference.
+func vstAgainst(t *testing.T, counts, ref string, opts VSTOptions) (float64, *VSTModel) {
+	t.Helper()
+	m := reftest.ReadMatrix(t, counts)
+	want := reftest.ReadMatrix(t, ref)
+	src := m.Source(counts)
+	model, err := FitVST(reftest.Background, src, opts)
+	if err != nil {
+		t.Fatalf("%s: %v", counts, err)
+	}
+	sink := reftest.NewCollect(len(m.Samples))
+	if err := WriteVST(reftest.Background, src, model, sink, pass.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Genes) != len(m.Genes) || len(want.Samples) != len(m.Samples) {
+		t.Fatalf("%s: reference is %d x %d, counts %d x %d", ref, len(want.Genes), len(want.Samples), len(m.Genes), len(m.Samples))
+	}
+	worst := 0.0
+	for j := range m.Samples {
+		for i := range m.Genes {
+			worst = math.Max(worst, math.Abs(sink.Cols[j][i]-want.Cols[j][i]))
+		}
+	}
+	return worst, model
+}
+
+// DESeq2's varianceStabilizingTransformation(blind = TRUE) of the
+// reference datasets: within 1e-4 absolute (CONTRACT.md); aim 1e-6.
+func TestReferenceVST(t *testing.T) {
+	for _, ds := range datasets {
+		fit := strings.TrimSpace(reftest.ReadFile(t, reftest.Path("reference", ds, "ref", "vst_fit.txt")))
+		worst, model := vstAgainst(t, reftest.Path("reference", ds, "counts.tsv"),
+			reftest.Path("reference", ds, "ref", "vst.tsv.gz"), VSTOptions{})
+		if string(model.Trend.Type) != fit {
+			t.Errorf("%s: fit %s, R used %s", ds, model.Trend.Type, fit)
+		}
+		if worst > 1e-6 {
+			t.Errorf("%s: worst |ΔVST| %.3g > 1e-6", ds, worst)
+		}
+		t.Logf("%s: %s fit on %d genes (%d by grid), worst |ΔVST| %.3g", ds, model.Trend.Type, model.Trend.Genes, model.GridFits, worst)
+	}
+}
+
+// PyDESeq2's fixtures: R's VST of their 10-gene, 100-sample test matrix,
+// with the parametric and the mean trend (written with 15 digits).
+func TestPyDESeq2VST(t *testing.T) {
+	dir := reftest.Path("external", "pydeseq2")
+	counts := dir + "/datasets/synthetic/test_counts.csv"
+	for _, c := range []struct {
+		ref string
+		fit FitType
+	}{{"r_vst.csv", Parametric}, {"r_mean_vst.csv", MeanFit}} {
+		worst, model := vstAgainst(t, counts, dir+"/tests/data/single_factor/"+c.ref, VSTOptions{Fit: c.fit})
+		if worst > 1e-6 {
+			t.Errorf("%s: worst |ΔVST| %.3g > 1e-6 (%+v)", c.ref, worst, model.Trend)
+		}
+		t.Logf("%s: worst |ΔVST| %.3g", c.ref, worst)
+	}
+}
