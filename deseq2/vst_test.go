@@ -187,3 +187,73 @@ func TestPyDESeq2VST(t *testing.T) {
 		t.Logf("%s: worst |ΔVST| %.3g", c.ref, worst)
 	}
 }
+
+// DESeq2's vst(nsub = 1000): the trend fitted on the 1,000-gene subset
+// (testdata/oracle/vst_nsub.R wrote the references with R 4.2.2, DESeq2 1.38.3).
+func TestReferenceVSTSubset(t *testing.T) {
+	for _, ds := range datasets {
+		worst, model := vstAgainst(t, reftest.Path("reference", ds, "counts.tsv"),
+			reftest.Path("oracle", "vst_nsub1000_"+ds+".tsv.gz"), VSTOptions{NSub: 1000})
+		if len(model.Subset) != 1000 || len(model.Genes) != 1000 {
+			t.Errorf("%s: fitted %d genes, want 1000", ds, len(model.Genes))
+		}
+		if worst > 1e-6 {
+			t.Errorf("%s: worst |ΔVST| %.3g > 1e-6", ds, worst)
+		}
+		t.Logf("%s: nsub 1000, worst |ΔVST| %.3g", ds, worst)
+	}
+}
+
+func TestVSTSubsetRefuses(t *testing.T) {
+	bm := make([]float64, 1500)
+	for i := range bm {
+		bm[i] = float64(i % 7)
+	}
+	if _, err := VSTSubset(bm[:900], 1000); err == nil {
+		t.Error("fewer genes than nsub: no error")
+	}
+	if _, err := VSTSubset(bm, 1000); err == nil { // only 1500·1/7 genes above 5
+		t.Error("fewer genes above 5 than nsub: no error")
+	}
+}
+
+// Estimates do not depend on the number of threads or on the row blocks.
+func TestGeneDispersionsThreads(t *testing.T) {
+	m := reftest.ReadMatrix(t, reftest.Path("reference", "marioni", "counts.tsv"))
+	src := m.Source("marioni")
+	f, err := SizeFactors(reftest.Background, src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, closer, err := ReadRows(reftest.Background, src, nil, pass.Options{}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	one, err := GeneDispersions(reftest.Background, rows, f.SizeFactor, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := columnar.NewColumnSpill(t.TempDir(), len(m.Genes), len(m.Samples), 8*len(m.Samples)*100) // blocks of 100 genes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	for j, col := range m.Cols {
+		if err := sp.WriteColumn(j, col); err != nil {
+			t.Fatal(err)
+		}
+	}
+	four, err := GeneDispersions(reftest.Background, sp, f.SizeFactor, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one) != len(m.Genes) || len(four) != len(one) {
+		t.Fatalf("%d and %d estimates for %d genes", len(one), len(four), len(m.Genes))
+	}
+	for i := range one {
+		if one[i] != four[i] {
+			t.Fatalf("gene %d: %+v with 1 thread, %+v with 4 threads in blocks of 100", i, one[i], four[i])
+		}
+	}
+}
