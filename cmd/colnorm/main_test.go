@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -418,5 +419,72 @@ func TestTransformFallsBackToPoscounts(t *testing.T) {
 	_, want, _ := colnorm(t, "transform", "--method", "log2", "--size-factors", "poscounts", in)
 	if out != want {
 		t.Errorf("fall-back differs from --size-factors poscounts:\n%s\n%s", out, want)
+	}
+}
+
+// transform --method vst: DESeq2's blind VST, the vst() subset and the
+// fit types through the command line.
+func TestTransformVST(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "vst.parquet")
+	if code, _, stderr := colnorm(t, "transform", "--method", "vst", marioni, "-o", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got := reftest.ReadMatrix(t, out)
+	want := reftest.ReadMatrix(t, reftest.Path("reference", "marioni", "ref", "vst.tsv.gz"))
+	sub := filepath.Join(dir, "vst_nsub.tsv")
+	if code, _, stderr := colnorm(t, "transform", "--method", "vst", "--nsub", "1000", marioni, "-o", sub); code != 0 {
+		t.Fatalf("--nsub: exit %d: %s", code, stderr)
+	}
+	gotSub := reftest.ReadMatrix(t, sub)
+	wantSub := reftest.ReadMatrix(t, reftest.Path("oracle", "vst_nsub1000_marioni.tsv.gz"))
+	worst, worstSub := 0.0, 0.0
+	for j := range want.Samples {
+		for i := range want.Genes {
+			worst = math.Max(worst, math.Abs(got.Cols[j][i]-want.Cols[j][i]))
+			worstSub = math.Max(worstSub, math.Abs(gotSub.Cols[j][i]-wantSub.Cols[j][i]))
+		}
+	}
+	if worst > 1e-6 || worstSub > 1e-6 {
+		t.Errorf("worst |ΔVST| %.3g (full), %.3g (--nsub 1000)", worst, worstSub)
+	}
+	for _, args := range [][]string{
+		{"--method", "vst", "--fit-type", "local"},
+		{"--method", "vst", "--nsub", "-1"},
+		{"--method", "vst", "--size-factors", "poscounts"},
+		{"--method", "vst", "--nsub", "100000"}, // more than the genes
+	} {
+		code, _, stderr := colnorm(t, append(append([]string{"transform"}, args...), marioni)...)
+		if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line", args, code, stderr)
+		}
+	}
+}
+
+// Where DESeq2's parametric trend fails (dispersion rising with the mean
+// gives a negative a1), colnorm says so and uses the mean trend.
+func TestTransformVSTFallsBackToMean(t *testing.T) {
+	z := []float64{-1.22, -0.82, -0.41, 0.41, 0.82, 1.22}
+	var b strings.Builder
+	b.WriteString("gene\ts1\ts2\ts3\ts4\ts5\ts6\n")
+	for i := 0; i < 300; i++ {
+		mu := 20 * math.Pow(250, float64(i)/299) // 20 … 5,000
+		disp := 0.01 + 0.5*float64(i)/299        // rising with the mean
+		sd := math.Sqrt(mu + disp*mu*mu)
+		fmt.Fprintf(&b, "g%d", i)
+		for j := range z {
+			fmt.Fprintf(&b, "\t%d", int(math.Max(0, math.Round(mu+z[(i+j)%6]*sd))))
+		}
+		b.WriteString("\n")
+	}
+	in := filepath.Join(t.TempDir(), "rising.tsv")
+	os.WriteFile(in, []byte(b.String()), 0o644)
+	code, out, stderr := colnorm(t, "transform", "--method", "vst", in)
+	if code != 0 || !strings.Contains(stderr, "using fitType mean") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	_, want, _ := colnorm(t, "transform", "--method", "vst", "--fit-type", "mean", in)
+	if out != want {
+		t.Error("the fall-back differs from --fit-type mean")
 	}
 }

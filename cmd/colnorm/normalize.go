@@ -155,50 +155,6 @@ func writeScaled(e *env, in inputConfig, out outputConfig, src columnar.Source, 
 	})
 }
 
-func transformCommand(e *env) *cli.Command {
-	return &cli.Command{
-		Name:      "transform",
-		Usage:     "write a transformed matrix for visualisation",
-		ArgsUsage: "IN",
-		Description: "Methods: log2: log2(count / size factor + 1) with DESeq2 ratio size factors\n" +
-			"(poscounts, with a note on stderr, where every gene has a zero).",
-		Flags: append(append(inputFlags(), outputFlags()...),
-			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "log2", Usage: "log2"},
-			&cli.StringFlag{Name: "size-factors", Usage: "ratio or poscounts (default: ratio, or poscounts where every gene has a zero)"},
-		),
-		Action: func(c *cli.Context) error {
-			in, out, err := matrixIO(c)
-			if err != nil {
-				return err
-			}
-			return runTransform(e, transformConfig{Input: in, Output: out, Method: c.String("method"), SizeFactors: c.String("size-factors")})
-		},
-	}
-}
-
-type transformConfig struct {
-	Input       inputConfig
-	Output      outputConfig
-	Method      string
-	SizeFactors string // "" chooses ratio, falling back to poscounts
-}
-
-func runTransform(e *env, cfg transformConfig) error {
-	if cfg.Method != "log2" {
-		return usagef("unknown transform %q: this build knows log2", cfg.Method)
-	}
-	src, err := cfg.Input.open()
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	sf, err := defaultSizeFactors(e, cfg.Input, src, cfg.SizeFactors)
-	if err != nil {
-		return err
-	}
-	return writeScaled(e, cfg.Input, cfg.Output, src, sf, true, "transform")
-}
-
 // defaultSizeFactors estimates the size factors a transform uses: the named
 // method, or ratio with a fall-back to poscounts (said on stderr) where every
 // gene has a zero, as DESeq2's users do and the references record.
