@@ -38,6 +38,9 @@ type Factors struct {
 	Samples    []string
 	LibSize    []float64 // column sums
 	SizeFactor []float64
+	// LogGeoMean is ℓ_i, the reference each sample's ratios were taken
+	// against (-Inf for genes left out); one value per gene.
+	LogGeoMean []float64
 }
 
 // GeneLogSums is the state of pass 1, from which either method's log
@@ -149,7 +152,7 @@ func SizeFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 	if opts.Method == PosCounts {
 		kernels.Recentre(sf)
 	}
-	return &Factors{Method: opts.Method, Samples: src.Samples(), LibSize: sums.LibSize, SizeFactor: sf}, nil
+	return &Factors{Method: opts.Method, Samples: src.Samples(), LibSize: sums.LibSize, SizeFactor: sf, LogGeoMean: ell}, nil
 }
 
 // usableGenes counts the genes with a finite ℓ (among the controls, if given).
