@@ -33,27 +33,31 @@ type Outlier struct {
 // Outliers flags samples that look out of place, by two rules:
 //
 //  1. Low correlation: the median of sample a's Pearson correlations with
-//     the other samples (R's median of cor[a, -a]) is below 0.80. A sample
-//     whose correlations are all undefined (NaN, a constant sample) is
-//     flagged too. Skipped when cor is nil or there is only one sample.
+//     the other members of its group (all other samples without groups, or
+//     when its group has fewer than 3 members) is below 0.80. Within a
+//     group, so that two conditions that correlate at 0.7 with each other
+//     do not flag every sample. A sample whose correlations are all
+//     undefined (NaN, a constant sample) is flagged too. Skipped when cor
+//     is nil or there is only one sample.
 //  2. Far from its group in PC space: within each group of at least 5
 //     samples, d_a is the Euclidean distance of sample a's (PC1, PC2)
 //     scores from the group's coordinate-wise median (PC1 only when scores
 //     has one column). With med = median(d) and MAD = median(|d - med|), a
-//     sample is flagged when d_a > med + 5·1.4826·MAD and d_a > 0, that is
-//     when its robust z-score (d_a - med)/(1.4826·MAD) is above 5. When
-//     MAD = 0 (most of the group coincide) any d_a > med is flagged and the
-//     z-score is reported as +Inf. Skipped when scores is nil.
+//     sample is flagged when d_a > med + 5·1.4826·MAD (a robust z-score
+//     above 5) and it is far in absolute terms:
+//     - with other groups, d_a is more than half the distance from its
+//     group's median to the nearest other group's median (a swapped or
+//     mislabelled sample sits at about the whole distance). Noise
+//     components make single samples look far (PCA of noise aligns with
+//     the most extreme sample), and with a handful of points the MAD is
+//     noisy (a z above 5 alone fires in 9% of groups of 5 points drawn
+//     from one 2-D Gaussian): measured against the separation of the
+//     groups, such jitter is not flagged;
+//     - with one group, d_a > 3·med and d_a > 0.1·S, with S = √(var PC1 +
+//     var PC2) over all samples (far on the scale of the plot).
+//     Skipped when scores is nil.
 //
-// Caveat, measured on simulated clean data (two groups, 3000 genes,
-// Gaussian noise): rule 2 flags at least one sample in about a quarter of
-// the data sets, for groups of 5 to 20 samples. With so few points the MAD
-// is itself noisy (even for points drawn from one 2-D Gaussian, 9% of groups
-// of 5 and 3% of groups of 20 have a robust z above 5), and when PC2 is
-// noise it points at the noisiest samples. Read its flags as "look at this
-// sample", not as a verdict. Rule 1 assumes samples correlate highly
-// overall: where two conditions correlate at about 0.7 (as in synthetic
-// data), every sample's median falls below 0.80.
+// Read its flags as "look at this sample", not as a verdict.
 //
 // groups[a] names sample a's group; nil puts every sample in one group.
 // scores is m x k (PCA.Scores), cor m x m (Pairwise.Correlation). The result
@@ -79,13 +83,21 @@ func Outliers(samples int, cor [][]float64, scores [][]float64, groups []string)
 
 	if cor != nil && samples >= 2 {
 		others := make([]float64, 0, samples-1)
+		peers := make([]bool, samples)
+		size := map[string]int{}
+		for _, g := range groups {
+			size[g]++
+		}
 		for a := range samples {
 			if len(cor[a]) != samples {
 				panic("qc: Outliers: cor is not samples x samples")
 			}
+			for b := range peers {
+				peers[b] = groups == nil || size[groups[a]] < 3 || groups[b] == groups[a]
+			}
 			others = others[:0]
 			for b, r := range cor[a] {
-				if b != a && !math.IsNaN(r) {
+				if b != a && peers[b] && !math.IsNaN(r) {
 					others = append(others, r)
 				}
 			}
@@ -100,9 +112,24 @@ func Outliers(samples int, cor [][]float64, scores [][]float64, groups []string)
 	}
 
 	if scores != nil {
-		for _, g := range groupMembers(samples, groups) {
+		all := groupMembers(samples, groups)
+		centres := make([][]float64, len(all))
+		for k, g := range all {
+			centres[k] = planeCentre(scores, g.members)
+		}
+		for k, g := range all {
 			if len(g.members) < MinGroupSize {
 				continue
+			}
+			// The distance a sample must exceed besides the robust z: half
+			// the way to the nearest other group, or without another
+			// group three times the typical distance and a tenth of the
+			// plot's spread.
+			floor := math.Inf(1)
+			for h := range all {
+				if h != k {
+					floor = math.Min(floor, 0.5*euclid(centres[k], centres[h]))
+				}
 			}
 			d := planeDistances(scores, g.members)
 			med := kernels.Median(slices.Clone(d))
@@ -114,7 +141,11 @@ func Outliers(samples int, cor [][]float64, scores [][]float64, groups []string)
 			limit := med + MaxRobustZ*spread
 			for i, a := range g.members {
 				pcDist[a] = d[i]
-				if d[i] > limit && d[i] > 0 {
+				far := d[i] > floor
+				if len(all) == 1 {
+					far = d[i] > 3*med && d[i] > 0.1*planeSpread(scores)
+				}
+				if d[i] > limit && far && d[i] > 0 {
 					z := math.Inf(1)
 					if spread > 0 {
 						z = (d[i] - med) / spread
@@ -133,6 +164,23 @@ func Outliers(samples int, cor [][]float64, scores [][]float64, groups []string)
 		}
 	}
 	return out
+}
+
+// planeSpread is √(var PC1 + var PC2) over all samples (PC1 alone with one
+// column): the scale of the PC1/PC2 plot.
+func planeSpread(scores [][]float64) float64 {
+	if len(scores) < 2 {
+		return 0
+	}
+	var total float64
+	for c := 0; c < min(2, len(scores[0])); c++ {
+		col := make([]float64, len(scores))
+		for a := range scores {
+			col[a] = scores[a][c]
+		}
+		total += RowVar(col)
+	}
+	return math.Sqrt(total)
 }
 
 type group struct {
@@ -163,9 +211,9 @@ func groupMembers(samples int, groups []string) []group {
 	return out
 }
 
-// planeDistances returns each member's Euclidean distance from the
-// coordinate-wise median of the members' first two score columns.
-func planeDistances(scores [][]float64, members []int) []float64 {
+// planeCentre is the coordinate-wise median of the members' first two
+// score columns (one when there is one).
+func planeCentre(scores [][]float64, members []int) []float64 {
 	dims := 2
 	for _, a := range members {
 		dims = min(dims, len(scores[a]))
@@ -178,16 +226,28 @@ func planeDistances(scores [][]float64, members []int) []float64 {
 		}
 		centre[c] = kernels.Median(col)
 	}
+	return centre
+}
+
+// planeDistances returns each member's Euclidean distance from the members'
+// planeCentre.
+func planeDistances(scores [][]float64, members []int) []float64 {
+	centre := planeCentre(scores, members)
 	d := make([]float64, len(members))
 	for i, a := range members {
-		var s float64
-		for c := range dims {
-			e := scores[a][c] - centre[c]
-			s += e * e
-		}
-		d[i] = math.Sqrt(s)
+		d[i] = euclid(scores[a][:len(centre)], centre)
 	}
 	return d
+}
+
+// euclid is the Euclidean distance between two points of the same length.
+func euclid(x, y []float64) float64 {
+	var s float64
+	for c := range x {
+		e := x[c] - y[c]
+		s += e * e
+	}
+	return math.Sqrt(s)
 }
 
 func groupText(name string, single bool) string {

@@ -137,7 +137,7 @@ func runDemo(e *env, dir string, threads int) error {
 			return err
 		}
 	}
-	normWorst, err := compareWithDESeq2Normalized(path("normalized_ratio.parquet"))
+	normWorst, err := compareWithEmbedded(path("normalized_ratio.parquet"), "marioni_deseq2_normalized.tsv.gz")
 	if err != nil {
 		return err
 	}
@@ -169,6 +169,39 @@ func runDemo(e *env, dir string, threads int) error {
 	}
 	fmt.Fprintf(w, "filterByExpr (group = tissue) keeps %d of %d genes; the same genes as edgeR: %v\n", kept, len(src.Genes()), same)
 
+	// DESeq2's blind VST, and the sample QC report on it.
+	model, err := fitVST(e, in, src, deseq2.Parametric, 0)
+	if err != nil {
+		return err
+	}
+	if err := writeOutput(e, in, wide("vst.parquet"), src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
+		return deseq2.WriteVST(e.ctx, src, model, sink, popts)
+	}); err != nil {
+		return err
+	}
+	vstWorst, err := compareWithEmbedded(path("vst.parquet"), "marioni_deseq2_vst.tsv.gz")
+	if err != nil {
+		return err
+	}
+	checks.add("VST (read back from Parquet) vs DESeq2 blind VST", vstWorst)
+	qcDir := path("qc")
+	if err := runQC(e, qcConfig{Input: in, Dir: qcDir, Meta: path("marioni_meta.tsv"), Group: "tissue",
+		NTop: 500, MaxHeatmap: 500, FitType: "parametric"}); err != nil {
+		return err
+	}
+	sameOrder, err := compareHClustOrder(filepath.Join(qcDir, "hclust_order.tsv"))
+	if err != nil {
+		return err
+	}
+	pcs, err := os.ReadFile(filepath.Join(qcDir, "pca_variance.tsv"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "VST trend: α(μ) = %.4g + %.4g/μ; PCA of the 500 most variable genes: PC1 explains %s of the variance\n",
+		model.Trend.A0, model.Trend.A1, pcPercent(string(pcs)))
+	fmt.Fprintf(w, "sample clustering order the same as R's hclust: %v; report: %s\n",
+		sameOrder, filepath.Join(qcDir, "report.html"))
+
 	// The same size factors from Parquet copies of the counts.
 	identical := true
 	for _, layout := range []string{columnar.LayoutWide, columnar.LayoutLong} {
@@ -193,9 +226,10 @@ func runDemo(e *env, dir string, threads int) error {
 	checks.print(w)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "wrote: size_factors.tsv, normalized_ratio.{tsv,parquet}, log2_normalized.parquet, cpm_tmm.parquet,")
-	fmt.Fprintln(w, "       logcpm_tmm.parquet, tpm.parquet, filtered_counts.parquet, counts_wide.parquet, counts_long.parquet")
+	fmt.Fprintln(w, "       logcpm_tmm.parquet, tpm.parquet, filtered_counts.parquet, vst.parquet, counts_wide.parquet,")
+	fmt.Fprintln(w, "       counts_long.parquet, qc/ (pca.tsv, sample_cor.tsv, hclust_order.tsv, outliers.tsv, report.html)")
 	fmt.Fprintf(w, "try:   duckdb -c \"SELECT * FROM '%s' LIMIT 5\"\n", path("normalized_ratio.parquet"))
-	if checks.failed() || !same || !identical {
+	if checks.failed() || !same || !identical || !sameOrder {
 		return fmt.Errorf("demo: results differ from DESeq2/edgeR beyond the tolerance %g", demoTolerance)
 	}
 	return nil
@@ -285,13 +319,13 @@ func compareFilter(path string) (same bool, kept int, err error) {
 
 // compareWithDESeq2Normalized reads a normalized matrix and returns its
 // largest relative difference from DESeq2's (values where DESeq2 has 0 must be 0).
-func compareWithDESeq2Normalized(path string) (float64, error) {
+func compareWithEmbedded(path, name string) (float64, error) {
 	tmp, err := os.CreateTemp("", "colnorm-demo-ref-*.tsv.gz")
 	if err != nil {
 		return 0, err
 	}
 	defer os.Remove(tmp.Name())
-	b, _ := demoData.ReadFile("demodata/marioni_deseq2_normalized.tsv.gz")
+	b, _ := demoData.ReadFile("demodata/" + name)
 	if _, err := tmp.Write(b); err != nil {
 		return 0, err
 	}
@@ -308,7 +342,7 @@ func compareWithDESeq2Normalized(path string) (float64, error) {
 	defer got.Close()
 	G := len(want.Genes())
 	if len(got.Genes()) != G || len(got.Samples()) != len(want.Samples()) {
-		return 0, fmt.Errorf("demo: %s has a different shape from DESeq2's output", path)
+		return 0, fmt.Errorf("demo: %s has a different shape from DESeq2's output %s", path, name)
 	}
 	g, r := make([]float64, G), make([]float64, G)
 	worst := 0.0
@@ -332,4 +366,37 @@ func relDiff(a, b float64) float64 {
 		return 0
 	}
 	return math.Abs(a-b) / math.Abs(b)
+}
+
+// compareHClustOrder reports whether the clustering order written to path is
+// R's hclust order for the demo data.
+func compareHClustOrder(path string) (bool, error) {
+	got, err := os.ReadFile(path)
+	if err != nil {
+		return false, err
+	}
+	b, _ := demoData.ReadFile("demodata/marioni_hclust_order.tsv.gz")
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return false, err
+	}
+	want, err := io.ReadAll(zr)
+	if err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(string(got)) == strings.TrimSpace(string(want)), nil
+}
+
+// pcPercent is PC1's percent_var from pca_variance.tsv, as a percentage.
+func pcPercent(table string) string {
+	lines := strings.Split(table, "\n")
+	if len(lines) < 2 {
+		return "?"
+	}
+	f := strings.Split(lines[1], "\t")
+	v, err := strconv.ParseFloat(f[len(f)-1], 64)
+	if err != nil {
+		return "?"
+	}
+	return fmt.Sprintf("%.1f%%", 100*v)
 }

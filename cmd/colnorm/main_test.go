@@ -488,3 +488,70 @@ func TestTransformVSTFallsBackToMean(t *testing.T) {
 		t.Error("the fall-back differs from --fit-type mean")
 	}
 }
+
+// qc writes the TSVs of CONTRACT.md, equal to R's plotPCA, cor and hclust,
+// and a self-contained report.
+func TestQCCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "qc")
+	meta := reftest.Path("reference", "marioni", "meta.tsv")
+	if code, _, stderr := colnorm(t, "qc", "--meta", meta, marioni, "-o", dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	ref := func(name string) string { return reftest.Path("reference", "marioni", "ref", name) }
+	got := reftest.ReadMatrix(t, filepath.Join(dir, "sample_cor.tsv"))
+	want := reftest.ReadMatrix(t, ref("sample_cor.tsv.gz"))
+	for j := range want.Samples {
+		for i := range want.Genes {
+			if d := math.Abs(got.Cols[j][i] - want.Cols[j][i]); d > 1e-12 {
+				t.Fatalf("cor %s/%s differs by %.3g", want.Genes[i], want.Samples[j], d)
+			}
+		}
+	}
+	pca := reftest.ReadMatrix(t, filepath.Join(dir, "pca.tsv"))
+	wantPCA := reftest.ReadMatrix(t, ref("pca.tsv.gz"))
+	for c := range wantPCA.Samples { // PC1..PC4, up to sign
+		sign := math.Copysign(1, pca.Cols[c][0]*wantPCA.Cols[c][0])
+		for i := range wantPCA.Genes {
+			if d := math.Abs(sign*pca.Cols[c][i] - wantPCA.Cols[c][i]); d > 1e-9 {
+				t.Errorf("PC%d %s differs by %.3g", c+1, wantPCA.Genes[i], d)
+			}
+		}
+	}
+	for _, name := range []string{"hclust_order.tsv", "pca_variance.tsv"} {
+		gotText := reftest.ReadFile(t, filepath.Join(dir, name))
+		_, rows := reftest.Table(t, ref(name+".gz"))
+		_, gotRows := reftest.Table(t, filepath.Join(dir, name))
+		if len(rows) != len(gotRows) {
+			t.Fatalf("%s: %d rows, R %d:\n%s", name, len(gotRows), len(rows), gotText)
+		}
+		for i := range rows {
+			if rows[i][0] != gotRows[i][0] || (name == "hclust_order.tsv" && rows[i][1] != gotRows[i][1]) ||
+				(name == "pca_variance.tsv" && math.Abs(reftest.Num(t, rows[i][1])-reftest.Num(t, gotRows[i][1])) > 1e-12) {
+				t.Errorf("%s row %d: %v, R %v", name, i+1, gotRows[i], rows[i])
+			}
+		}
+	}
+	html := reftest.ReadFile(t, filepath.Join(dir, "report.html"))
+	if !strings.Contains(html, "<svg") || !strings.Contains(html, "R1L1Kidney") || strings.Contains(html, "src=\"http") {
+		t.Error("report.html lacks plots or sample names, or loads something from the network")
+	}
+
+	// Bad metadata: exit 2, one line, no output folder.
+	bad := filepath.Join(t.TempDir(), "meta.tsv")
+	os.WriteFile(bad, []byte("sample\ttissue\nR1L1Kidney\tKidney\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "none")
+	for _, args := range [][]string{
+		{"--meta", bad},                  // lacks samples
+		{"--meta", meta, "--group", "x"}, // no such column
+		{"--group", "tissue"},            // --group without --meta
+		{"--ntop", "1"},
+	} {
+		code, _, stderr := colnorm(t, append(append([]string{"qc"}, args...), marioni, "-o", out)...)
+		if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: wrote %s", args, out)
+		}
+	}
+}

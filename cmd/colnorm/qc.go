@@ -1,0 +1,256 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/colnorm/colnorm/columnar"
+	"github.com/colnorm/colnorm/deseq2"
+	"github.com/colnorm/colnorm/metadata"
+	"github.com/colnorm/colnorm/qc"
+	htmlreport "github.com/colnorm/colnorm/report"
+)
+
+func qcCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "qc",
+		Usage:     "sample QC on VST values: PCA, correlations, clustering, outliers, and an HTML report",
+		ArgsUsage: "IN",
+		Description: "Writes to the folder given with -o:\n" +
+			"  pca.tsv           sample, PC1..PC4: DESeq2 plotPCA on the --ntop most variable genes\n" +
+			"                    (centred, not scaled)\n" +
+			"  pca_variance.tsv  pc, percent_var (a fraction of the total variance)\n" +
+			"  sample_cor.tsv    Pearson correlations of the samples' VST values over all genes\n" +
+			"  hclust_order.tsv  position, sample: hclust(dist(t(vst)), \"complete\")$order\n" +
+			"  outliers.tsv      flagged samples: median correlation below 0.80, or a robust\n" +
+			"                    z-score above 5 for the distance from their --group's median\n" +
+			"                    in the PC1/PC2 plane (groups of 5 samples or more)\n" +
+			"  size_factors.tsv  sample, lib_size, size_factor\n" +
+			"  report.html       all of it as plots, one self-contained file\n\n" +
+			"The VST is DESeq2's blind parametric one (transform --method vst; --nsub and\n" +
+			"--fit-type as there). Correlations and clustering cost samples² x genes: beyond\n" +
+			"--max-heatmap samples they are computed on that many samples evenly spaced in input\n" +
+			"order (positions round(seq(1, m, length.out = N))), and the report says so.\n\n" +
+			"Example:\n" +
+			"  colnorm qc --meta samples.tsv --group tissue counts.parquet -o qc/",
+		Flags: append(inputFlags(),
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output folder (created if missing)", Required: true},
+			&cli.StringFlag{Name: "meta", Usage: "sample metadata (TSV/CSV, first column the sample): factors to colour by"},
+			&cli.StringFlag{Name: "group", Usage: "metadata column whose groups the PC-space outlier rule uses (default: the first)"},
+			&cli.IntFlag{Name: "ntop", Value: 500, Usage: "PCA on this many most variable genes"},
+			&cli.IntFlag{Name: "max-heatmap", Value: 500, Usage: "correlations and clustering on at most this many samples"},
+			&cli.StringFlag{Name: "fit-type", Value: "parametric", Usage: "VST dispersion trend: parametric or mean"},
+			&cli.IntFlag{Name: "nsub", Usage: "VST trend on this many genes as DESeq2's vst() (0: every gene)"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("qc needs one input, got %d arguments", c.NArg())
+			}
+			in, err := readInputConfig(c, c.Args().First())
+			if err != nil {
+				return err
+			}
+			cfg := qcConfig{Input: in, Dir: c.String("output"), Meta: c.String("meta"), Group: c.String("group"),
+				NTop: c.Int("ntop"), MaxHeatmap: c.Int("max-heatmap"), FitType: c.String("fit-type"), NSub: c.Int("nsub")}
+			return runQC(e, cfg)
+		},
+	}
+}
+
+type qcConfig struct {
+	Input       inputConfig
+	Dir         string
+	Meta, Group string
+	NTop        int
+	MaxHeatmap  int
+	FitType     string
+	NSub        int
+}
+
+func runQC(e *env, cfg qcConfig) error {
+	if cfg.NTop < 2 {
+		return usagef("--ntop must be at least 2, not %d", cfg.NTop)
+	}
+	if cfg.MaxHeatmap < 2 {
+		return usagef("--max-heatmap must be at least 2, not %d", cfg.MaxHeatmap)
+	}
+	if cfg.FitType != "parametric" && cfg.FitType != "mean" {
+		return usagef("--fit-type must be parametric or mean, not %q", cfg.FitType)
+	}
+	if cfg.Group != "" && cfg.Meta == "" {
+		return usagef("--group needs --meta")
+	}
+	src, err := cfg.Input.open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	samples := src.Samples()
+	var factors []htmlreport.Factor
+	var groups []string
+	if cfg.Meta != "" {
+		meta, err := metadata.Read(cfg.Meta)
+		if err != nil {
+			return err
+		}
+		for _, name := range meta.Columns {
+			levels, err := meta.Factor(name, samples)
+			if err != nil {
+				return err
+			}
+			factors = append(factors, htmlreport.Factor{Name: name, Levels: levels})
+			if name == cfg.Group || (cfg.Group == "" && groups == nil) {
+				groups = levels
+			}
+		}
+		if cfg.Group != "" && groups == nil {
+			return &columnar.InputError{File: cfg.Meta, Msg: fmt.Sprintf("no column %q for --group (columns: %v)", cfg.Group, meta.Columns)}
+		}
+	}
+	model, err := fitVST(e, cfg.Input, src, deseq2.FitType(cfg.FitType), cfg.NSub)
+	if err != nil {
+		return err
+	}
+	res, err := qc.Scan(e.ctx, src, model, qc.ScanOptions{NTop: cfg.NTop, MaxHeatmap: cfg.MaxHeatmap,
+		TempDir: cfg.Input.TempDir, Pass: cfg.Input.pass(e, "qc")})
+	if err != nil {
+		return err
+	}
+	res.Outliers = qc.FlagOutliers(res, groups)
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return fmt.Errorf("%s: %w", cfg.Dir, err)
+	}
+	if err := writeQCTables(e, cfg.Dir, samples, model, res); err != nil {
+		return err
+	}
+	return writeReport(filepath.Join(cfg.Dir, "report.html"), qcReportData(src, model, res, factors))
+}
+
+// writeQCTables writes the TSVs of CONTRACT.md and the outliers and size factors.
+func writeQCTables(e *env, dir string, samples []string, model *deseq2.VSTModel, res *qc.Result) error {
+	k := len(res.PCA.VarFrac)
+	header := []string{"sample"}
+	for c := 0; c < k; c++ {
+		header = append(header, "PC"+strconv.Itoa(c+1))
+	}
+	var rows [][]string
+	for j, s := range samples {
+		r := []string{s}
+		for c := 0; c < k; c++ {
+			r = append(r, formatFloat(res.PCA.Scores[j][c]))
+		}
+		rows = append(rows, r)
+	}
+	if err := writeTable(e, filepath.Join(dir, "pca.tsv"), header, rows); err != nil {
+		return err
+	}
+	rows = nil
+	for c, v := range res.PCA.VarFrac {
+		rows = append(rows, []string{"PC" + strconv.Itoa(c+1), formatFloat(v)})
+	}
+	if err := writeTable(e, filepath.Join(dir, "pca_variance.tsv"), []string{"pc", "percent_var"}, rows); err != nil {
+		return err
+	}
+	header, rows = []string{"sample"}, nil
+	for _, a := range res.Heatmap {
+		header = append(header, samples[a])
+	}
+	for x, a := range res.Heatmap {
+		r := []string{samples[a]}
+		for y := range res.Heatmap {
+			r = append(r, formatFloat(res.Cor[x][y]))
+		}
+		rows = append(rows, r)
+	}
+	if err := writeTable(e, filepath.Join(dir, "sample_cor.tsv"), header, rows); err != nil {
+		return err
+	}
+	rows = nil
+	for p, o := range res.Order {
+		rows = append(rows, []string{strconv.Itoa(p + 1), samples[res.Heatmap[o-1]]})
+	}
+	if err := writeTable(e, filepath.Join(dir, "hclust_order.tsv"), []string{"position", "sample"}, rows); err != nil {
+		return err
+	}
+	rows = nil
+	for _, o := range res.Outliers {
+		reasons := ""
+		for i, r := range o.Reasons {
+			if i > 0 {
+				reasons += "; "
+			}
+			reasons += r
+		}
+		rows = append(rows, []string{samples[o.Sample], formatFloat(o.MedianCor), formatFloat(o.PCDistance), reasons})
+	}
+	if err := writeTable(e, filepath.Join(dir, "outliers.tsv"), []string{"sample", "median_cor", "pc_distance", "reason"}, rows); err != nil {
+		return err
+	}
+	rows = nil
+	for j, s := range samples {
+		rows = append(rows, []string{s, formatFloat(model.Factors.LibSize[j]), formatFloat(model.Factors.SizeFactor[j])})
+	}
+	return writeTable(e, filepath.Join(dir, "size_factors.tsv"), []string{"sample", "lib_size", "size_factor"}, rows)
+}
+
+// writeReport writes the HTML report atomically.
+func writeReport(path string, d *htmlreport.Data) error {
+	f, err := columnar.CreateAtomic(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if err := htmlreport.Write(f, d); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Commit()
+}
+
+// qcReportData gathers what the report shows.
+func qcReportData(src columnar.Source, model *deseq2.VSTModel, res *qc.Result, factors []htmlreport.Factor) *htmlreport.Data {
+	d := &htmlreport.Data{
+		Title:      "colnorm sample QC",
+		Input:      src.Path(),
+		Samples:    src.Samples(),
+		Genes:      len(src.Genes()),
+		Factors:    factors,
+		LibSize:    model.Factors.LibSize,
+		SizeFactor: model.Factors.SizeFactor,
+		PCA:        htmlreport.PCA{Scores: res.PCA.Scores, VarFrac: res.PCA.VarFrac, NTop: res.NTop},
+	}
+	t := model.Trend
+	switch t.Type {
+	case deseq2.Parametric:
+		d.Method = fmt.Sprintf("DESeq2 blind VST, parametric trend α(μ) = %.4g + %.4g/μ fitted on %d genes", t.A0, t.A1, t.Genes)
+	default:
+		d.Method = fmt.Sprintf("DESeq2 blind VST, mean trend α = %.4g from %d genes", t.MeanDisp, t.Genes)
+	}
+	if model.Factors.Method != deseq2.Ratio {
+		d.Notes = append(d.Notes, "Every gene has a zero, so ratio size factors do not exist: poscounts size factors were used.")
+	}
+	if t.Fallback != "" {
+		d.Notes = append(d.Notes, "The parametric dispersion trend failed ("+t.Fallback+"); DESeq2 would switch to a local fit, colnorm used the mean trend.")
+	}
+	if model.Subset != nil {
+		d.Notes = append(d.Notes, fmt.Sprintf("The dispersion trend was fitted on %d genes chosen as DESeq2's vst() chooses them.", len(model.Subset)))
+	}
+	if len(res.Heatmap) < len(d.Samples) {
+		d.Notes = append(d.Notes, fmt.Sprintf("Correlations and clustering use %d of the %d samples, evenly spaced in input order.", len(res.Heatmap), len(d.Samples)))
+	}
+	d.Heatmap = &htmlreport.Heatmap{Samples: res.Heatmap, Cor: res.Cor, Merge: res.Merge, Height: res.Height, Order: res.Order}
+	for j := range d.Samples {
+		d.BoxBefore = append(d.BoxBefore, htmlreport.Box(res.BoxBefore[j]))
+		d.BoxAfter = append(d.BoxAfter, htmlreport.Box(res.BoxAfter[j]))
+	}
+	for _, c := range res.Curves {
+		d.LogRatios = append(d.LogRatios, htmlreport.RatioCurve{Sample: c.Sample, Quantiles: c.Quantiles, Median: c.Median, N: c.N})
+	}
+	for _, o := range res.Outliers {
+		d.Outliers = append(d.Outliers, htmlreport.Outlier{Sample: o.Sample, MedianCor: o.MedianCor, PCDistance: o.PCDistance, Reasons: o.Reasons})
+	}
+	return d
+}
