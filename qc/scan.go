@@ -126,11 +126,11 @@ func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts
 		}
 		tmp := scratch[w]
 		for i, c := range col {
-			tmp[i] = kernels.Log2(c + 1)
+			tmp[i] = math.Log2(c + 1)
 		}
 		res.BoxBefore[j] = fiveNumbers(tmp)
 		for i, c := range col {
-			tmp[i] = kernels.Log2(c/sf[j] + 1)
+			tmp[i] = math.Log2(c/sf[j] + 1)
 		}
 		res.BoxAfter[j] = fiveNumbers(tmp)
 		if k, ok := curvePos[j]; ok {

@@ -451,7 +451,7 @@ func (p *page) summary(b *strings.Builder) {
 				rs = append(rs, esc(r))
 			}
 			fmt.Fprintf(b, `<tr><td>%s</td><td>%s</td><td>%s</td><td class="txt">%s</td></tr>`,
-				esc(d.Samples[o.Sample]), fixed(o.MedianCor, 4), sig(o.PCDistance, 3), strings.Join(rs, "; "))
+				esc(d.Samples[o.Sample]), notComputed(fixed, o.MedianCor), notComputed(func(v float64, _ int) string { return sig(v, 3) }, o.PCDistance), strings.Join(rs, "; "))
 		}
 		b.WriteString(`</tbody></table>`)
 	}
@@ -632,4 +632,14 @@ func (p *page) fillAttr(i int) string {
 		return ""
 	}
 	return ` fill="` + p.fill[i] + `"`
+}
+
+// notComputed formats v with f, or "–" (not computed) when v is NaN: a
+// sample outside the heatmap subsample has no median correlation, a sample
+// in a small group no PC distance.
+func notComputed(f func(float64, int) string, v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return f(v, 4)
 }

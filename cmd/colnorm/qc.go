@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,7 +29,9 @@ func qcCommand(e *env) *cli.Command {
 			"  hclust_order.tsv  position, sample: hclust(dist(t(vst)), \"complete\")$order\n" +
 			"  outliers.tsv      flagged samples: median correlation below 0.80, or a robust\n" +
 			"                    z-score above 5 for the distance from their --group's median\n" +
-			"                    in the PC1/PC2 plane (groups of 5 samples or more)\n" +
+			"                    in the PC1/PC2 plane (groups of 5 samples or more) that is\n" +
+			"                    also more than half way to another group; empty fields were\n" +
+			"                    not computed\n" +
 			"  size_factors.tsv  sample, lib_size, size_factor\n" +
 			"  report.html       all of it as plots, one self-contained file\n\n" +
 			"The VST is DESeq2's blind parametric one (transform --method vst; --nsub and\n" +
@@ -185,7 +188,7 @@ func writeQCTables(e *env, dir string, samples []string, model *deseq2.VSTModel,
 			}
 			reasons += r
 		}
-		rows = append(rows, []string{samples[o.Sample], formatFloat(o.MedianCor), formatFloat(o.PCDistance), reasons})
+		rows = append(rows, []string{samples[o.Sample], formatOrEmpty(o.MedianCor), formatOrEmpty(o.PCDistance), reasons})
 	}
 	if err := writeTable(e, filepath.Join(dir, "outliers.tsv"), []string{"sample", "median_cor", "pc_distance", "reason"}, rows); err != nil {
 		return err
@@ -195,6 +198,16 @@ func writeQCTables(e *env, dir string, samples []string, model *deseq2.VSTModel,
 		rows = append(rows, []string{s, formatFloat(model.Factors.LibSize[j]), formatFloat(model.Factors.SizeFactor[j])})
 	}
 	return writeTable(e, filepath.Join(dir, "size_factors.tsv"), []string{"sample", "lib_size", "size_factor"}, rows)
+}
+
+// formatOrEmpty is formatFloat, or an empty field for a value that was not
+// computed (NaN): a sample outside the heatmap subsample has no median
+// correlation, one in a group of fewer than 5 no PC distance.
+func formatOrEmpty(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return formatFloat(v)
 }
 
 // writeReport writes the HTML report atomically.
