@@ -48,6 +48,7 @@ func newApp(e *env) *cli.App {
 			normalizeCommand(e),
 			filterCommand(e),
 			transformCommand(e),
+			batchCorrectCommand(e),
 			qcCommand(e),
 			convertCommand(e),
 			demoCommand(e),
