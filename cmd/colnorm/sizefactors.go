@@ -20,9 +20,10 @@ func sizeFactorsCommand(e *env) *cli.Command {
 		Description: "Writes a table with columns sample, lib_size (column sum) and size_factor, and for edgeR's\n" +
 			"methods norm_factor (calcNormFactors) with size_factor = lib_size x norm_factor over its geometric mean.\n" +
 			"Methods: ratio (DESeq2 median of ratios, the default), poscounts (DESeq2, for data where every gene\n" +
-			"has a zero), tmm, tmmwsp, rle, upperquartile (edgeR).",
+			"has a zero), iterate (DESeq2 type=\"iterate\": maximises a negative binomial likelihood; at least 5 samples),\n" +
+			"tmm, tmmwsp, rle, upperquartile (edgeR).",
 		Flags: append(append(inputFlags(), edgerFlags()...),
-			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, tmm, tmmwsp, rle or upperquartile"},
+			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, iterate, tmm, tmmwsp, rle or upperquartile"},
 			&cli.StringFlag{Name: "control-prefix", Usage: "take the median over genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},
 			&cli.StringFlag{Name: "control-genes", Usage: "file with one control gene id a line: the median is taken over these genes only"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the table here (.tsv or .csv) instead of stdout"},
@@ -65,9 +66,12 @@ func deseq2Method(name string) (deseq2.Method, error) {
 }
 
 func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
+	if cfg.Method == string(deseq2.Iterate) {
+		return runSizeFactorsIterate(e, cfg)
+	}
 	family := methodFamily(cfg.Method)
 	if family == "" {
-		return usagef("unknown method %q: use ratio, poscounts, tmm, tmmwsp, rle or upperquartile", cfg.Method)
+		return usagef("unknown method %q: use ratio, poscounts, iterate, tmm, tmmwsp, rle or upperquartile", cfg.Method)
 	}
 	if cfg.ControlPrefix != "" && cfg.ControlGenes != "" {
 		return usagef("give --control-prefix or --control-genes, not both")
