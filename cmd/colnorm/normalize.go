@@ -22,11 +22,15 @@ func normalizeCommand(e *env) *cli.Command {
 			"  cpm                              count / column sum x 1e6 (edgeR cpm of the matrix)\n" +
 			"  tpm                              (count/length) / column sum of that x 1e6\n" +
 			"  rpkm, fpkm                       edgeR rpkm(): CPM / (length / 1000)\n" +
+			"  total                            scanpy normalize_total: count / (column sum / target), target --target-sum\n" +
+			"                                   or the median of the non-zero column sums; --log1p adds scanpy's log1p (ln(1 + x))\n" +
 			"--log: for CPM-type methods (tmm..., cpm, rpkm) edgeR's log-CPM with --prior-count; otherwise log2(x + 1).\n" +
 			"Gene lengths come from --lengths, --gtf (union of each gene's exons) or a featureCounts Length column.",
 		Flags: append(append(append(inputFlags(), outputFlags()...), edgerFlags()...),
-			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, tmm, tmmwsp, rle, upperquartile, cpm, tpm, rpkm or fpkm"},
+			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, tmm, tmmwsp, rle, upperquartile, cpm, tpm, rpkm, fpkm or total"},
 			&cli.BoolFlag{Name: "log", Usage: "write log2 values (edgeR log-CPM for CPM-type methods, log2(x + 1) otherwise)"},
+			&cli.Float64Flag{Name: "target-sum", Usage: "total: every column's sum after normalization (scanpy target_sum; default: the median of the non-zero column sums)"},
+			&cli.BoolFlag{Name: "log1p", Usage: "total: write ln(1 + x), scanpy's log1p"},
 			&cli.Float64Flag{Name: "prior-count", Value: edger.DefaultPriorCount, Usage: "log-CPM: the prior count, scaled to each library"},
 			&cli.StringFlag{Name: "lengths", Usage: "gene lengths for tpm/rpkm: TSV/CSV of gene id and length in bases"},
 			&cli.StringFlag{Name: "gtf", Usage: "gene lengths for tpm/rpkm from a GTF: the union of each gene's exons"},
@@ -41,7 +45,8 @@ func normalizeCommand(e *env) *cli.Command {
 				return err
 			}
 			cfg := normalizeConfig{Input: in, Output: out, Method: c.String("method"), Log: c.Bool("log"),
-				PriorCount: c.Float64("prior-count"), Lengths: c.String("lengths"), GTF: c.String("gtf"), EdgeR: ecfg}
+				PriorCount: c.Float64("prior-count"), Lengths: c.String("lengths"), GTF: c.String("gtf"), EdgeR: ecfg,
+				TargetSumSet: c.IsSet("target-sum"), TargetSum: c.Float64("target-sum"), Log1p: c.Bool("log1p")}
 			return runNormalize(e, cfg)
 		},
 	}
@@ -56,15 +61,25 @@ type normalizeConfig struct {
 	Lengths    string
 	GTF        string
 	EdgeR      edgerConfig
+	// scanpy's normalize_total (--method total)
+	TargetSumSet bool
+	TargetSum    float64
+	Log1p        bool
 }
 
 func runNormalize(e *env, cfg normalizeConfig) error {
+	if cfg.Method == "total" {
+		return runNormalizeTotal(e, cfg)
+	}
+	if cfg.Log1p || cfg.TargetSumSet {
+		return usagef("--log1p and --target-sum apply to --method total (scanpy normalize_total) only")
+	}
 	if cfg.PriorCount < 0 {
 		return usagef("--prior-count must not be negative")
 	}
 	needLengths := cfg.Method == "tpm" || cfg.Method == "rpkm" || cfg.Method == "fpkm"
 	if methodFamily(cfg.Method) == "" && cfg.Method != "cpm" && !needLengths {
-		return usagef("unknown method %q: use ratio, poscounts, tmm, tmmwsp, rle, upperquartile, cpm, tpm, rpkm or fpkm", cfg.Method)
+		return usagef("unknown method %q: use ratio, poscounts, tmm, tmmwsp, rle, upperquartile, cpm, tpm, rpkm, fpkm or total", cfg.Method)
 	}
 	if (cfg.Lengths != "" || cfg.GTF != "") && !needLengths {
 		return usagef("--lengths and --gtf apply to tpm, rpkm and fpkm only")
