@@ -23,14 +23,18 @@ func transformCommand(e *env) *cli.Command {
 			"        DESeq2's vst() chooses them (evenly spaced in mean among genes with mean\n" +
 			"        normalized count > 5; no random numbers), holding N x samples counts.\n" +
 			"        Where the parametric fit fails DESeq2 switches to a locfit trend; colnorm\n" +
-			"        says so on stderr and uses fitType mean.\n\n" +
+			"        says so on stderr and uses fitType mean.\n" +
+			"  rlog  DESeq2's blind regularized log (rlog): the same dispersions and trend, then\n" +
+			"        a ridge-penalised GLM per gene, streamed over blocks of genes. Where the\n" +
+			"        parametric trend fails it exits 2 (DESeq2 would use locfit): use --fit-type mean.\n\n" +
 			"Examples:\n" +
 			"  colnorm transform --method vst counts.parquet -o vst.parquet\n" +
-			"  colnorm transform --method vst --nsub 1000 gtex.parquet -o vst.parquet",
+			"  colnorm transform --method vst --nsub 1000 gtex.parquet -o vst.parquet\n" +
+			"  colnorm transform --method rlog counts.tsv -o rlog.tsv",
 		Flags: append(append(inputFlags(), outputFlags()...),
-			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "log2", Usage: "log2 or vst"},
+			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "log2", Usage: "log2, vst or rlog"},
 			&cli.StringFlag{Name: "size-factors", Usage: "log2: ratio or poscounts (default: ratio, or poscounts where every gene has a zero)"},
-			&cli.StringFlag{Name: "fit-type", Value: "parametric", Usage: "vst: the dispersion trend, parametric or mean"},
+			&cli.StringFlag{Name: "fit-type", Value: "parametric", Usage: "vst and rlog: the dispersion trend, parametric or mean"},
 			&cli.IntFlag{Name: "nsub", Usage: "vst: fit the trend on this many genes as DESeq2's vst() does (0: every gene)"},
 		),
 		Action: func(c *cli.Context) error {
@@ -55,12 +59,15 @@ type transformConfig struct {
 
 func runTransform(e *env, cfg transformConfig) error {
 	switch cfg.Method {
-	case "log2", "vst":
+	case "log2", "vst", "rlog":
 	default:
-		return usagef("unknown transform %q: log2 or vst", cfg.Method)
+		return usagef("unknown transform %q: log2, vst or rlog", cfg.Method)
 	}
 	if cfg.Method == "vst" && cfg.SizeFactors != "" {
 		return usagef("--size-factors is for log2: the VST uses ratio size factors (poscounts where every gene has a zero), as DESeq2 does")
+	}
+	if cfg.Method == "rlog" && (cfg.SizeFactors != "" || cfg.NSub != 0) {
+		return usagef("--size-factors and --nsub are not for rlog: it uses ratio size factors (poscounts where every gene has a zero) and fits its trend on every gene, as DESeq2 does")
 	}
 	if cfg.FitType != "parametric" && cfg.FitType != "mean" {
 		return usagef("--fit-type must be parametric or mean, not %q", cfg.FitType)
@@ -79,6 +86,9 @@ func runTransform(e *env, cfg transformConfig) error {
 			return err
 		}
 		return writeScaled(e, cfg.Input, cfg.Output, src, sf, true, "transform")
+	}
+	if cfg.Method == "rlog" {
+		return runRlog(e, cfg, src)
 	}
 	model, err := fitVST(e, cfg.Input, src, deseq2.FitType(cfg.FitType), cfg.NSub)
 	if err != nil {
