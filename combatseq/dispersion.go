@@ -13,6 +13,7 @@ import (
 type batchModel struct {
 	members []int     // samples of the batch, in order
 	offsets []float64 // ln lib_j of the members
+	expOff  []float64 // e^offsets, as oneGroup's start takes them
 	p       int       // coefficients: 1 (intercept) or L (~group)
 	X       []float64 // members x p, column-major
 	level   []int     // each member's group level (0 with an intercept)
@@ -23,10 +24,12 @@ type batchModel struct {
 func newBatchModel(d *Design, k int, offsets []float64) *batchModel {
 	m := &batchModel{members: d.members[k], p: d.dispCoefs[k], X: d.dispX[k], tagwise: d.tagwise[k]}
 	m.offsets = make([]float64, len(m.members))
+	m.expOff = make([]float64, len(m.members))
 	m.level = make([]int, len(m.members))
 	m.levels = make([][]int, m.p)
 	for i, j := range m.members {
 		m.offsets[i] = offsets[j]
+		m.expOff[i] = math.Exp(offsets[j])
 		if m.p > 1 {
 			m.level[i] = d.group[j]
 		}
@@ -38,7 +41,7 @@ func newBatchModel(d *Design, k int, offsets []float64) *batchModel {
 // aplScratch is one worker's scratch space for adjustedProfile.
 type aplScratch struct {
 	y, lgy1, mu, w, phi []float64
-	gy, go_, gphi       []float64
+	gy, go_, geo, gphi  []float64
 	xtwx, diag          []float64
 	beta                []float64
 }
@@ -46,7 +49,7 @@ type aplScratch struct {
 func newAPLScratch(n, p int) *aplScratch {
 	return &aplScratch{
 		y: make([]float64, n), lgy1: make([]float64, n), mu: make([]float64, n), w: make([]float64, n), phi: make([]float64, n),
-		gy: make([]float64, 0, n), go_: make([]float64, 0, n), gphi: make([]float64, 0, n),
+		gy: make([]float64, 0, n), go_: make([]float64, 0, n), geo: make([]float64, 0, n), gphi: make([]float64, 0, n),
 		xtwx: make([]float64, p*p), diag: make([]float64, 0, p), beta: make([]float64, p),
 	}
 }
@@ -73,13 +76,14 @@ func (m *batchModel) adjustedProfile(y, lgy1 []float64, phi float64, s *aplScrat
 		s.phi[i] = phi
 	}
 	for lv, idx := range m.levels {
-		s.gy, s.go_, s.gphi = s.gy[:0], s.go_[:0], s.gphi[:0]
+		s.gy, s.go_, s.geo, s.gphi = s.gy[:0], s.go_[:0], s.geo[:0], s.gphi[:0]
 		for _, i := range idx {
 			s.gy = append(s.gy, y[i])
 			s.go_ = append(s.go_, m.offsets[i])
+			s.geo = append(s.geo, m.expOff[i])
 			s.gphi = append(s.gphi, phi)
 		}
-		s.beta[lv] = math.Max(oneGroup(s.gy, s.go_, s.gphi), -1e8)
+		s.beta[lv] = math.Max(oneGroup(s.gy, s.go_, s.geo, s.gphi), -1e8)
 	}
 	for i := 0; i < n; i++ {
 		mu[i] = math.Exp(m.offsets[i] + s.beta[m.level[i]])
@@ -96,6 +100,12 @@ func (m *batchModel) adjustedProfile(y, lgy1 []float64, phi float64, s *aplScrat
 		}
 		cy := y[i]
 		logmur := math.Log(cm + r)
+		if cy == 0 {
+			// The same value as the general form: y ln μ and y ln(μ+r) are
+			// zeros, lnΓ(0+r) = lnΓ(r) and lnΓ(1) = 0.
+			ll += (r*logr - r*logmur + lgr) - lgr
+			continue
+		}
 		lgyr, _ := math.Lgamma(cy + r)
 		ll += cy*math.Log(cm) - cy*logmur + r*logr - r*logmur + lgyr - lgy1[i] - lgr
 	}

@@ -18,13 +18,18 @@ const (
 // counts y with offsets o and dispersions phi sharing one coefficient
 // (μ_j = exp(β + o_j)). Start: β = ln(Σ_{y_j>1e-10} y_j/e^{o_j} / n); then
 // Newton steps Σ(y-μ)/(1+φμ) / Σ μ/(1+φμ) until a step is below 1e-10 or
-// 50 steps. A gene with no count above 1e-10 gives -Inf.
-func oneGroup(y, o, phi []float64) float64 {
+// 50 steps. A gene with no count above 1e-10 gives -Inf. expO holds
+// e^{o_j} where the caller has them (nil: computed here).
+func oneGroup(y, o, expO, phi []float64) float64 {
 	beta := 0.0
 	nonzero := false
 	for j, v := range y {
 		if v > lowValue {
-			beta += v / math.Exp(o[j])
+			if expO != nil {
+				beta += v / expO[j]
+			} else {
+				beta += v / math.Exp(o[j])
+			}
 			nonzero = true
 		}
 	}
@@ -267,7 +272,7 @@ func (f *fitter) oneWay(d *Design, y, o, phi, beta, mu []float64) {
 				f.cellPhi = append(f.cellPhi, phi[j])
 			}
 		}
-		b := oneGroup(f.cellY, f.cellO, f.cellPhi)
+		b := oneGroup(f.cellY, f.cellO, nil, f.cellPhi)
 		f.cellBeta[c] = math.Max(b, -1e8)
 	}
 	for j, c := range d.cell {

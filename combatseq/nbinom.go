@@ -1,6 +1,9 @@
 package combatseq
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // The negative binomial distribution with size a = 1/φ and mean μ, as R's
 // pnbinom(q, size=, mu=) and qnbinom(p, size=, mu=) define it:
@@ -34,6 +37,28 @@ func stirlingCorr(z float64) float64 {
 //     = Σ_{j≥1} u^(2j)/(2j+1), u = 1/(2w+1) ≤ 1/3 (no cancellation);
 //   - z < 1: directly (the terms are small there).
 func lnGammaRest(z float64) float64 {
+	if z < restTableSize && z == math.Trunc(z) && z >= 1 {
+		restOnce.Do(func() {
+			restTable = make([]float64, restTableSize)
+			for i := 1; i < restTableSize; i++ {
+				restTable[i] = lnGammaRestCompute(float64(i))
+			}
+		})
+		return restTable[int(z)]
+	}
+	return lnGammaRestCompute(z)
+}
+
+// restTable caches lnGammaRest of the whole numbers below restTableSize:
+// the b = q+1 of every distribution function evaluation.
+const restTableSize = 1 << 16
+
+var (
+	restOnce  sync.Once
+	restTable []float64
+)
+
+func lnGammaRestCompute(z float64) float64 {
 	switch {
 	case z >= 10:
 		return 0.5*(math.Log(z)-ln2Pi) - stirlingCorr(z)
