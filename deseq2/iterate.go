@@ -383,7 +383,7 @@ type iterateObjective struct {
 	sf     []float64   // the round's size factors s_j (q_ij = max(bm_i s_j, 0.5)/s_j)
 	base   []float64   // per gene: L_i at the point
 	pert   [][]float64 // per perturbed point of a chunk, per gene: L_i
-	sorted []float64
+	sorted [][]float64 // per worker: scratch for the quantile
 }
 
 // newIterateObjective sets up the buffers for G genes; round sets the
@@ -392,9 +392,12 @@ func newIterateObjective(rp *rowPasses, G int) *iterateObjective {
 	m := rp.rows.Samples()
 	chunk := max(1, min(2*m, perturbationBudget/max(G, 1)))
 	o := &iterateObjective{rp: rp, size: make([]float64, G), base: make([]float64, G),
-		pert: make([][]float64, chunk), sorted: make([]float64, G)}
+		pert: make([][]float64, chunk), sorted: make([][]float64, rp.threads)}
 	for k := range o.pert {
 		o.pert[k] = make([]float64, G)
+	}
+	for w := range o.sorted {
+		o.sorted[w] = make([]float64, G)
 	}
 	return o
 }
@@ -490,7 +493,7 @@ func (o *iterateObjective) fg(p, grad []float64) (float64, error) {
 	for k := 0; k < m; k++ {
 		grad[k] = (vals[k] - vals[m+k]) / (h + h)
 	}
-	return -trimmedSum(o.base, o.sorted), nil
+	return -trimmedSum(o.base, o.sorted[0]), nil
 }
 
 // reduce turns the chunk's per-gene values into -F at points first..last-1.
@@ -501,9 +504,8 @@ func (o *iterateObjective) reduce(vals []float64, first, last int) error {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			scratch := make([]float64, len(o.base))
 			for k := w; k < n; k += threads {
-				vals[first+k] = -trimmedSum(o.pert[k], scratch)
+				vals[first+k] = -trimmedSum(o.pert[k], o.sorted[w])
 			}
 		}(w)
 	}
