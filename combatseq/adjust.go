@@ -138,7 +138,7 @@ func newRowStore(G, S, budget int, dir string) (*rowStore, error) {
 		st.mem = make([]float64, G*S)
 		return st, nil
 	}
-	sp, err := columnar.NewRowSpill(dir, S, budget)
+	sp, err := columnar.NewRowSpill(dir, S, budget/4)
 	if err != nil {
 		return nil, err
 	}

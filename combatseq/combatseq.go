@@ -164,7 +164,8 @@ func (a *adjuster) forBlocks(fn func(g0, n int, y []float64) error) error {
 
 // blocks is the input matrix held for per-gene work: gene-major in memory
 // when it fits the budget, otherwise a temporary file of gene blocks
-// (columnar.Spill, blocks of about the budget's size).
+// (columnar.Spill, blocks of a quarter of the budget: a block is held
+// three times over, as read, gene-major and adjusted).
 type blocks struct {
 	mem   []float64 // gene-major: value (g, j) at mem[g*S+j]
 	spill *columnar.Spill
@@ -194,7 +195,7 @@ func readBlocks(ctx context.Context, src columnar.Source, opts Options) (*blocks
 		}
 		return b, nil
 	}
-	sp, err := columnar.NewColumnSpill(opts.TempDir, G, S, opts.budget())
+	sp, err := columnar.NewColumnSpill(opts.TempDir, G, S, opts.budget()/4)
 	if err != nil {
 		return nil, err
 	}
