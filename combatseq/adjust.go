@@ -1,7 +1,9 @@
 package combatseq
 
 import (
+	"fmt"
 	"math"
+	"sync"
 
 	"github.com/colnorm/colnorm/columnar"
 )
@@ -49,6 +51,8 @@ func (a *adjuster) adjustAll(out *rowStore) error {
 			block = make([]float64, n*a.S)
 		}
 		res := block[:n*a.S]
+		var mu sync.Mutex
+		bad := -1 // the first gene whose adjusted counts are not all finite
 		err := a.parallel(n, func(w, lo, hi int) {
 			for r := lo; r < hi; r++ {
 				row, dst := y[r*a.S:(r+1)*a.S], res[r*a.S:(r+1)*a.S]
@@ -57,10 +61,23 @@ func (a *adjuster) adjustAll(out *rowStore) error {
 					continue
 				}
 				a.adjustGene(g0+r, row, dst, weights, work[w])
+				for _, v := range dst {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						mu.Lock()
+						if bad < 0 || r < bad {
+							bad = r
+						}
+						mu.Unlock()
+						break
+					}
+				}
 			}
 		})
 		if err != nil {
 			return err
+		}
+		if bad >= 0 {
+			return fmt.Errorf("combatseq: %s: gene %s: the negative binomial fits gave no finite adjusted count (sva would write NA)", a.src.Path(), a.src.Genes()[g0+bad])
 		}
 		return out.AppendRows(res, n)
 	})

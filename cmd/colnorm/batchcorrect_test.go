@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/colnorm/colnorm/internal/reftest"
 )
@@ -127,5 +130,23 @@ func TestBatchCorrectErrors(t *testing.T) {
 	got := reftest.ReadMatrix(t, out)
 	if len(got.Genes) != 3 || len(got.Samples) != 4 || got.Cols[0][1] != 0 {
 		t.Errorf("output %v %v %v (g2 is all zero in r1 and must stay unchanged)", got.Genes, got.Samples, got.Cols)
+	}
+}
+
+// TestBatchCorrectInterrupted: cancelling during the fits exits 130 and
+// leaves no output.
+func TestBatchCorrectInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	ref := reftest.Path("reference", "spike")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	var o, e bytes.Buffer
+	code := run(ctx, []string{"colnorm", "batch-correct", "--meta", filepath.Join(ref, "meta.tsv"), "--batch", "batch", "--group", "group",
+		filepath.Join(ref, "counts.tsv"), "-o", filepath.Join(dir, "adj.parquet")}, &o, &e)
+	if code != 130 {
+		t.Errorf("exit %d, want 130 (%s)", code, e.String())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left %v", entries)
 	}
 }
