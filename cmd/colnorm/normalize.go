@@ -34,6 +34,9 @@ func normalizeCommand(e *env) *cli.Command {
 			&cli.Float64Flag{Name: "prior-count", Value: edger.DefaultPriorCount, Usage: "log-CPM: the prior count, scaled to each library"},
 			&cli.StringFlag{Name: "lengths", Usage: "gene lengths for tpm/rpkm: TSV/CSV of gene id and length in bases"},
 			&cli.StringFlag{Name: "gtf", Usage: "gene lengths for tpm/rpkm from a GTF: the union of each gene's exons"},
+			&cli.StringFlag{Name: "control-prefix", Usage: "ratio, poscounts: size factors from the genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},
+			&cli.StringFlag{Name: "control-genes", Usage: "ratio, poscounts: size factors from the gene ids in this file (one a line) only"},
+			&cli.BoolFlag{Name: "drop-controls", Usage: "leave the control genes out of the output"},
 		),
 		Action: func(c *cli.Context) error {
 			in, out, err := matrixIO(c)
@@ -46,7 +49,8 @@ func normalizeCommand(e *env) *cli.Command {
 			}
 			cfg := normalizeConfig{Input: in, Output: out, Method: c.String("method"), Log: c.Bool("log"),
 				PriorCount: c.Float64("prior-count"), Lengths: c.String("lengths"), GTF: c.String("gtf"), EdgeR: ecfg,
-				TargetSumSet: c.IsSet("target-sum"), TargetSum: c.Float64("target-sum"), Log1p: c.Bool("log1p")}
+				TargetSumSet: c.IsSet("target-sum"), TargetSum: c.Float64("target-sum"), Log1p: c.Bool("log1p"),
+				ControlPrefix: c.String("control-prefix"), ControlGenes: c.String("control-genes"), DropControls: c.Bool("drop-controls")}
 			return runNormalize(e, cfg)
 		},
 	}
@@ -65,6 +69,10 @@ type normalizeConfig struct {
 	TargetSumSet bool
 	TargetSum    float64
 	Log1p        bool
+	// DESeq2 control genes (spike-ins): the size factors' median is taken
+	// over them only; DropControls leaves them out of the output.
+	ControlPrefix, ControlGenes string
+	DropControls                bool
 }
 
 func runNormalize(e *env, cfg normalizeConfig) error {
@@ -76,6 +84,16 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 	}
 	if cfg.PriorCount < 0 {
 		return usagef("--prior-count must not be negative")
+	}
+	useControls := cfg.ControlPrefix != "" || cfg.ControlGenes != ""
+	if cfg.ControlPrefix != "" && cfg.ControlGenes != "" {
+		return usagef("give --control-prefix or --control-genes, not both")
+	}
+	if useControls && methodFamily(cfg.Method) != familyDESeq2 {
+		return usagef("control genes apply to DESeq2's ratio and poscounts methods, not %s", cfg.Method)
+	}
+	if cfg.DropControls && !useControls {
+		return usagef("--drop-controls needs --control-prefix or --control-genes")
 	}
 	needLengths := cfg.Method == "tpm" || cfg.Method == "rpkm" || cfg.Method == "fpkm"
 	if methodFamily(cfg.Method) == "" && cfg.Method != "cpm" && !needLengths {
@@ -95,11 +113,33 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 			return err
 		}
 	}
+	var controls []bool
+	if useControls {
+		if controls, err = controlMask(src, cfg.ControlPrefix, cfg.ControlGenes); err != nil {
+			return err
+		}
+	}
+	genes, keep := src.Genes(), []int(nil)
+	if cfg.DropControls {
+		genes = nil
+		for i, g := range src.Genes() {
+			if !controls[i] {
+				genes = append(genes, g)
+				keep = append(keep, i)
+			}
+		}
+		if len(genes) == 0 {
+			return &columnar.InputError{File: src.Path(), Msg: "every gene is a control gene: --drop-controls would leave nothing"}
+		}
+	}
 	popts := cfg.Input.pass(e, "normalize")
-	return writeOutput(e, cfg.Input, cfg.Output, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
+	return writeOutput(e, cfg.Input, cfg.Output, genes, src.Samples(), false, func(sink columnar.Sink) error {
+		if keep != nil {
+			sink = &rowSubsetSink{Sink: sink, keep: keep, buf: make([]float64, len(keep))}
+		}
 		switch {
 		case methodFamily(cfg.Method) == familyDESeq2:
-			f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Method(cfg.Method), Pass: popts})
+			f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Method(cfg.Method), Controls: controls, Pass: popts})
 			if err != nil {
 				return err
 			}
@@ -231,4 +271,18 @@ func runConvert(e *env, in inputConfig, out outputConfig) error {
 	opts := in.pass(e, "convert")
 	opts.NoCheck = true // a copy: any values, counts or not, pass through unchanged
 	return writeMatrix(e, in, out, src, src.Integer(), opts, nil)
+}
+
+// rowSubsetSink passes on the rows keep (in order) of every column.
+type rowSubsetSink struct {
+	columnar.Sink
+	keep []int
+	buf  []float64
+}
+
+func (s *rowSubsetSink) WriteColumn(j int, values []float64) error {
+	for k, i := range s.keep {
+		s.buf[k] = values[i]
+	}
+	return s.Sink.WriteColumn(j, s.buf)
 }
