@@ -1,6 +1,7 @@
 // Package bench generates realistic bulk RNA-seq count matrices of any size
 // and holds colnorm's benchmarks and the harness that times colnorm against
-// DuckDB SQL and R DESeq2 (size factors) and R edgeR (TMM) on the same files.
+// DuckDB SQL and R DESeq2 (size factors), R edgeR (TMM) and R DESeq2's vst()
+// (the VST) on the same files.
 //
 // # The generator
 //
@@ -73,8 +74,28 @@
 //     TSV copy, read as above (tmm.R); loading edgeR, reading and computing
 //     are reported separately.
 //
-// DuckDB is not run for TMM (the table says so): only R edgeR is needed
-// there. -method ratio,tmm (or both) runs both methods, one table each.
+// and for -method vst (DESeq2's blind parametric VST, vst()'s nsub = 1000):
+//
+//   - colnorm: `colnorm transform --method vst --nsub 1000` on the wide
+//     Parquet file, writing the VST matrix as Parquet; the harness then takes
+//     its per-sample means with DuckDB (favg, Kahan summation) in a child
+//     process (-worker colmeans), untimed;
+//   - colnorm qc: `colnorm qc --nsub 1000` (the VST, PCA of the 500 most
+//     variable genes, correlations and clustering of at most 500 samples, an
+//     HTML report) into a folder; skipped, with a note, when the binary has
+//     no qc command;
+//   - r: Rscript vst.R on the TSV copy, read as above: vst(DESeqDataSetFromMatrix(
+//     counts, data.frame(row.names = colnames(counts)), ~1), blind = TRUE,
+//     nsub = 1000) (compute) and plotPCA's PCA (rowVars, top 500, prcomp:
+//     pca) timed separately; it writes the column means of the VST matrix.
+//
+// The VST table gives the largest absolute difference of the per-sample VST
+// means (R's colMeans against colnorm's), and of PC1's and PC2's variance
+// fractions (R's prcomp against colnorm qc's pca_variance.tsv).
+//
+// DuckDB is not run for TMM or the VST (the table says so): only R is needed
+// there. -method ratio,tmm (or both) runs both methods, one table each;
+// -method vst (or ratio,tmm,vst) the VST.
 //
 // Every tool's factors are compared with colnorm's (largest relative
 // difference over samples; of size_factor for ratio, of norm_factor for
@@ -88,13 +109,15 @@
 //
 //	cd bench/harness && go run . -samples 100,500,2000 -runs 3 -tools colnorm,duckdb,duckdb-wide,r
 //	cd bench/harness && go run . -method tmm -samples 100,500,2000 -runs 3 -tools colnorm,r
+//	cd bench/harness && go run . -method vst -samples 100,500,2000 -runs 5 -tools colnorm,r
 //	cd bench/harness && go run . -genes 20000 -samples 50 -runs 1 -tools colnorm,duckdb
 //
-// Flags: -method (ratio, tmm, or ratio,tmm), -genes, -samples
+// Flags: -method (ratio, tmm, vst, or several: ratio,tmm), -genes, -samples
 // (comma-separated), -seed, -runs, -tools, -max-samples (tool=N,...: skip a
 // tool above N samples; the default skips duckdb-wide above 500, where its
 // UNPIVOT is slow), -dir (the file cache), -colnorm, -threads (colnorm and
-// DuckDB; 0 is one per core), -keep (keep each tool's factor table). If colnorm's dependencies change, run
+// DuckDB; 0 is one per core), -keep (keep each tool's factor table, and
+// for vst the VST matrices and qc folders). If colnorm's dependencies change, run
 // `go mod tidy` in bench/harness. Results measured here are in
 // bench/RESULTS.md.
 package bench

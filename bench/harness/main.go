@@ -1,7 +1,8 @@
 // Command harness times colnorm, DuckDB SQL and R DESeq2 computing the same
-// DESeq2 median-of-ratios size factors on the same generated files, and
-// colnorm and R edgeR computing the same TMM normalization factors (-method
-// tmm), checks that their factors agree, and prints a table per method. See
+// DESeq2 median-of-ratios size factors on the same generated files, colnorm
+// and R edgeR computing the same TMM normalization factors (-method tmm),
+// and colnorm and R DESeq2's vst() computing the same blind VST (-method
+// vst), checks that their results agree, and prints a table per method. See
 // ../doc.go for usage.
 //
 // It is its own Go module so that the DuckDB driver (cgo) stays out of
@@ -37,18 +38,25 @@ var rScript string
 //go:embed tmm.R
 var rTMMScript string
 
+//go:embed vst.R
+var rVSTScript string
+
 // The methods of -method: the factors compared and the tools that compute them.
 const (
 	ratio = "ratio" // DESeq2 median of ratios: colnorm, DuckDB, R DESeq2; size_factor
 	tmm   = "tmm"   // edgeR TMM: colnorm and R edgeR; norm_factor
+	vst   = "vst"   // DESeq2 blind VST (nsub 1000): colnorm transform and qc, R DESeq2 vst(); vst_mean
 )
 
-var knownMethods = []string{ratio, tmm}
+var knownMethods = []string{ratio, tmm, vst}
 
 // compared is the column of the output tables that is compared with colnorm's.
 func compared(method string) string {
-	if method == tmm {
+	switch method {
+	case tmm:
 		return "norm_factor"
+	case vst:
+		return "vst_mean"
 	}
 	return "size_factor"
 }
@@ -68,6 +76,19 @@ type config struct {
 }
 
 func main() {
+	// The column means child process (-method vst):
+	// harness -worker colmeans -input X.parquet -o OUT.tsv
+	if len(os.Args) > 2 && os.Args[1] == "-worker" && os.Args[2] == "colmeans" {
+		fs := flag.NewFlagSet("worker", flag.ExitOnError)
+		in := fs.String("input", "", "")
+		out := fs.String("o", "", "")
+		fs.Parse(os.Args[3:])
+		if err := runColMeansWorker(*in, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "colmeans worker:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	// The DuckDB child process: harness -worker duckdb ...
 	if len(os.Args) > 2 && os.Args[1] == "-worker" && os.Args[2] == "duckdb" {
 		fs := flag.NewFlagSet("worker", flag.ExitOnError)
@@ -86,10 +107,10 @@ func main() {
 	var samples, methods, tools, limits string
 	flag.IntVar(&cfg.genes, "genes", 60000, "genes of the generated matrices")
 	flag.StringVar(&samples, "samples", "100,500,2000", "comma-separated sample counts")
-	flag.StringVar(&methods, "method", ratio, "ratio (DESeq2 size factors), tmm (edgeR TMM: colnorm and r only), or both: ratio,tmm")
+	flag.StringVar(&methods, "method", ratio, "ratio (DESeq2 size factors), tmm (edgeR TMM: colnorm and r only), vst (DESeq2 blind VST, nsub 1000: colnorm transform and qc, r), or several: ratio,tmm (both),vst")
 	flag.Uint64Var(&cfg.seed, "seed", 1, "generator seed")
 	flag.IntVar(&cfg.runs, "runs", 3, "timed runs of each tool at each size (the table shows the median)")
-	flag.StringVar(&tools, "tools", "colnorm,duckdb,r", "comma-separated: colnorm, duckdb (long Parquet), duckdb-wide (wide Parquet, UNPIVOT), r (DESeq2 for ratio, edgeR for tmm); duckdb is for ratio only")
+	flag.StringVar(&tools, "tools", "colnorm,duckdb,r", "comma-separated: colnorm, duckdb (long Parquet), duckdb-wide (wide Parquet, UNPIVOT), r (DESeq2 for ratio and vst, edgeR for tmm); duckdb is for ratio only; -method vst adds colnorm-qc (colnorm qc) to colnorm")
 	flag.StringVar(&limits, "max-samples", "duckdb-wide=500", "comma-separated tool=N: skip the tool above N samples (e.g. r=2000)")
 	flag.StringVar(&cfg.dir, "dir", bench.CacheDir(), "folder of the generated files (kept and reused)")
 	flag.StringVar(&cfg.colnorm, "colnorm", "", "colnorm binary (default: build it from this repository)")
@@ -110,7 +131,7 @@ func main() {
 			continue
 		}
 		if !slices.Contains(knownMethods, m) {
-			fatalf("-method: unknown method %q (ratio, tmm, or ratio,tmm)", m)
+			fatalf("-method: unknown method %q (ratio, tmm, vst, or several: ratio,tmm)", m)
 		}
 		if !slices.Contains(cfg.methods, m) {
 			cfg.methods = append(cfg.methods, m)
@@ -145,7 +166,7 @@ func main() {
 	}
 }
 
-var knownTools = []string{"colnorm", "duckdb", "duckdb-wide", "r"}
+var knownTools = []string{"colnorm", "colnorm-qc", "duckdb", "duckdb-wide", "r"}
 
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "harness: "+format+"\n", args...)
@@ -162,6 +183,11 @@ type tool struct {
 	cmd func(in, out string) *exec.Cmd
 	// why the tool does not run for this method, when cmd is nil
 	why string
+	// post, when set, runs after the first run (untimed): it turns what cmd
+	// wrote next to out into the table out, and returns key=value notes.
+	post func(out string) (map[string]string, error)
+	// noTable: the tool writes no table with compared(method) (colnorm qc).
+	noTable bool
 }
 
 // result gathers the runs of one tool at one size for one method.
@@ -175,7 +201,9 @@ type result struct {
 	notes   map[string][]string // key=value lines the tool printed, per run
 	factors map[string]float64  // compared(method) of the first run
 	libs    map[string]float64  // lib_size of the first run (tmm)
-	diff    diffs               // of |s/s_colnorm - 1| over samples
+	diff    diffs               // of |s/s_colnorm - 1| over samples (|v - v_colnorm| for vst)
+	pcaDiff float64             // vst: max |R's - colnorm qc's| PC1, PC2 variance fraction
+	hasPCA  bool                // pcaDiff was computed
 	libDiff diffs               // the same for lib_size (tmm)
 	err     error
 	skipped string
@@ -215,6 +243,10 @@ func run(ctx context.Context, cfg config) error {
 	if err := os.WriteFile(rTMMPath, []byte(rTMMScript), 0o644); err != nil {
 		return err
 	}
+	rVSTPath := filepath.Join(work, "vst.R")
+	if err := os.WriteFile(rVSTPath, []byte(rVSTScript), 0o644); err != nil {
+		return err
+	}
 	threads := func(args []string) []string {
 		if cfg.threads > 0 {
 			return append(args, "--threads", strconv.Itoa(cfg.threads))
@@ -222,6 +254,11 @@ func run(ctx context.Context, cfg config) error {
 		return args
 	}
 	const noDuckDB = "not run for TMM (not needed: TMM is compared with R edgeR only)"
+	const noDuckDBVST = "not run for the VST (not needed: the VST is compared with R DESeq2 only)"
+	var qc tool // asks the binary whether it has a qc command, for -method vst only
+	if slices.Contains(cfg.methods, vst) {
+		qc = vstQC(ctx, colnorm, threads)
+	}
 	all := map[string]map[string]tool{
 		ratio: {
 			"colnorm": {name: "colnorm", kind: bench.WideParquet, cmd: func(in, out string) *exec.Cmd {
@@ -247,13 +284,35 @@ func run(ctx context.Context, cfg config) error {
 				return exec.Command(rscript, rTMMPath, in, out)
 			}},
 		},
+		vst: {
+			// colnorm writes the VST matrix; the harness then takes its
+			// column means with DuckDB (another Parquet reader) into out.
+			"colnorm": {name: "colnorm", kind: bench.WideParquet, cmd: func(in, out string) *exec.Cmd {
+				return exec.Command(colnorm, threads([]string{"transform", "--method", "vst", "--nsub", "1000", "--quiet", in, "-o", vstMatrix(out)})...)
+			}, post: func(out string) (map[string]string, error) {
+				return nil, colMeans(ctx, self, vstMatrix(out), out)
+			}},
+			"colnorm-qc":  qc,
+			"duckdb":      {name: "duckdb", kind: bench.LongParquet, why: noDuckDBVST},
+			"duckdb-wide": {name: "duckdb-wide", kind: bench.WideParquet, why: noDuckDBVST},
+			"r": {name: "R DESeq2 vst()", kind: bench.TSV, cmd: func(in, out string) *exec.Cmd {
+				return exec.Command(rscript, rVSTPath, in, out)
+			}},
+		},
 	}
 	// colnorm always runs: it is the reference of the ratios and the factors.
-	names := []string{"colnorm"}
-	for _, t := range cfg.tools {
-		if t != "colnorm" {
-			names = append(names, t)
+	// colnorm qc is a second colnorm row of the VST only.
+	names := func(method string) []string {
+		names := []string{"colnorm"}
+		if method == vst {
+			names = append(names, "colnorm-qc")
 		}
+		for _, t := range cfg.tools {
+			if t != "colnorm" && t != "colnorm-qc" {
+				names = append(names, t)
+			}
+		}
+		return names
 	}
 	load0 := loadAvg()
 	var results []*result
@@ -261,7 +320,7 @@ func run(ctx context.Context, cfg config) error {
 		p := bench.Params{Genes: cfg.genes, Samples: S, Seed: cfg.seed}
 		files := map[bench.Kind]string{}
 		for _, method := range cfg.methods {
-			size, err := runSize(ctx, cfg, work, p, method, names, all[method], files, rErr)
+			size, err := runSize(ctx, cfg, work, p, method, names(method), all[method], files, rErr)
 			if err != nil {
 				return err
 			}
@@ -339,7 +398,17 @@ func runSize(ctx context.Context, cfg config, work string, p bench.Params, metho
 					res.notes[k] = append(res.notes[k], v)
 				}
 			}
-			if r == 0 {
+			if r == 0 && t.post != nil {
+				notes, err := t.post(out)
+				if err != nil {
+					res.err = err
+					continue
+				}
+				for _, k := range slices.Sorted(maps.Keys(notes)) {
+					res.notes[k] = append(res.notes[k], notes[k])
+				}
+			}
+			if r == 0 && !t.noTable {
 				if res.factors, err = readColumn(out, compared(method)); err != nil {
 					res.err = err
 				} else if method == tmm {
@@ -353,11 +422,14 @@ func runSize(ctx context.Context, cfg config, work string, p bench.Params, metho
 	ref := size[0]
 	for _, res := range size[1:] {
 		if res.err == nil && res.factors != nil && ref.factors != nil {
-			res.diff, res.err = compare(res.factors, ref.factors)
+			res.diff, res.err = compare(res.factors, ref.factors, method == vst)
 			if res.err == nil && res.libs != nil && ref.libs != nil {
-				res.libDiff, res.err = compare(res.libs, ref.libs)
+				res.libDiff, res.err = compare(res.libs, ref.libs, false)
 			}
 		}
+	}
+	if method == vst {
+		comparePCA(size)
 	}
 	return size, nil
 }
@@ -390,6 +462,11 @@ func lastLine(s string) string {
 // readColumn reads the numeric column col of a TSV table with a sample
 // column, by sample.
 func readColumn(path, col string) (map[string]float64, error) {
+	return readKeyed(path, "sample", col)
+}
+
+// readKeyed reads the numeric column col of a TSV table by its column key.
+func readKeyed(path, key, col string) (map[string]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -400,9 +477,9 @@ func readColumn(path, col string) (map[string]float64, error) {
 		return nil, fmt.Errorf("%s: empty", path)
 	}
 	header := strings.Split(sc.Text(), "\t")
-	is, ifac := slices.Index(header, "sample"), slices.Index(header, col)
+	is, ifac := slices.Index(header, key), slices.Index(header, col)
 	if is < 0 || ifac < 0 {
-		return nil, fmt.Errorf("%s: no sample and %s columns in %q", path, col, header)
+		return nil, fmt.Errorf("%s: no %s and %s columns in %q", path, key, col, header)
 	}
 	out := map[string]float64{}
 	for sc.Scan() {
@@ -426,9 +503,10 @@ type diffs struct {
 	median float64
 }
 
-// compare returns the relative differences of got from want, or an error
-// when they do not have the same samples.
-func compare(got, want map[string]float64) (diffs, error) {
+// compare returns the relative differences of got from want (the absolute
+// differences |got - want| when abs is set), or an error when they do not
+// have the same samples.
+func compare(got, want map[string]float64, abs bool) (diffs, error) {
 	if len(got) != len(want) {
 		return diffs{}, fmt.Errorf("%d factors, colnorm has %d", len(got), len(want))
 	}
@@ -441,6 +519,9 @@ func compare(got, want map[string]float64) (diffs, error) {
 			return diffs{}, fmt.Errorf("no factor for sample %s", s)
 		}
 		d := math.Abs(g/w - 1)
+		if abs {
+			d = math.Abs(g - w)
+		}
 		if math.IsNaN(d) {
 			return diffs{}, fmt.Errorf("sample %s: %v, colnorm %v", s, g, w)
 		}
@@ -525,6 +606,12 @@ func printReport(w io.Writer, cfg config, repo string, results []*result, load s
 		case tmm:
 			fmt.Fprintln(w, `method tmm: edgeR calcNormFactors(counts, method = "TMM"); max rel diff is of norm_factor`)
 			fmt.Fprintln(w, "DuckDB: not run for TMM (not needed: TMM is compared with R edgeR only)")
+		case vst:
+			fmt.Fprintln(w, "method vst: DESeq2 blind parametric VST, nsub 1000 (R: vst(DESeqDataSetFromMatrix(counts, data.frame(row.names = colnames(counts)), ~1), blind = TRUE, nsub = 1000));")
+			fmt.Fprintln(w, "colnorm: transform --method vst --nsub 1000 (Parquet out) and qc --nsub 1000 (VST, PCA of the 500 most variable genes, correlations and clustering of at most 500 samples, HTML report);")
+			fmt.Fprintln(w, "R also times plotPCA's PCA (rowVars, top 500, prcomp) as pca; max abs diff is of the per-sample means of the VST matrix")
+			fmt.Fprintln(w, "(colnorm's Parquet output averaged by DuckDB favg, Kahan summation; R colMeans), and of PC1 and PC2's variance fractions against colnorm qc's pca_variance.tsv")
+			fmt.Fprintln(w, "DuckDB: not run for the VST (not needed: the VST is compared with R DESeq2 only)")
 		}
 		fmt.Fprintln(w)
 		var rs []*result
@@ -533,7 +620,7 @@ func printReport(w io.Writer, cfg config, repo string, results []*result, load s
 				rs = append(rs, r)
 			}
 		}
-		printTable(w, rs)
+		printTable(w, method, rs)
 	}
 	var failed []string
 	for _, r := range results {
@@ -547,13 +634,20 @@ func printReport(w io.Writer, cfg config, repo string, results []*result, load s
 }
 
 // printTable prints the results of one method.
-func printTable(w io.Writer, results []*result) {
-	fmt.Fprintln(w, "| samples | tool | wall s (median) | min-max s | peak RSS MB | x colnorm | max rel diff vs colnorm | notes |")
+func printTable(w io.Writer, method string, results []*result) {
+	what := "max rel diff vs colnorm"
+	if method == vst {
+		what = "max abs diff of vst_mean vs colnorm"
+	}
+	fmt.Fprintf(w, "| samples | tool | wall s (median) | min-max s | peak RSS MB | x colnorm | %s | notes |\n", what)
 	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---|")
-	ref := map[int]float64{}
+	ref, refQC := map[int]float64{}, map[int]float64{}
 	for _, r := range results {
 		if r.tool == "colnorm" && len(r.walls) > 0 {
 			ref[r.samples] = median(r.walls)
+		}
+		if r.tool == qcName && len(r.walls) > 0 {
+			refQC[r.samples] = median(r.walls)
 		}
 	}
 	for _, r := range results {
@@ -571,16 +665,25 @@ func printTable(w io.Writer, results []*result) {
 			ratio = fmt.Sprintf("%.1f", wall/c)
 		}
 		diff := "(reference)"
-		if r.tool != "colnorm" {
+		if r.tool == qcName {
+			diff = "-"
+			if r.err != nil {
+				diff = "ERROR: " + r.err.Error()
+			}
+		} else if r.tool != "colnorm" {
 			diff = fmt.Sprintf("%.1e", r.diff.max)
 			if r.err != nil {
 				diff = "ERROR: " + r.err.Error()
 			}
 		}
 		var notes []string
-		for _, k := range []string{"load_s", "read_s", "compute_s", "open_s", "query_s"} {
+		for _, k := range []string{"load_s", "read_s", "compute_s", "pca_s", "open_s", "query_s"} {
 			if v, ok := r.noteMedian(k); ok {
-				notes = append(notes, fmt.Sprintf("%s %.2f", strings.TrimSuffix(k, "_s"), v))
+				label := strings.TrimSuffix(k, "_s")
+				if method == vst && k == "compute_s" {
+					label = "vst()"
+				}
+				notes = append(notes, fmt.Sprintf("%s %.2f", label, v))
 			}
 		}
 		note := ""
@@ -592,8 +695,20 @@ func printTable(w io.Writer, results []*result) {
 			if cp, ok := r.noteMedian("compute_s"); ok {
 				if c, ok := ref[r.samples]; ok {
 					note += fmt.Sprintf("; read+compute %.2f s = %.1fx colnorm", rd+cp, (rd+cp)/c)
+					if method == vst {
+						note += fmt.Sprintf("; vst() alone %.1fx colnorm", cp/c)
+					}
+				}
+				// R's VST and PCA against colnorm qc (which does more).
+				if pc, ok := r.noteMedian("pca_s"); ok {
+					if q, ok := refQC[r.samples]; ok {
+						note += fmt.Sprintf("; read+vst()+pca %.2f s = %.1fx colnorm qc", rd+cp+pc, (rd+cp+pc)/q)
+					}
 				}
 			}
+		}
+		if r.hasPCA {
+			note += fmt.Sprintf("; PC1, PC2 variance fractions max abs diff %.1e vs colnorm qc", r.pcaDiff)
 		}
 		// Beyond the contract's 1e-9: which sample, and whether the others
 		// follow (as they do through the geometric-mean recentring).

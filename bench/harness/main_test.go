@@ -22,7 +22,7 @@ func TestReadColumnAndCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := compare(got, want)
+	d, err := compare(got, want, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,11 +33,11 @@ func TestReadColumnAndCompare(t *testing.T) {
 		t.Errorf("a missing column: %v", err)
 	}
 	delete(got, "S1")
-	if _, err := compare(got, want); err == nil {
+	if _, err := compare(got, want, false); err == nil {
 		t.Error("a missing sample gave no error")
 	}
 	got["S4"] = 1
-	if _, err := compare(got, want); err == nil {
+	if _, err := compare(got, want, false); err == nil {
 		t.Error("another sample gave no error")
 	}
 }
