@@ -137,9 +137,12 @@ type VSTOptions struct {
 	Fit FitType // Parametric (default) or MeanFit
 	// NSub > 0 fits the trend on NSub genes as DESeq2's vst() does
 	// (VSTSubset); 0 fits every gene as varianceStabilizingTransformation.
-	NSub    int
-	TempDir string // for the rows of a large matrix; "" is the system's
-	Pass    pass.Options
+	NSub int
+	// Controls, when not nil, marks the control genes (spike-ins) whose
+	// ratios alone give the size factors (DESeq2 controlGenes).
+	Controls []bool
+	TempDir  string // for the rows of a large matrix; "" is the system's
+	Pass     pass.Options
 }
 
 // VSTModel is a fitted blind VST: the size factors and the trend.
@@ -166,7 +169,7 @@ func FitVST(ctx context.Context, src columnar.Source, opts VSTOptions) (*VSTMode
 	if m := len(src.Samples()); m < 2 {
 		return nil, &columnar.InputError{File: src.Path(), Msg: fmt.Sprintf("the VST needs at least 2 samples (%d given): with one sample no dispersion can be estimated", m)}
 	}
-	f, err := SizeFactors(ctx, src, Options{Method: Ratio, FallbackToPosCounts: true, Pass: opts.Pass})
+	f, err := SizeFactors(ctx, src, Options{Method: Ratio, FallbackToPosCounts: opts.Controls == nil, Controls: opts.Controls, Pass: opts.Pass})
 	if err != nil {
 		return nil, err
 	}

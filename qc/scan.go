@@ -18,7 +18,10 @@ type ScanOptions struct {
 	MaxHeatmap  int    // correlations and clustering on at most this many samples
 	RatioCurves int    // log-ratio curves for at most this many samples (default 12)
 	TempDir     string // for the VST rows of the heatmap samples
-	Pass        pass.Options
+	// PCAOnly computes the PCA alone: no box summaries, ratio curves,
+	// correlations or clustering (for a before/after comparison).
+	PCAOnly bool
+	Pass    pass.Options
 }
 
 // Box is a five-number summary: minimum, quartiles (R's type 7) and maximum.
@@ -55,6 +58,12 @@ type Result struct {
 // EvenlySpaced returns n of the indices 0..m-1 at positions
 // round(seq(1, m, length.out = n)) (all of them when n >= m).
 func EvenlySpaced(m, n int) []int {
+	switch {
+	case n <= 0:
+		return nil
+	case n == 1 && m > 0:
+		return []int{0}
+	}
 	if n >= m {
 		out := make([]int, m)
 		for i := range out {
@@ -98,12 +107,15 @@ func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts
 		BoxBefore: make([]Box, m),
 		BoxAfter:  make([]Box, m),
 	}
+	if opts.PCAOnly {
+		res.Heatmap, opts.RatioCurves = nil, -1
+	}
 	heatPos := make(map[int]int, len(res.Heatmap))
 	for k, j := range res.Heatmap {
 		heatPos[j] = k
 	}
 	curvePos := map[int]int{}
-	for _, j := range EvenlySpaced(m, opts.RatioCurves) {
+	for _, j := range EvenlySpaced(m, max(opts.RatioCurves, 0)) {
 		curvePos[j] = len(res.Curves)
 		res.Curves = append(res.Curves, RatioCurve{Sample: j})
 	}
@@ -125,6 +137,10 @@ func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts
 			scratch[w] = make([]float64, G)
 		}
 		tmp := scratch[w]
+		if opts.PCAOnly {
+			model.Trend.TransformInto(col, col, sf[j])
+			return nil
+		}
 		for i, c := range col {
 			tmp[i] = math.Log2(c + 1)
 		}
@@ -182,6 +198,9 @@ func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts
 		return nil, err
 	}
 
+	if opts.PCAOnly {
+		return res, nil
+	}
 	// Pass 3: pairs of heatmap samples.
 	pw := NewPairwise(len(res.Heatmap), colMeans, opts.Pass.Threads)
 	if err := store.EachBlock(ctx, pw.AddBlock); err != nil {

@@ -295,6 +295,7 @@ func (p *page) pcaSection(b *strings.Builder) {
 		b.WriteString(`</figure>`)
 	}
 	b.WriteString(`</div>`)
+	p.beforeAfter(b, comp, axis)
 	b.WriteString(`<p class="cap">Axes are scaled independently, so distances along a low-variance component look larger than they are; the percentages say how much each component explains.`)
 	if p.n > maxLabelledPoints {
 		b.WriteString(` With this many samples only flagged outliers are labelled; hover over a point for its name.`)
@@ -303,6 +304,38 @@ func (p *page) pcaSection(b *strings.Builder) {
 		b.WriteString(` Only one component exists.`)
 	}
 	b.WriteString("</p></section>\n")
+}
+
+// beforeAfter draws PC1/PC2 before a correction (Data.Before) beside
+// PC1/PC2 after it, when both exist for every sample.
+func (p *page) beforeAfter(b *strings.Builder, comp func(int) []float64, axis func(int) string) {
+	bf := p.d.Before
+	if bf == nil || len(bf.PCA.Scores) != p.n || len(p.d.PCA.Scores[0]) < 2 || len(bf.PCA.Scores[0]) < 2 || len(bf.PCA.VarFrac) < 2 {
+		return
+	}
+	bcomp := func(j int) []float64 {
+		v := make([]float64, p.n)
+		for i := range v {
+			v[i] = bf.PCA.Scores[i][j]
+		}
+		return v
+	}
+	baxis := func(j int) string {
+		return fmt.Sprintf("PC%d (%s variance)", j+1, percent(bf.PCA.VarFrac[j]))
+	}
+	fmt.Fprintf(b, `<h3>Before and after</h3><p>PC1/PC2 of the %s (first) and of the input (second), on the same samples and colours: a correction that worked moves samples from grouping by batch or library to grouping by biology.</p>`, esc(bf.Label))
+	b.WriteString(`<div class="figs">`)
+	for _, side := range []struct {
+		name string
+		c    func(int) []float64
+		a    func(int) string
+	}{{"before: " + bf.Label, bcomp, baxis}, {"after", comp, axis}} {
+		fmt.Fprintf(b, `<figure><figcaption>%s</figcaption>`, esc(side.name))
+		p.scatter(b, scatterSpec{w: 620, h: 500, x: side.c(0), y: side.c(1), xtitle: side.a(0), ytitle: side.a(1),
+			aria: "PC1 vs PC2, " + side.name})
+		b.WriteString(`</figure>`)
+	}
+	b.WriteString(`</div>`)
 }
 
 // ---------------------------------------------------------------- heatmap

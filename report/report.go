@@ -65,6 +65,16 @@ type Data struct {
 	BoxAfter  []Box        // per sample: summary of log2(count/sizefactor+1)
 	LogRatios []RatioCurve // a selection of samples (may be fewer than all)
 	Outliers  []Outlier
+	// Before, when not nil, is the PCA of the same samples before a
+	// correction (batch correction, spike-in size factors), drawn beside
+	// PC1/PC2 after it.
+	Before *Comparison
+}
+
+// Comparison is a PCA of the same samples under another treatment.
+type Comparison struct {
+	Label string // what the samples were before, e.g. "uncorrected counts"
+	PCA   PCA
 }
 
 // Factor is one metadata column: a level per sample.

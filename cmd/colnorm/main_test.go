@@ -555,3 +555,31 @@ func TestQCCommand(t *testing.T) {
 		}
 	}
 }
+
+// qc --before and --control-prefix add a before/after PCA to the report.
+func TestQCBeforeAfter(t *testing.T) {
+	dir := t.TempDir()
+	spike := reftest.Path("reference", "spike", "counts.tsv")
+	meta := reftest.Path("reference", "spike", "meta.tsv")
+	adj := filepath.Join(dir, "adjusted.tsv")
+	if code, _, stderr := colnorm(t, "batch-correct", "--method", "combat-seq", "--meta", meta, "--batch", "batch", "--group", "group", "--quiet", spike, "-o", adj); code != 0 {
+		t.Fatalf("batch-correct: exit %d: %s", code, stderr)
+	}
+	for _, args := range [][]string{
+		{"--before", spike, adj},
+		{"--control-prefix", "ERCC-", spike},
+	} {
+		out := filepath.Join(dir, "qc"+args[0])
+		if code, _, stderr := colnorm(t, append(append([]string{"qc", "--meta", meta}, args...), "-o", out)...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		html := reftest.ReadFile(t, filepath.Join(out, "report.html"))
+		if !strings.Contains(html, "Before and after") || strings.Count(html, "PC1 vs PC2") < 3 {
+			t.Errorf("%v: the report has no before/after PCA", args)
+		}
+	}
+	code, _, stderr := colnorm(t, "qc", "--before", marioni, spike, "-o", filepath.Join(dir, "bad"))
+	if code != 2 || !strings.Contains(stderr, "same samples") {
+		t.Errorf("--before with other samples: exit %d, %q", code, stderr)
+	}
+}

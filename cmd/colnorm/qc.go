@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
@@ -48,6 +49,9 @@ func qcCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "max-heatmap", Value: 500, Usage: "correlations and clustering on at most this many samples"},
 			&cli.StringFlag{Name: "fit-type", Value: "parametric", Usage: "VST dispersion trend: parametric or mean"},
 			&cli.IntFlag{Name: "nsub", Usage: "VST trend on this many genes as DESeq2's vst() (0: every gene)"},
+			&cli.StringFlag{Name: "before", Usage: "the same samples' counts before a correction (e.g. batch-correct's input): the report shows their PCA beside IN's"},
+			&cli.StringFlag{Name: "control-prefix", Usage: "size factors from the genes whose id starts with this prefix (spike-ins); the report shows the PCA with all-gene size factors beside"},
+			&cli.StringFlag{Name: "control-genes", Usage: "as --control-prefix, with the control gene ids in a file (one a line)"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -58,7 +62,8 @@ func qcCommand(e *env) *cli.Command {
 				return err
 			}
 			cfg := qcConfig{Input: in, Dir: c.String("output"), Meta: c.String("meta"), Group: c.String("group"),
-				NTop: c.Int("ntop"), MaxHeatmap: c.Int("max-heatmap"), FitType: c.String("fit-type"), NSub: c.Int("nsub")}
+				NTop: c.Int("ntop"), MaxHeatmap: c.Int("max-heatmap"), FitType: c.String("fit-type"), NSub: c.Int("nsub"),
+				Before: c.String("before"), ControlPrefix: c.String("control-prefix"), ControlGenes: c.String("control-genes")}
 			return runQC(e, cfg)
 		},
 	}
@@ -72,6 +77,10 @@ type qcConfig struct {
 	MaxHeatmap  int
 	FitType     string
 	NSub        int
+	// Before-and-after views: the uncorrected counts, or spike-in control
+	// genes (compared with all-gene size factors).
+	Before                      string
+	ControlPrefix, ControlGenes string
 }
 
 func runQC(e *env, cfg qcConfig) error {
@@ -86,6 +95,12 @@ func runQC(e *env, cfg qcConfig) error {
 	}
 	if cfg.Group != "" && cfg.Meta == "" {
 		return usagef("--group needs --meta")
+	}
+	if cfg.ControlPrefix != "" && cfg.ControlGenes != "" {
+		return usagef("give --control-prefix or --control-genes, not both")
+	}
+	if cfg.Before != "" && (cfg.ControlPrefix != "" || cfg.ControlGenes != "") {
+		return usagef("--before and control genes each make a before/after view: give one")
 	}
 	src, err := cfg.Input.open()
 	if err != nil {
@@ -114,12 +129,22 @@ func runQC(e *env, cfg qcConfig) error {
 			return &columnar.InputError{File: cfg.Meta, Msg: fmt.Sprintf("no column %q for --group (columns: %v)", cfg.Group, meta.Columns)}
 		}
 	}
-	model, err := fitVST(e, cfg.Input, src, deseq2.FitType(cfg.FitType), cfg.NSub)
+	var controls []bool
+	if cfg.ControlPrefix != "" || cfg.ControlGenes != "" {
+		if controls, err = controlMask(src, cfg.ControlPrefix, cfg.ControlGenes); err != nil {
+			return err
+		}
+	}
+	model, err := fitVSTWith(e, cfg.Input, src, deseq2.FitType(cfg.FitType), cfg.NSub, controls)
 	if err != nil {
 		return err
 	}
-	res, err := qc.Scan(e.ctx, src, model, qc.ScanOptions{NTop: cfg.NTop, MaxHeatmap: cfg.MaxHeatmap,
-		TempDir: cfg.Input.TempDir, Pass: cfg.Input.pass(e, "qc")})
+	scanOpts := qc.ScanOptions{NTop: cfg.NTop, MaxHeatmap: cfg.MaxHeatmap, TempDir: cfg.Input.TempDir, Pass: cfg.Input.pass(e, "qc")}
+	res, err := qc.Scan(e.ctx, src, model, scanOpts)
+	if err != nil {
+		return err
+	}
+	before, err := qcBefore(e, cfg, src, scanOpts, controls != nil)
 	if err != nil {
 		return err
 	}
@@ -130,7 +155,43 @@ func runQC(e *env, cfg qcConfig) error {
 	if err := writeQCTables(e, cfg.Dir, samples, model, res); err != nil {
 		return err
 	}
-	return writeReport(filepath.Join(cfg.Dir, "report.html"), qcReportData(src, model, res, factors))
+	d := qcReportData(src, model, res, factors)
+	d.Before = before
+	return writeReport(filepath.Join(cfg.Dir, "report.html"), d)
+}
+
+// qcBefore computes the PCA of the before view: the --before counts, or
+// the input with all-gene size factors when the VST used spike-ins. nil
+// when there is no such view.
+func qcBefore(e *env, cfg qcConfig, src columnar.Source, opts qc.ScanOptions, spikeIns bool) (*htmlreport.Comparison, error) {
+	opts.PCAOnly = true
+	label := "counts with size factors from all genes"
+	other := src
+	switch {
+	case cfg.Before != "":
+		in := cfg.Input
+		in.Path = cfg.Before
+		var err error
+		if other, err = in.open(); err != nil {
+			return nil, err
+		}
+		defer other.Close()
+		if !slices.Equal(other.Samples(), src.Samples()) {
+			return nil, &columnar.InputError{File: cfg.Before, Msg: "--before must hold the same samples as " + src.Path() + ", in the same order"}
+		}
+		label = "counts before correction (" + filepath.Base(cfg.Before) + ")"
+	case !spikeIns:
+		return nil, nil
+	}
+	model, err := fitVST(e, cfg.Input, other, deseq2.FitType(cfg.FitType), cfg.NSub)
+	if err != nil {
+		return nil, err
+	}
+	res, err := qc.Scan(e.ctx, other, model, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &htmlreport.Comparison{Label: label, PCA: htmlreport.PCA{Scores: res.PCA.Scores, VarFrac: res.PCA.VarFrac, NTop: res.NTop}}, nil
 }
 
 // writeQCTables writes the TSVs of CONTRACT.md and the outliers and size factors.

@@ -103,7 +103,12 @@ func runTransform(e *env, cfg transformConfig) error {
 // default path: poscounts size factors, or the mean trend after a failed
 // parametric fit.
 func fitVST(e *env, in inputConfig, src columnar.Source, fit deseq2.FitType, nsub int) (*deseq2.VSTModel, error) {
-	model, err := deseq2.FitVST(e.ctx, src, deseq2.VSTOptions{Fit: fit, NSub: nsub, TempDir: in.TempDir, Pass: in.pass(e, "vst fit")})
+	return fitVSTWith(e, in, src, fit, nsub, nil)
+}
+
+// fitVSTWith is fitVST with size factors from control genes (nil: all).
+func fitVSTWith(e *env, in inputConfig, src columnar.Source, fit deseq2.FitType, nsub int, controls []bool) (*deseq2.VSTModel, error) {
+	model, err := deseq2.FitVST(e.ctx, src, deseq2.VSTOptions{Fit: fit, NSub: nsub, Controls: controls, TempDir: in.TempDir, Pass: in.pass(e, "vst fit")})
 	if err != nil {
 		return nil, err
 	}
