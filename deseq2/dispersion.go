@@ -84,7 +84,6 @@ func seqLength(a, b float64, n int) []float64 {
 // gene estimates the dispersion of one gene from its raw counts y. ok is
 // false when every count is zero.
 func (f *dispersionFitter) gene(y []float64) (d GeneDispersion, ok bool) {
-	m := len(y)
 	zero := true
 	for j, c := range y {
 		f.q[j] = c / f.s[j]
@@ -95,23 +94,7 @@ func (f *dispersionFitter) gene(y []float64) (d GeneDispersion, ok bool) {
 	if zero {
 		return GeneDispersion{}, false
 	}
-	bm := kernels.SumCompensated(f.q) / float64(m)
-	u := math.Max(1, bm)
-	dev := f.tmp // squared deviations, then the terms of rough
-	for j, q := range f.q {
-		dev[j] = (q - bm) * (q - bm)
-	}
-	bv := kernels.SumCompensated(dev) / float64(m-1)
-	for j, q := range f.q {
-		dev[j] = ((q-u)*(q-u) - u) / (u * u)
-	}
-	rough := math.Max(0, kernels.SumCompensated(dev)/float64(m-1))
-	moments := (bv - f.xi*bm) / (bm * bm)
-	init := moments
-	if rough < moments {
-		init = rough
-	}
-	init = math.Min(math.Max(init, minDisp), f.maxDisp)
+	bm, init := startingDispersion(f.q, f.tmp, f.xi, f.maxDisp)
 
 	for j, s := range f.s {
 		f.mu[j] = math.Max(bm*s, minMu)
@@ -129,6 +112,29 @@ func (f *dispersionFitter) gene(y []float64) (d GeneDispersion, ok bool) {
 	}
 	d.Estimate = math.Min(math.Max(est, minDisp), f.maxDisp)
 	return d, true
+}
+
+// startingDispersion returns the mean of the normalized counts q and the
+// line search's start α⁰ = min(max(min(rough, moments), 1e-8), maxDisp)
+// (see the top of this file); xi is mean_j 1/s_j, tmp scratch of len(q).
+func startingDispersion(q, tmp []float64, xi, maxDisp float64) (baseMean, init float64) {
+	m := float64(len(q))
+	bm := kernels.SumCompensated(q) / m
+	u := math.Max(1, bm)
+	for j, v := range q {
+		tmp[j] = (v - bm) * (v - bm)
+	}
+	bv := kernels.SumCompensated(tmp) / (m - 1)
+	for j, v := range q {
+		tmp[j] = ((v-u)*(v-u) - u) / (u * u)
+	}
+	rough := math.Max(0, kernels.SumCompensated(tmp)/(m-1))
+	moments := (bv - xi*bm) / (bm * bm)
+	init = moments
+	if rough < moments {
+		init = rough
+	}
+	return bm, math.Min(math.Max(init, minDisp), maxDisp)
 }
 
 // fitLogDispersion is DESeq2's line search (DESeq2.cpp fitDisp) for a = ln α

@@ -151,23 +151,10 @@ func newIterFitter(sf []float64) *iterFitter {
 // kept where the likelihood did not rise, and the grid where the search did
 // not converge.
 func (f *iterFitter) geneWise(y []float64) GeneDispersion {
-	m := len(y)
 	for j, c := range y {
 		f.q[j] = c / f.sf[j]
 	}
-	bm := kernels.SumCompensated(f.q) / float64(m)
-	u := math.Max(1, bm)
-	dev := f.tmp
-	for j, q := range f.q {
-		dev[j] = (q - bm) * (q - bm)
-	}
-	bv := kernels.SumCompensated(dev) / float64(m-1)
-	for j, q := range f.q {
-		dev[j] = ((q-u)*(q-u) - u) / (u * u)
-	}
-	rough := math.Max(0, kernels.SumCompensated(dev)/float64(m-1))
-	moments := (bv - f.xi*bm) / (bm * bm)
-	init := math.Min(math.Max(math.Min(rough, moments), minDisp), f.maxDisp)
+	bm, init := startingDispersion(f.q, f.tmp, f.xi, f.maxDisp)
 	for j, s := range f.sf {
 		f.mu[j] = math.Max(bm*s, minMu)
 	}
