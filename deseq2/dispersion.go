@@ -53,6 +53,8 @@ type dispersionFitter struct {
 	grid    []float64 // coarse grid of ln α
 	q, mu   []float64 // per-sample normalized counts and means
 	tmp     []float64 // per-sample scratch
+	fine    []float64 // the fine grid
+	like    nbLikelihood
 	lp      []float64 // per-grid-point scratch
 }
 
@@ -65,7 +67,7 @@ func newDispersionFitter(sf []float64, maxDisp float64) *dispersionFitter {
 		s: sf, xi: kernels.MeanR(inv), maxDisp: maxDisp,
 		grid: seqLength(math.Log(minDisp), math.Log(maxDisp), gridPoints),
 		q:    make([]float64, len(sf)), mu: make([]float64, len(sf)), tmp: make([]float64, len(sf)),
-		lp: make([]float64, gridPoints),
+		lp: make([]float64, gridPoints), fine: make([]float64, gridPoints),
 	}
 }
 
@@ -83,7 +85,7 @@ func seqLength(a, b float64, n int) []float64 {
 
 // gene estimates the dispersion of one gene from its raw counts y. ok is
 // false when every count is zero.
-func (f *dispersionFitter) gene(y []float64) (d GeneDispersion, ok bool) {
+func (f *dispersionFitter) gene(y []float64) (GeneDispersion, bool) {
 	zero := true
 	for j, c := range y {
 		f.q[j] = c / f.s[j]
@@ -99,19 +101,29 @@ func (f *dispersionFitter) gene(y []float64) (d GeneDispersion, ok bool) {
 	for j, s := range f.s {
 		f.mu[j] = math.Max(bm*s, minMu)
 	}
-	a, lp, lp0, iter := fitLogDispersion(math.Log(init), y, f.mu)
-	est := math.Min(math.Exp(a), f.maxDisp)
-	if lp < lp0+math.Abs(lp0)/1e6 { // no increase of the likelihood
+	f.like = nbLikelihood{y: y, mu: f.mu}
+	est, iter, grid := geneWiseEstimate(&f.like, init, f.maxDisp, f.grid, f.lp, f.fine)
+	return GeneDispersion{BaseMean: bm, Initial: init, Estimate: est, Iter: iter, Grid: grid}, true
+}
+
+// geneWiseEstimate is the gene-wise estimate from the start α⁰ = init
+// (DESeq2 estimateDispersionsGeneEst, niter = 1): the line search; its
+// start kept where ℓ did not rise by |ℓ₀|/1e6; the grid search where the
+// line search did not converge (100 tries, or a first step accepted at
+// once) and the estimate is above 1e-7; bounded to [1e-8, maxDisp]. It
+// returns the estimate, the line-search tries and whether the grid decided.
+func geneWiseEstimate(obj dispersionObjective, init, maxDisp float64, grid, lp, fine []float64) (est float64, iter int, usedGrid bool) {
+	a, lpEnd, lp0, iter := lineSearch(obj, math.Log(init))
+	est = math.Min(math.Exp(a), maxDisp)
+	if lpEnd < lp0+math.Abs(lp0)/1e6 { // no increase of the likelihood
 		est = init
 	}
-	d = GeneDispersion{BaseMean: bm, Initial: init, Iter: iter}
 	converged := iter < dispMaxIter && iter != 1
 	if !converged && est > minDisp*10 {
-		est = math.Exp(f.gridSearch(y))
-		d.Grid = true
+		est = math.Exp(gridSearch(obj, grid, lp, fine))
+		usedGrid = true
 	}
-	d.Estimate = math.Min(math.Max(est, minDisp), f.maxDisp)
-	return d, true
+	return math.Min(math.Max(est, minDisp), maxDisp), iter, usedGrid
 }
 
 // startingDispersion returns the mean of the normalized counts q and the
@@ -137,17 +149,31 @@ func startingDispersion(q, tmp []float64, xi, maxDisp float64) (baseMean, init f
 	return bm, math.Min(math.Max(init, minDisp), maxDisp)
 }
 
-// fitLogDispersion is DESeq2's line search (DESeq2.cpp fitDisp) for a = ln α
+// dispersionObjective is a log posterior of a = ln α for one gene and its
+// derivative: nbLikelihood for the VST, nbPosterior (with R's ln Γ and an
+// optional prior) for the iterative size factors.
+type dispersionObjective interface {
+	logPost(a float64) float64
+	dLogPost(a float64) float64
+}
+
+// nbLikelihood is logPosterior and dLogPosterior of counts y with means mu.
+type nbLikelihood struct{ y, mu []float64 }
+
+func (l *nbLikelihood) logPost(a float64) float64  { return logPosterior(a, l.y, l.mu) }
+func (l *nbLikelihood) dLogPost(a float64) float64 { return dLogPosterior(a, l.y, l.mu) }
+
+// lineSearch is DESeq2's line search (DESeq2.cpp fitDisp) for a = ln α
 // from a0: Armijo steps along ℓ′ with step κ (κ₀ = 1, ε = 1e-4), κ halved on
 // a failed try, raised by 1.1 (at most 1) and halved on every fifth accepted
 // step; it stops when ℓ rises by less than 1e-6, when a falls below
 // ln(1e-9), or after 100 tries. It returns the final a and ℓ, the initial ℓ,
 // and the number of tries.
-func fitLogDispersion(a0 float64, y, mu []float64) (a, lp, lp0 float64, iter int) {
+func lineSearch(obj dispersionObjective, a0 float64) (a, lp, lp0 float64, iter int) {
 	a = a0
-	lp = logPosterior(a, y, mu)
+	lp = obj.logPost(a)
 	lp0 = lp
-	dlp := dLogPosterior(a, y, mu)
+	dlp := obj.dLogPost(a)
 	kappa := 1.0
 	accepted := 0
 	aMin := math.Log(minDisp / 10)
@@ -158,12 +184,12 @@ func fitLogDispersion(a0 float64, y, mu []float64) (a, lp, lp0 float64, iter int
 		} else if p > logAlphaHigh {
 			kappa = (logAlphaHigh - a) / dlp
 		}
-		thetaKappa := -logPosterior(a+kappa*dlp, y, mu)
+		thetaKappa := -obj.logPost(a + kappa*dlp)
 		thetaHat := -lp - kappa*armijoEps*dlp*dlp
 		if thetaKappa <= thetaHat {
 			accepted++
 			a += kappa * dlp
-			lpNew := logPosterior(a, y, mu)
+			lpNew := obj.logPost(a)
 			if lpNew-lp < dispTol {
 				lp = lpNew
 				break
@@ -172,7 +198,7 @@ func fitLogDispersion(a0 float64, y, mu []float64) (a, lp, lp0 float64, iter int
 				break
 			}
 			lp = lpNew
-			dlp = dLogPosterior(a, y, mu)
+			dlp = obj.dLogPost(a)
 			kappa = math.Min(kappa*1.1, 1)
 			if accepted%5 == 0 {
 				kappa /= 2
@@ -184,30 +210,37 @@ func fitLogDispersion(a0 float64, y, mu []float64) (a, lp, lp0 float64, iter int
 	return a, lp, lp0, iter
 }
 
-// gridSearch is DESeq2's fitDispGrid: ℓ on 20 points of ln α from ln 1e-8 to
-// ln maxDisp, then on 20 points from â-δ to â+δ around the first maximum â
-// (δ the coarse spacing); the first maximum of the fine grid is the result.
-func (f *dispersionFitter) gridSearch(y []float64) float64 {
-	best := func(grid []float64) float64 {
+// gridSearch is DESeq2's fitDispGrid: the objective on the coarse grid of
+// ln α (20 points from ln 1e-8 to ln maxDisp), then on as many points from
+// â-δ to â+δ around the first maximum â (δ the coarse spacing); the first
+// maximum of the fine grid is the result. lp and fine are scratch of
+// len(grid).
+func gridSearch(obj dispersionObjective, grid, lp, fine []float64) float64 {
+	best := func(g []float64) float64 {
 		k := 0
-		for i, a := range grid {
-			f.lp[i] = logPosterior(a, y, f.mu)
-			if f.lp[i] > f.lp[k] {
+		for i, a := range g {
+			lp[i] = obj.logPost(a)
+			if lp[i] > lp[k] {
 				k = i
 			}
 		}
-		return grid[k]
+		return g[k]
 	}
-	aHat := best(f.grid)
-	delta := f.grid[1] - f.grid[0]
-	fine := make([]float64, gridPoints)
+	aHat := best(grid)
+	delta := grid[1] - grid[0]
 	lo, hi := aHat-delta, aHat+delta
-	step := (hi - lo) / float64(gridPoints-1)
+	step := (hi - lo) / float64(len(fine)-1)
 	for i := range fine {
 		fine[i] = lo + float64(i)*step
 	}
-	fine[gridPoints-1] = hi
+	fine[len(fine)-1] = hi
 	return best(fine)
+}
+
+// gridSearch is the grid search of counts y with the fitter's means.
+func (f *dispersionFitter) gridSearch(y []float64) float64 {
+	f.like = nbLikelihood{y: y, mu: f.mu}
+	return gridSearch(&f.like, f.grid, f.lp, f.fine)
 }
 
 // logPosterior is the Cox–Reid adjusted negative binomial log likelihood of

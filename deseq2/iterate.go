@@ -283,7 +283,7 @@ func iterateDispersions(rp *rowPasses, G int, sf []float64) (disp, bm []float64,
 }
 
 // rowPasses reads the gene blocks of rows for one pass after another,
-// reusing one block buffer (none for a RowMatrix, which is read in place).
+// reusing one block buffer (none for rows in memory, read in place).
 type rowPasses struct {
 	ctx     context.Context
 	rows    RowBlocks
@@ -292,57 +292,14 @@ type rowPasses struct {
 }
 
 func newRowPasses(ctx context.Context, rows RowBlocks, threads int) *rowPasses {
-	p := &rowPasses{ctx: ctx, rows: rows, threads: threads}
-	if rm, ok := rows.(*RowMatrix); ok {
-		p.block = rm.values
-	} else {
-		p.block = make([]float64, rows.BlockGenes()*rows.Samples())
-	}
-	return p
+	return &rowPasses{ctx: ctx, rows: rows, threads: threads}
 }
 
-// each calls the function that newWorker returns (one per worker) with every
-// gene's index and counts, block by block, the genes split among threads.
+// each is EachGene over the rows with the pass's buffer.
 func (p *rowPasses) each(newWorker func() func(i int, y []float64)) error {
-	m, threads := p.rows.Samples(), p.threads
-	workers := make([]func(int, []float64), threads)
-	ys := make([][]float64, threads)
-	for w := range workers {
-		workers[w] = newWorker()
-		ys[w] = make([]float64, m)
-	}
-	_, inPlace := p.rows.(*RowMatrix)
-	start := 0
-	for b := 0; b < p.rows.NumBlocks(); b++ {
-		if err := p.ctx.Err(); err != nil {
-			return err
-		}
-		n := p.rows.BlockGenes()
-		if !inPlace {
-			var err error
-			if n, err = p.rows.ReadBlock(b, p.block); err != nil {
-				return err
-			}
-		}
-		block := p.block
-		var wg sync.WaitGroup
-		for w := 0; w < threads; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				y := ys[w]
-				for r := w; r < n; r += threads {
-					for j := range y {
-						y[j] = block[j*n+r]
-					}
-					workers[w](start+r, y)
-				}
-			}(w)
-		}
-		wg.Wait()
-		start += n
-	}
-	return nil
+	var err error
+	p.block, err = EachGene(p.ctx, p.rows, p.threads, p.block, newWorker)
+	return err
 }
 
 // madR is R's mad(x): 1.4826 times the median absolute deviation from the

@@ -57,74 +57,6 @@ func (p *nbPosterior) dLogPost(a float64) float64 {
 	return d
 }
 
-// lineSearch is DESeq2's fitDisp from a0 (see fitLogDispersion): it returns
-// the final a and posterior, the initial posterior, and the tries.
-func (p *nbPosterior) lineSearch(a0 float64) (a, lp, lp0 float64, iter int) {
-	a = a0
-	lp = p.logPost(a)
-	lp0 = lp
-	dlp := p.dLogPost(a)
-	kappa := 1.0
-	accepted := 0
-	aMin := math.Log(minDisp / 10)
-	for t := 0; t < dispMaxIter; t++ {
-		iter++
-		if prop := a + kappa*dlp; prop < logAlphaLow {
-			kappa = (logAlphaLow - a) / dlp
-		} else if prop > logAlphaHigh {
-			kappa = (logAlphaHigh - a) / dlp
-		}
-		thetaKappa := -p.logPost(a + kappa*dlp)
-		thetaHat := -lp - kappa*armijoEps*dlp*dlp
-		if thetaKappa <= thetaHat {
-			accepted++
-			a += kappa * dlp
-			lpNew := p.logPost(a)
-			if lpNew-lp < dispTol {
-				lp = lpNew
-				break
-			}
-			if a < aMin {
-				break
-			}
-			lp = lpNew
-			dlp = p.dLogPost(a)
-			kappa = math.Min(kappa*1.1, 1)
-			if accepted%5 == 0 {
-				kappa /= 2
-			}
-		} else {
-			kappa /= 2
-		}
-	}
-	return a, lp, lp0, iter
-}
-
-// gridSearch is DESeq2's fitDispGrid: the posterior on the coarse grid of
-// ln α, then on as many points within one coarse step of the first maximum;
-// the first maximum of the fine grid. lp and fine are scratch of len(grid).
-func (p *nbPosterior) gridSearch(grid, lp, fine []float64) float64 {
-	best := func(g []float64) float64 {
-		k := 0
-		for i, a := range g {
-			lp[i] = p.logPost(a)
-			if lp[i] > lp[k] {
-				k = i
-			}
-		}
-		return g[k]
-	}
-	aHat := best(grid)
-	delta := grid[1] - grid[0]
-	lo, hi := aHat-delta, aHat+delta
-	step := (hi - lo) / float64(len(fine)-1)
-	for i := range fine {
-		fine[i] = lo + float64(i)*step
-	}
-	fine[len(fine)-1] = hi
-	return best(fine)
-}
-
 // iterFitter holds one worker's scratch for the dispersion fits.
 type iterFitter struct {
 	sf, q, mu, tmp []float64
@@ -159,18 +91,8 @@ func (f *iterFitter) geneWise(y []float64) GeneDispersion {
 		f.mu[j] = math.Max(bm*s, minMu)
 	}
 	f.post = nbPosterior{y: y, mu: f.mu}
-	a, lp, lp0, iter := f.post.lineSearch(math.Log(init))
-	est := math.Min(math.Exp(a), f.maxDisp)
-	if lp < lp0+math.Abs(lp0)/1e6 {
-		est = init
-	}
-	d := GeneDispersion{BaseMean: bm, Initial: init, Iter: iter}
-	if converged := iter < dispMaxIter && iter != 1; !converged && est > minDisp*10 {
-		est = math.Exp(f.post.gridSearch(f.grid, f.lp, f.fine))
-		d.Grid = true
-	}
-	d.Estimate = math.Min(math.Max(est, minDisp), f.maxDisp)
-	return d
+	est, iter, grid := geneWiseEstimate(&f.post, init, f.maxDisp, f.grid, f.lp, f.fine)
+	return GeneDispersion{BaseMean: bm, Initial: init, Estimate: est, Iter: iter, Grid: grid}
 }
 
 // mapEstimate is estimateDispersionsMAP for one gene with gene-wise fit g:
@@ -187,9 +109,9 @@ func (f *iterFitter) mapEstimate(y []float64, g GeneDispersion, fit, priorVar fl
 	if g.Estimate > 0.1*fit {
 		init = g.Estimate
 	}
-	a, _, _, iter := f.post.lineSearch(math.Log(init))
+	a, _, _, iter := lineSearch(&f.post, math.Log(init))
 	if iter >= dispMaxIter {
-		a = f.post.gridSearch(f.grid, f.lp, f.fine)
+		a = gridSearch(&f.post, f.grid, f.lp, f.fine)
 	}
 	return math.Min(math.Max(math.Exp(a), minDisp), f.maxDisp)
 }

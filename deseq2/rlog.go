@@ -264,7 +264,7 @@ func (r *Rlog) Write(ctx context.Context, sink columnar.Sink) (RlogStats, error)
 		defer out.Close()
 	}
 	row := make([]float64, m)
-	err := rlogEachBlock(ctx, r.rows, func(g0, n int, block []float64) error {
+	_, err := EachBlock(ctx, r.rows, nil, func(g0, n int, block []float64) error {
 		var wg sync.WaitGroup
 		for w := range ws {
 			wg.Add(1)
@@ -327,7 +327,7 @@ func (r *Rlog) Write(ctx context.Context, sink columnar.Sink) (RlogStats, error)
 			}
 		}
 		return nil
-	}, inMemory != nil)
+	})
 	if err != nil {
 		return st, err
 	}
@@ -373,36 +373,6 @@ func (r *Rlog) Write(ctx context.Context, sink columnar.Sink) (RlogStats, error)
 		}
 	}
 	return st, nil
-}
-
-// rlogEachBlock calls fn for every block of rows in gene order, with the
-// block's first gene g0, its number of genes n and its values (gene r,
-// sample j at block[j*n+r]). A RowMatrix's own values are passed when
-// inPlace is set (fn may then overwrite the matrix); otherwise each block is
-// read into one reused buffer.
-func rlogEachBlock(ctx context.Context, rows RowBlocks, fn func(g0, n int, block []float64) error, inPlace bool) error {
-	if rm, ok := rows.(*RowMatrix); ok && inPlace {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return fn(0, rm.genes, rm.values)
-	}
-	buf := make([]float64, rows.BlockGenes()*rows.Samples())
-	g0 := 0
-	for b := 0; b < rows.NumBlocks(); b++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, err := rows.ReadBlock(b, buf)
-		if err != nil {
-			return err
-		}
-		if err := fn(g0, n, buf[:n*rows.Samples()]); err != nil {
-			return err
-		}
-		g0 += n
-	}
-	return nil
 }
 
 // rlogFitStatus says how fitBeta stopped.

@@ -298,7 +298,7 @@ func rlogPriorQuantile(ctx context.Context, rows RowBlocks, sf []float64, genes 
 	for sel.active() {
 		passes++
 		first := passes == 1
-		err := rlogEachBlock(ctx, rows, func(g0, n int, block []float64) error {
+		_, err := EachBlock(ctx, rows, nil, func(g0, n int, block []float64) error {
 			for c0 := 0; c0 < n; c0 += chunk {
 				cn := min(chunk, n-c0)
 				var wg sync.WaitGroup
@@ -339,7 +339,7 @@ func rlogPriorQuantile(ctx context.Context, rows RowBlocks, sf []float64, genes 
 				}
 			}
 			return nil
-		}, true)
+		})
 		if err != nil {
 			return 0, passes, err
 		}

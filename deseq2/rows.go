@@ -14,6 +14,7 @@ import (
 // once. Within a block of n genes, value (gene r, sample j) is at
 // dst[j*n+r]. columnar.Spill implements it on disk; RowMatrix in memory.
 type RowBlocks interface {
+	Genes() int
 	Samples() int
 	NumBlocks() int
 	BlockGenes() int
@@ -31,6 +32,7 @@ func NewRowMatrix(genes, samples int) *RowMatrix {
 	return &RowMatrix{genes: genes, samples: samples, values: make([]float64, genes*samples)}
 }
 
+func (m *RowMatrix) Genes() int      { return m.genes }
 func (m *RowMatrix) Samples() int    { return m.samples }
 func (m *RowMatrix) NumBlocks() int  { return 1 }
 func (m *RowMatrix) BlockGenes() int { return m.genes }
@@ -44,66 +46,149 @@ func (m *RowMatrix) ReadBlock(b int, dst []float64) (int, error) {
 // Column is sample j's values, to fill or read in place.
 func (m *RowMatrix) Column(j int) []float64 { return m.values[j*m.genes : (j+1)*m.genes] }
 
-// rowsInMemory is the largest matrix (in bytes of float64 values) that
-// ReadRows keeps in memory; larger ones go to a temporary file.
+// rowsInMemory is the largest matrix (in bytes of float64 values) that a
+// RowStore keeps in memory; larger ones go to a temporary file, read back in
+// blocks of about this size.
 const rowsInMemory = 64 << 20
 
+// RowStore is a RowBlocks filled sample column by sample column: a
+// RowMatrix up to 64 MiB, otherwise a temporary file (columnar.Spill).
+// WriteColumn may be called concurrently for different samples.
+type RowStore struct {
+	RowBlocks
+	mem   *RowMatrix
+	spill *columnar.Spill
+	mu    sync.Mutex
+}
+
+// NewRowStore makes a store for genes x samples values; the temporary file,
+// if one is needed, goes to dir (the system's when empty).
+func NewRowStore(dir string, genes, samples int) (*RowStore, error) {
+	if int64(genes)*int64(samples)*8 <= rowsInMemory {
+		m := NewRowMatrix(genes, samples)
+		return &RowStore{RowBlocks: m, mem: m}, nil
+	}
+	sp, err := columnar.NewColumnSpill(dir, genes, samples, rowsInMemory)
+	if err != nil {
+		return nil, err
+	}
+	return &RowStore{RowBlocks: sp, spill: sp}, nil
+}
+
+// WriteColumn stores sample j's values.
+func (s *RowStore) WriteColumn(j int, v []float64) error {
+	if s.mem != nil {
+		copy(s.mem.Column(j), v)
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.spill.WriteColumn(j, v)
+}
+
+// Close removes the temporary file, if any.
+func (s *RowStore) Close() error {
+	if s.spill != nil {
+		return s.spill.Close()
+	}
+	return nil
+}
+
 // ReadRows reads the raw counts of the given genes (all genes when genes is
-// nil) of every sample of src, in one pass, into a RowBlocks: in memory up
-// to 64 MiB, otherwise in a temporary file in tempDir (the system's when
-// empty) read back in blocks of about 64 MiB. Close the returned closer when
-// done.
+// nil) of every sample of src, in one pass, into a RowStore, and returns
+// the store's RowMatrix or Spill. Close the returned closer when done.
 func ReadRows(ctx context.Context, src columnar.Source, genes []int, opts pass.Options, tempDir string) (RowBlocks, io.Closer, error) {
 	G, S := len(src.Genes()), len(src.Samples())
 	if genes != nil {
 		G = len(genes)
 	}
-	if int64(G)*int64(S)*8 <= rowsInMemory {
-		m := NewRowMatrix(G, S)
-		err := pass.Run(ctx, src, opts, func(_, j int, col []float64) error {
-			dst := m.Column(j)
-			if genes == nil {
-				copy(dst, col)
-			} else {
-				for k, g := range genes {
-					dst[k] = col[g]
-				}
-			}
-			return nil
-		}, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		return m, nopCloser{}, nil
-	}
-	sp, err := columnar.NewColumnSpill(tempDir, G, S, rowsInMemory)
+	store, err := NewRowStore(tempDir, G, S)
 	if err != nil {
 		return nil, nil, err
 	}
-	var mu sync.Mutex
 	buf := make([][]float64, opts.Workers(src))
 	err = pass.Run(ctx, src, opts, func(w, j int, col []float64) error {
-		out := col
-		if genes != nil {
-			if buf[w] == nil {
-				buf[w] = make([]float64, G)
-			}
-			out = buf[w]
-			for k, g := range genes {
-				out[k] = col[g]
-			}
+		if genes == nil {
+			return store.WriteColumn(j, col)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		return sp.WriteColumn(j, out)
+		if buf[w] == nil {
+			buf[w] = make([]float64, G)
+		}
+		for k, g := range genes {
+			buf[w][k] = col[g]
+		}
+		return store.WriteColumn(j, buf[w])
 	}, nil)
 	if err != nil {
-		sp.Close()
+		store.Close()
 		return nil, nil, err
 	}
-	return sp, sp, nil
+	return store.RowBlocks, store, nil
 }
 
-type nopCloser struct{}
+// EachBlock calls fn for every block of rows in gene order, with the block's
+// first gene g0, its number of genes n and its values (gene r, sample j at
+// block[j*n+r]). A RowMatrix (or a RowStore in memory) passes its own
+// values, which fn may overwrite; other blocks are read into buf, reused
+// across calls (allocated when shorter than a block). It returns buf.
+func EachBlock(ctx context.Context, rows RowBlocks, buf []float64, fn func(g0, n int, block []float64) error) ([]float64, error) {
+	if s, ok := rows.(*RowStore); ok {
+		rows = s.RowBlocks
+	}
+	if rm, ok := rows.(*RowMatrix); ok {
+		if err := ctx.Err(); err != nil {
+			return buf, err
+		}
+		return buf, fn(0, rm.genes, rm.values)
+	}
+	if need := rows.BlockGenes() * rows.Samples(); len(buf) < need {
+		buf = make([]float64, need)
+	}
+	g0 := 0
+	for b := 0; b < rows.NumBlocks(); b++ {
+		if err := ctx.Err(); err != nil {
+			return buf, err
+		}
+		n, err := rows.ReadBlock(b, buf)
+		if err != nil {
+			return buf, err
+		}
+		if err := fn(g0, n, buf[:n*rows.Samples()]); err != nil {
+			return buf, err
+		}
+		g0 += n
+	}
+	return buf, nil
+}
 
-func (nopCloser) Close() error { return nil }
+// EachGene calls, block by block, the function newWorker made for each of
+// threads goroutines with every gene's index and its counts (gene i goes to
+// worker i mod threads within its block). y is the worker's own scratch.
+// Blocks are read as EachBlock reads them, into buf; it returns buf.
+func EachGene(ctx context.Context, rows RowBlocks, threads int, buf []float64, newWorker func() func(i int, y []float64)) ([]float64, error) {
+	m := rows.Samples()
+	workers := make([]func(int, []float64), threads)
+	ys := make([][]float64, threads)
+	for w := range workers {
+		workers[w] = newWorker()
+		ys[w] = make([]float64, m)
+	}
+	return EachBlock(ctx, rows, buf, func(g0, n int, block []float64) error {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				y := ys[w]
+				for r := w; r < n; r += threads {
+					for j := range y {
+						y[j] = block[j*n+r]
+					}
+					workers[w](g0+r, y)
+				}
+			}(w)
+		}
+		wg.Wait()
+		return nil
+	})
+}

@@ -6,7 +6,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/pass"
@@ -25,39 +24,13 @@ func GeneDispersions(ctx context.Context, rows RowBlocks, sf []float64, threads 
 		threads = runtime.NumCPU()
 	}
 	maxDisp := MaxDispersion(m)
-	fitters := make([]*dispersionFitter, threads)
-	ys := make([][]float64, threads)
-	for w := range fitters {
-		fitters[w] = newDispersionFitter(sf, maxDisp)
-		ys[w] = make([]float64, m)
-	}
-	var out []GeneDispersion
-	block := make([]float64, rows.BlockGenes()*m)
-	for b := 0; b < rows.NumBlocks(); b++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n, err := rows.ReadBlock(b, block)
-		if err != nil {
-			return nil, err
-		}
-		res := make([]GeneDispersion, n)
-		var wg sync.WaitGroup
-		for w := 0; w < threads; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				y := ys[w]
-				for r := w; r < n; r += threads {
-					for j := range y {
-						y[j] = block[j*n+r]
-					}
-					res[r], _ = fitters[w].gene(y)
-				}
-			}(w)
-		}
-		wg.Wait()
-		out = append(out, res...)
+	out := make([]GeneDispersion, rows.Genes())
+	_, err := EachGene(ctx, rows, threads, nil, func() func(int, []float64) {
+		f := newDispersionFitter(sf, maxDisp)
+		return func(i int, y []float64) { out[i], _ = f.gene(y) }
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -119,7 +119,7 @@ func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts
 		curvePos[j] = len(res.Curves)
 		res.Curves = append(res.Curves, RatioCurve{Sample: j})
 	}
-	store, err := newRowStore(opts.TempDir, G, len(res.Heatmap))
+	store, err := deseq2.NewRowStore(opts.TempDir, G, len(res.Heatmap))
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts
 	}
 	// Pass 3: pairs of heatmap samples.
 	pw := NewPairwise(len(res.Heatmap), colMeans, opts.Pass.Threads)
-	if err := store.EachBlock(ctx, pw.AddBlock); err != nil {
+	if err := eachRowMajor(ctx, store, pw.AddBlock); err != nil {
 		return nil, err
 	}
 	res.Cor, res.Dist = pw.Correlation(), pw.Distances()
