@@ -27,9 +27,5 @@ func runSizeFactorsIterate(e *env, cfg sizeFactorsConfig) error {
 	if err != nil {
 		return err
 	}
-	rows := make([][]string, len(f.Samples))
-	for j, s := range f.Samples {
-		rows[j] = []string{s, formatFloat(f.LibSize[j]), formatFloat(f.SizeFactor[j])}
-	}
-	return writeTable(e, cfg.Output, []string{"sample", "lib_size", "size_factor"}, rows)
+	return writeDESeq2Factors(e, cfg.Output, f)
 }

@@ -254,11 +254,7 @@ func writeQCTables(e *env, dir string, samples []string, model *deseq2.VSTModel,
 	if err := writeTable(e, filepath.Join(dir, "outliers.tsv"), []string{"sample", "median_cor", "pc_distance", "reason"}, rows); err != nil {
 		return err
 	}
-	rows = nil
-	for j, s := range samples {
-		rows = append(rows, []string{s, formatFloat(model.Factors.LibSize[j]), formatFloat(model.Factors.SizeFactor[j])})
-	}
-	return writeTable(e, filepath.Join(dir, "size_factors.tsv"), []string{"sample", "lib_size", "size_factor"}, rows)
+	return writeDESeq2Factors(e, filepath.Join(dir, "size_factors.tsv"), model.Factors)
 }
 
 // formatOrEmpty is formatFloat, or an empty field for a value that was not

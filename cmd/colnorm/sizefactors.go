@@ -110,11 +110,17 @@ func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
 	if err != nil {
 		return err
 	}
+	return writeDESeq2Factors(e, cfg.Output, f)
+}
+
+// writeDESeq2Factors writes the table of DESeq2 size factors: sample,
+// lib_size, size_factor.
+func writeDESeq2Factors(e *env, path string, f *deseq2.Factors) error {
 	rows := make([][]string, len(f.Samples))
 	for j, s := range f.Samples {
 		rows[j] = []string{s, formatFloat(f.LibSize[j]), formatFloat(f.SizeFactor[j])}
 	}
-	return writeTable(e, cfg.Output, []string{"sample", "lib_size", "size_factor"}, rows)
+	return writeTable(e, path, []string{"sample", "lib_size", "size_factor"}, rows)
 }
 
 // controlMask marks the control genes given by a prefix or a file of ids; nil
