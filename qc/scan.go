@@ -141,14 +141,9 @@ func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts
 			model.Trend.TransformInto(col, col, sf[j])
 			return nil
 		}
-		for i, c := range col {
-			tmp[i] = math.Log2(c + 1)
-		}
-		res.BoxBefore[j] = fiveNumbers(tmp)
-		for i, c := range col {
-			tmp[i] = math.Log2(c/sf[j] + 1)
-		}
-		res.BoxAfter[j] = fiveNumbers(tmp)
+		qs := countQuartiles(tmp, col)
+		res.BoxBefore[j] = qs.box(func(c float64) float64 { return math.Log2(c + 1) })
+		res.BoxAfter[j] = qs.box(func(c float64) float64 { return math.Log2(c/sf[j] + 1) })
 		if k, ok := curvePos[j]; ok {
 			mu.Lock()
 			res.Curves[k] = ratioCurve(j, col, ell)
@@ -211,12 +206,54 @@ func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts
 	return res, nil
 }
 
-// fiveNumbers summarises x (reordering it) by R's type-7 quartiles.
-func fiveNumbers(x []float64) Box {
-	return Box{
-		Min: slices.Min(x), Q1: kernels.Quantile7(x, 0.25), Median: kernels.Quantile7(x, 0.5),
-		Q3: kernels.Quantile7(x, 0.75), Max: slices.Max(x),
+// quantilePoint is what R's type-7 quantile interpolates: the order
+// statistics x(lo) and x(hi) and the weight g of x(hi) (see
+// kernels.Quantile7).
+type quantilePoint struct{ lo, hi, g float64 }
+
+// quantilePointOf finds the type-7 quantile p of x, reordering x.
+func quantilePointOf(x []float64, p float64) quantilePoint {
+	h := 1 + float64(len(x)-1)*p
+	lo := math.Floor(h)
+	q := quantilePoint{lo: kernels.Select(x, int(lo)-1), g: h - lo}
+	q.hi = q.lo
+	if q.g > 0 {
+		q.hi = slices.Min(x[int(lo):]) // x(lo+1) once Select has run
 	}
+	return q
+}
+
+// under is the type-7 quantile of f(x) for a non-decreasing f, in
+// kernels.Quantile7's form: f maps the order statistics to those of f(x).
+func (q quantilePoint) under(f func(float64) float64) float64 {
+	a := f(q.lo)
+	if q.g == 0 {
+		return a
+	}
+	if b := f(q.hi); b != a {
+		return (1-q.g)*a + q.g*b
+	}
+	return a
+}
+
+// quartiles are a column's minimum, type-7 quartiles and maximum as order
+// statistics, so that the box summaries of several monotone transforms of
+// the column need no transform of every value.
+type quartiles struct {
+	min, max   float64
+	q1, q2, q3 quantilePoint
+}
+
+// countQuartiles finds the quartiles of col, using tmp (len(col)) as scratch.
+func countQuartiles(tmp, col []float64) quartiles {
+	copy(tmp, col)
+	return quartiles{min: slices.Min(tmp), max: slices.Max(tmp),
+		q1: quantilePointOf(tmp, 0.25), q2: quantilePointOf(tmp, 0.5), q3: quantilePointOf(tmp, 0.75)}
+}
+
+// box is the five-number summary of f(col) for a non-decreasing f.
+func (q quartiles) box(f func(float64) float64) Box {
+	return Box{Min: f(q.min), Q1: q.q1.under(f), Median: q.q2.under(f), Q3: q.q3.under(f), Max: f(q.max)}
 }
 
 // ratioCurve is sample j's ranked log ratios against ℓ.
