@@ -120,11 +120,21 @@ type VSTOptions struct {
 
 // VSTModel is a fitted blind VST: the size factors and the trend.
 type VSTModel struct {
-	Factors  *Factors
-	Trend    *Trend
-	Genes    []GeneDispersion // of the genes fitted (the subset with NSub)
-	Subset   []int            // the fitted genes' indices with NSub; nil otherwise
-	GridFits int              // genes whose estimate came from the grid search
+	Factors *Factors
+	Trend   *Trend
+	Genes   []GeneDispersion // of the genes fitted (the subset with NSub)
+	Subset  []int            // the fitted genes' indices with NSub; nil otherwise
+}
+
+// GridFits counts the fitted genes whose estimate came from the grid search.
+func (m *VSTModel) GridFits() int {
+	n := 0
+	for _, g := range m.Genes {
+		if g.Grid {
+			n++
+		}
+	}
+	return n
 }
 
 // FitVST fits DESeq2's blind variance-stabilizing transformation to src:
@@ -169,13 +179,7 @@ func FitVST(ctx context.Context, src columnar.Source, opts VSTOptions) (*VSTMode
 	if err != nil {
 		return nil, &columnar.InputError{File: src.Path(), Msg: err.Error()}
 	}
-	grid := 0
-	for _, g := range genes {
-		if g.Grid {
-			grid++
-		}
-	}
-	return &VSTModel{Factors: f, Trend: trend, Genes: genes, Subset: subset, GridFits: grid}, nil
+	return &VSTModel{Factors: f, Trend: trend, Genes: genes, Subset: subset}, nil
 }
 
 // TransformInto writes the VST of sample counts (divided by the size factor

@@ -167,7 +167,7 @@ func TestReferenceVST(t *testing.T) {
 		if worst > 1e-6 {
 			t.Errorf("%s: worst |ΔVST| %.3g > 1e-6", ds, worst)
 		}
-		t.Logf("%s: %s fit on %d genes (%d by grid), worst |ΔVST| %.3g", ds, model.Trend.Type, model.Trend.Genes, model.GridFits, worst)
+		t.Logf("%s: %s fit on %d genes (%d by grid), worst |ΔVST| %.3g", ds, model.Trend.Type, model.Trend.Genes, model.GridFits(), worst)
 	}
 }
 
