@@ -78,15 +78,23 @@ func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*Gene
 	G, S := len(src.Genes()), len(src.Samples())
 	sum, comp := make([]float64, G), make([]float64, G)
 	g := &GeneLogSums{Zeros: make([]int32, G), LibSize: make([]float64, S)}
+	// The workers check the counts, sum them and take their logarithms in
+	// place, in one sweep (SumLogCounts; the pass's own check is skipped);
+	// only the additions run in sample order.
+	checked := opts
+	checked.NoCheck = true
 	work := func(_, j int, col []float64) error {
-		g.LibSize[j] = kernels.Sum(col)
+		var bad int
+		if g.LibSize[j], bad = kernels.SumLogCounts(col, opts.AllowFractional); bad >= 0 {
+			return pass.CountError(src, j, bad, col[bad])
+		}
 		return nil
 	}
-	reduce := func(_ int, col []float64) error {
-		kernels.LogSums(sum, comp, g.Zeros, col)
+	reduce := func(_ int, logs []float64) error {
+		kernels.AddLogs(sum, comp, g.Zeros, logs)
 		return nil
 	}
-	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
+	if err := pass.Run(ctx, src, checked, work, reduce); err != nil {
 		return nil, err
 	}
 	for i := range sum {
@@ -189,8 +197,11 @@ func MediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64,
 	S := len(src.Samples())
 	sf := make([]float64, S)
 	scratch := make([][]float64, opts.Workers(src))
+	usable := kernels.UsableGenes(logGeo, controls)
+	// Pass 1 checked every count of the same file.
+	opts.NoCheck = true
 	work := func(w, j int, col []float64) error {
-		scratch[w] = kernels.LogRatios(scratch[w], col, logGeo, controls)
+		scratch[w] = kernels.LogRatiosAt(scratch[w], col, logGeo, usable)
 		if len(scratch[w]) == 0 {
 			return &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
 				Msg: "no gene with a positive count and a finite geometric mean in this sample (all zero?): DESeq2 answers NA here; remove the sample"}

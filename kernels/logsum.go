@@ -28,7 +28,7 @@ func LogSums(sum, comp []float64, zeros []int32, x []float64) {
 	}
 	for i, v := range x {
 		if v > 0 {
-			l := math.Log(v)
+			l := LogCount(v)
 			s := sum[i]
 			t := s + l
 			if math.Abs(s) >= math.Abs(l) {

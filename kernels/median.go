@@ -12,6 +12,11 @@ func Median(x []float64) float64 {
 		return math.NaN()
 	}
 	k := n / 2
+	if n >= bucketMinN {
+		if m, ok := bucketMedian(x, k); ok {
+			return m
+		}
+	}
 	hi := Select(x, k)
 	if n%2 == 1 {
 		return hi
@@ -72,4 +77,77 @@ func Select(x []float64, k int) float64 {
 		}
 	}
 	return x[k]
+}
+
+// bucketMinN is the length from which Median first narrows x down with a
+// histogram: below it, quickselect alone is as fast.
+const bucketMinN = 512
+
+// medianBuckets is the number of histogram buckets bucketMedian uses; its
+// counts live on the stack.
+const medianBuckets = 1024
+
+// bucketMedian is Median for a long x: one pass finds the range, a second
+// counts the values in medianBuckets equal-width buckets, a third moves the
+// values of the buckets that hold the middle rank(s) to the front of x, and
+// quickselect finishes on those few. The bucket of v is
+// floor((v - min) * scale), a non-decreasing function of v, so buckets keep
+// the order of the values and the result is exactly Median's. ok is false
+// when the range is not finite (Median then uses quickselect on all of x).
+func bucketMedian(x []float64, k int) (median float64, ok bool) {
+	lo, hi := x[0], x[0]
+	for _, v := range x {
+		lo = min(lo, v)
+		hi = max(hi, v)
+	}
+	if lo == hi {
+		return lo, true
+	}
+	scale := medianBuckets / (hi - lo)
+	if math.IsInf(hi-lo, 0) || math.IsInf(scale, 0) || math.IsNaN(scale) {
+		return 0, false
+	}
+	bucket := func(v float64) int {
+		b := int((v - lo) * scale)
+		return min(b, medianBuckets-1)
+	}
+	var counts [medianBuckets]int32
+	for _, v := range x {
+		counts[bucket(v)]++
+	}
+	// The buckets of rank k, and of rank k-1 for an even length.
+	first := k
+	if len(x)%2 == 0 {
+		first = k - 1
+	}
+	below, bFirst, bK := 0, -1, -1
+	seen := 0
+	for b, c := range counts {
+		if bFirst < 0 && seen+int(c) > first {
+			bFirst, below = b, seen
+		}
+		if seen+int(c) > k {
+			bK = b
+			break
+		}
+		seen += int(c)
+	}
+	m := 0
+	for i, v := range x {
+		if b := bucket(v); b >= bFirst && b <= bK {
+			x[m], x[i] = x[i], x[m]
+			m++
+		}
+	}
+	cand := x[:m]
+	kk := k - below
+	upper := Select(cand, kk)
+	if len(x)%2 == 1 {
+		return upper, true
+	}
+	lower := cand[0]
+	for _, v := range cand[1:kk] {
+		lower = max(lower, v)
+	}
+	return (lower + upper) / 2, true
 }

@@ -37,7 +37,7 @@ func LogRatios(dst, x, logRef []float64, use []bool) []float64 {
 	for i, v := range x {
 		r := logRef[i]
 		if v > 0 && !math.IsInf(r, 0) && !math.IsNaN(r) && (use == nil || use[i]) {
-			dst = append(dst, math.Log(v)-r)
+			dst = append(dst, LogCount(v)-r)
 		}
 	}
 	return dst

@@ -194,23 +194,31 @@ const maxExact = 1 << 53
 // allowFractional) not a whole number.
 func Check(src columnar.Source, j int, col []float64, allowFractional bool) error {
 	for i, v := range col {
-		if v >= 0 && v < maxExact && (allowFractional || v == math.Trunc(v)) {
+		// float64(int64(v)) == v is v == math.Trunc(v) for 0 <= v < 2^53,
+		// without a call.
+		if v >= 0 && v < maxExact && (allowFractional || float64(int64(v)) == v) {
 			continue
 		}
-		var msg string
-		switch {
-		case math.IsNaN(v):
-			msg = "missing value (NA or empty): counts must be present"
-		case math.IsInf(v, 0):
-			msg = fmt.Sprintf("infinite value %v", v)
-		case v < 0:
-			msg = fmt.Sprintf("negative count %v", v)
-		case v >= maxExact:
-			msg = fmt.Sprintf("count %v is 2^53 or more and cannot be held exactly", v)
-		default:
-			msg = fmt.Sprintf("fractional count %v (use --allow-fractional for estimated counts such as Salmon's)", v)
-		}
-		return &columnar.InputError{File: src.Path(), Sample: src.Samples()[j], Gene: src.Genes()[i], Msg: msg}
+		return CountError(src, j, i, v)
 	}
 	return nil
+}
+
+// CountError is the InputError for value v of gene i in sample j, which
+// is not a valid count (see Check).
+func CountError(src columnar.Source, j, i int, v float64) error {
+	var msg string
+	switch {
+	case math.IsNaN(v):
+		msg = "missing value (NA or empty): counts must be present"
+	case math.IsInf(v, 0):
+		msg = fmt.Sprintf("infinite value %v", v)
+	case v < 0:
+		msg = fmt.Sprintf("negative count %v", v)
+	case v >= maxExact:
+		msg = fmt.Sprintf("count %v is 2^53 or more and cannot be held exactly", v)
+	default:
+		msg = fmt.Sprintf("fractional count %v (use --allow-fractional for estimated counts such as Salmon's)", v)
+	}
+	return &columnar.InputError{File: src.Path(), Sample: src.Samples()[j], Gene: src.Genes()[i], Msg: msg}
 }

@@ -1,0 +1,119 @@
+package kernels
+
+import "math"
+
+// logTableSize bounds the counts whose logarithm comes from logTable: most
+// RNA-seq counts are below it, and its 512 KiB stay in a core's L2 cache.
+const logTableSize = 1 << 16
+
+// logTable[k] = math.Log(k), so LogCount returns exactly the bits math.Log
+// would (logTable[0] = -Inf).
+var logTable = func() []float64 {
+	t := make([]float64, logTableSize)
+	for k := range t {
+		t[k] = math.Log(float64(k))
+	}
+	return t
+}()
+
+// LogCount returns ln v with the same bits as math.Log(v): from a table for
+// whole numbers below 2^16, the common case for counts, and by math.Log
+// otherwise (larger or fractional values; ln 0 = -Inf, NaN stays NaN).
+func LogCount(v float64) float64 {
+	if v >= 0 && v < logTableSize {
+		if k := int(v); float64(k) == v {
+			return logTable[k]
+		}
+	}
+	return math.Log(v)
+}
+
+// LogCountsInto sets dst[i] = LogCount(x[i]) and returns dst; dst may alias x.
+func LogCountsInto(dst, x []float64) []float64 {
+	if len(dst) != len(x) {
+		panic(badLength)
+	}
+	for i, v := range x {
+		dst[i] = LogCount(v)
+	}
+	return dst
+}
+
+// AddLogs accumulates one sample's log counts, as LogCountsInto gives them,
+// into per-gene compensated sums: for every i with a finite logs[i] it adds
+// logs[i] to (sum[i], comp[i]) by Neumaier's algorithm; for logs[i] = -Inf
+// (a zero count) it counts the zero in zeros[i]. It equals LogSums on the
+// counts, split so that the logarithms can be taken by parallel workers and
+// only the additions, in sample order, stay sequential.
+func AddLogs(sum, comp []float64, zeros []int32, logs []float64) {
+	if len(sum) != len(logs) || len(comp) != len(logs) || len(zeros) != len(logs) {
+		panic(badLength)
+	}
+	for i, l := range logs {
+		if l > math.Inf(-1) {
+			s := sum[i]
+			t := s + l
+			if math.Abs(s) >= math.Abs(l) {
+				comp[i] += (s - t) + l
+			} else {
+				comp[i] += (l - t) + s
+			}
+			sum[i] = t
+		} else {
+			zeros[i]++
+		}
+	}
+}
+
+// maxExactCount is 2^53: larger counts are not all representable in float64.
+const maxExactCount = 1 << 53
+
+// SumLogCounts checks, sums and takes the logarithms of one sample's counts
+// in a single sweep: every x[i] must be a count (0 <= x[i] < 2^53, and whole
+// unless fractional is true); it returns their sum, in order, and replaces
+// each x[i] by LogCount(x[i]) (-Inf for a zero). At the first value that is
+// not a count it stops and returns its index as bad (x[bad:] is then left
+// as it was, x[:bad] holds logarithms); bad is -1 when every value is a count.
+// float64(int64(v)) == v is v == math.Trunc(v) for 0 <= v < 2^53.
+func SumLogCounts(x []float64, fractional bool) (sum float64, bad int) {
+	for i, v := range x {
+		if !(v >= 0 && v < maxExactCount && (fractional || float64(int64(v)) == v)) {
+			return sum, i
+		}
+		sum += v
+		x[i] = LogCount(v)
+	}
+	return sum, -1
+}
+
+// UsableGenes returns the indices i, in order, of the genes with a finite
+// logRef[i] and (when use is not nil) use[i]: the genes whose ratios enter
+// DESeq2's median of ratios.
+func UsableGenes(logRef []float64, use []bool) []int32 {
+	if use != nil && len(use) != len(logRef) {
+		panic(badLength)
+	}
+	var idx []int32
+	for i, r := range logRef {
+		if !math.IsInf(r, 0) && !math.IsNaN(r) && (use == nil || use[i]) {
+			idx = append(idx, int32(i))
+		}
+	}
+	return idx
+}
+
+// LogRatiosAt appends ln x[i] - logRef[i] to dst[:0] for every i in idx
+// with x[i] > 0 and returns dst: LogRatios with the usable genes found once
+// (UsableGenes) instead of tested in every sample.
+func LogRatiosAt(dst, x, logRef []float64, idx []int32) []float64 {
+	if len(logRef) != len(x) {
+		panic(badLength)
+	}
+	dst = dst[:0]
+	for _, i := range idx {
+		if v := x[i]; v > 0 {
+			dst = append(dst, LogCount(v)-logRef[i])
+		}
+	}
+	return dst
+}

@@ -1,0 +1,185 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestLogCountIsMathLog(t *testing.T) {
+	values := []float64{0, 1, 2, 3, 10, 65535, 65536, 65537, 1e6, 2.5, 0.25, 65535.5, math.Inf(1), 1 << 52}
+	for k := 0; k < logTableSize; k += 7 {
+		values = append(values, float64(k))
+	}
+	for _, v := range values {
+		if got, want := LogCount(v), math.Log(v); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("LogCount(%v) = %v, want math.Log's %v", v, got, want)
+		}
+	}
+	if !math.IsNaN(LogCount(math.NaN())) {
+		t.Error("LogCount(NaN) should be NaN")
+	}
+}
+
+// AddLogs over LogCountsInto must give LogSums' bits: the split lets the
+// logarithms run in parallel without changing the per-gene sums.
+func TestAddLogsEqualsLogSums(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const G, S = 500, 40
+	sumA, compA := make([]float64, G), make([]float64, G)
+	sumB, compB := make([]float64, G), make([]float64, G)
+	zerosA, zerosB := make([]int32, G), make([]int32, G)
+	col, logs := make([]float64, G), make([]float64, G)
+	for j := 0; j < S; j++ {
+		for i := range col {
+			switch r.IntN(4) {
+			case 0:
+				col[i] = 0
+			case 1:
+				col[i] = float64(r.IntN(100000000)) // beyond the table too
+			default:
+				col[i] = float64(r.IntN(300))
+			}
+		}
+		LogSums(sumA, compA, zerosA, col)
+		AddLogs(sumB, compB, zerosB, LogCountsInto(logs, col))
+	}
+	for i := range sumA {
+		if math.Float64bits(sumA[i]) != math.Float64bits(sumB[i]) || math.Float64bits(compA[i]) != math.Float64bits(compB[i]) || zerosA[i] != zerosB[i] {
+			t.Fatalf("gene %d: LogSums (%v, %v, %d) != AddLogs (%v, %v, %d)", i, sumA[i], compA[i], zerosA[i], sumB[i], compB[i], zerosB[i])
+		}
+	}
+}
+
+// The histogram path of Median (long inputs) must give exactly the sorted
+// median, for spreads from all ties to huge ranges and heavy tails.
+func TestMedianLongMatchesSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for trial := 0; trial < 300; trial++ {
+		n := bucketMinN + r.IntN(5000)
+		x := make([]float64, n)
+		for i := range x {
+			switch trial % 6 {
+			case 0:
+				x[i] = r.NormFloat64()
+			case 1:
+				x[i] = float64(r.IntN(3)) // mostly ties
+			case 2:
+				x[i] = math.Log(float64(1+r.IntN(100))) - 2.3
+			case 3:
+				x[i] = r.NormFloat64() * math.Pow(10, float64(r.IntN(40)-20)) // heavy tails
+			case 4:
+				x[i] = 7 // all equal
+			default:
+				x[i] = r.ExpFloat64()
+				if i%1000 == 0 {
+					x[i] = 1e300 // a far outlier squeezes the rest into one bucket
+				}
+			}
+		}
+		s := slices.Clone(x)
+		slices.Sort(s)
+		want := s[n/2]
+		if n%2 == 0 {
+			want = (s[n/2-1] + s[n/2]) / 2
+		}
+		if got := Median(x); got != want {
+			t.Fatalf("trial %d (n=%d): Median = %v, want %v", trial, n, got, want)
+		}
+	}
+	// A range that overflows falls back to quickselect.
+	x := []float64{-math.MaxFloat64, math.MaxFloat64}
+	for len(x) < 2*bucketMinN {
+		x = append(x, float64(len(x)))
+	}
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if got, want := Median(x), (s[len(s)/2-1]+s[len(s)/2])/2; got != want {
+		t.Fatalf("overflowing range: Median = %v, want %v", got, want)
+	}
+}
+
+func BenchmarkLogCount(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x := make([]float64, 60000)
+	for i := range x {
+		x[i] = math.Floor(math.Exp(r.NormFloat64()*2 + 4))
+	}
+	dst := make([]float64, len(x))
+	b.Run("LogCountsInto", func(b *testing.B) {
+		b.SetBytes(int64(8 * len(x)))
+		for b.Loop() {
+			LogCountsInto(dst, x)
+		}
+	})
+	b.Run("math.Log", func(b *testing.B) {
+		b.SetBytes(int64(8 * len(x)))
+		for b.Loop() {
+			LogInto(dst, x)
+		}
+	})
+}
+
+// BenchmarkMedianQuickselect is the quickselect alone on the inputs of
+// BenchmarkMedian, the baseline of the histogram path.
+func BenchmarkMedianQuickselect(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x := make([]float64, 60000)
+	for i := range x {
+		x[i] = r.NormFloat64()
+	}
+	buf := make([]float64, len(x))
+	b.SetBytes(int64(8 * len(x)))
+	for b.Loop() {
+		copy(buf, x)
+		Select(buf, len(buf)/2)
+	}
+}
+
+func TestSumLogCounts(t *testing.T) {
+	x := []float64{0, 3, 70000, 12}
+	logs := LogCountsInto(make([]float64, 4), x)
+	sum, bad := SumLogCounts(x, false)
+	if bad != -1 || sum != 70015 || !slices.Equal(x[1:], logs[1:]) || !math.IsInf(x[0], -1) {
+		t.Fatalf("SumLogCounts = %v, %d, logs %v; want 70015, -1, %v", sum, bad, x, logs)
+	}
+	for _, c := range []struct {
+		v          float64
+		fractional bool
+		bad        bool
+	}{
+		{-1, false, true}, {math.NaN(), false, true}, {math.Inf(1), true, true},
+		{1 << 53, false, true}, {2.5, false, true}, {2.5, true, false}, {1<<53 - 1, false, false},
+	} {
+		x := []float64{4, c.v, 5}
+		_, bad := SumLogCounts(x, c.fractional)
+		switch {
+		case c.bad && (bad != 1 || !(x[1] == c.v || math.IsNaN(c.v))):
+			t.Errorf("SumLogCounts(%v, fractional=%v): bad = %d, x[1] = %v; want 1 and the value kept", c.v, c.fractional, bad, x[1])
+		case !c.bad && bad != -1:
+			t.Errorf("SumLogCounts(%v, fractional=%v): bad = %d, want -1", c.v, c.fractional, bad)
+		}
+	}
+}
+
+func TestLogRatiosAtEqualsLogRatios(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const G = 2000
+	x, ref, use := make([]float64, G), make([]float64, G), make([]bool, G)
+	for i := range x {
+		x[i] = float64(r.IntN(50))
+		ref[i] = r.NormFloat64() + 2
+		if r.IntN(5) == 0 {
+			ref[i] = math.Inf(-1)
+		}
+		use[i] = r.IntN(3) > 0
+	}
+	for _, u := range [][]bool{nil, use} {
+		want := LogRatios(nil, x, ref, u)
+		got := LogRatiosAt(nil, x, ref, UsableGenes(ref, u))
+		if !slices.Equal(got, want) {
+			t.Fatalf("LogRatiosAt differs from LogRatios (use nil: %v)", u == nil)
+		}
+	}
+}
