@@ -263,7 +263,7 @@ func convertCommand(e *env) *cli.Command {
 }
 
 func runConvert(e *env, in inputConfig, out outputConfig) error {
-	src, err := in.open()
+	src, err := in.openOnce()
 	if err != nil {
 		return err
 	}

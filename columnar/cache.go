@@ -1,0 +1,197 @@
+package columnar
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Cached wraps src with an in-memory cache of decoded columns, so that a
+// second or third pass over the same samples reads them from memory instead
+// of decoding the file again. At most budget bytes are held: the columns
+// read first are kept, the rest are read from src every time. Columns hold
+// whole counts compactly (see cachedColumn); a column with other values
+// (fractions, NaN, negatives, counts of 2^32 or more) is not cached. The
+// memory is one anonymous mapping outside the Go heap, so it neither grows
+// the garbage collector's target nor counts in RSS before it is used; Close
+// releases it.
+//
+// Values come back with exactly the bits src gives. With budget <= 0, or for
+// a matrix of no genes, src is returned as it is.
+func Cached(src Source, budget int64) Source {
+	if budget <= 0 || len(src.Genes()) == 0 {
+		return src
+	}
+	arena, err := newArena(budget)
+	if err != nil {
+		return src // no memory to spare: read the file every time
+	}
+	c := &cache{Source: src, arena: arena, cols: make([]atomic.Pointer[cachedColumn], len(src.Samples()))}
+	if gl, ok := src.(GeneLengther); ok {
+		return &cacheWithLengths{c, gl}
+	}
+	return c
+}
+
+// cache is the Source returned by Cached.
+type cache struct {
+	Source
+	arena *arena
+	cols  []atomic.Pointer[cachedColumn]
+	hits  atomic.Int64
+}
+
+type cacheWithLengths struct {
+	*cache
+	GeneLengther
+}
+
+// ReadColumn reads sample j from the cache or, on a miss, from the source,
+// and keeps the column while the budget allows.
+func (c *cache) ReadColumn(j int, dst []float64) error {
+	if col := c.cols[j].Load(); col != nil {
+		col.decode(dst)
+		c.hits.Add(1)
+		return nil
+	}
+	if err := c.Source.ReadColumn(j, dst); err != nil {
+		return err
+	}
+	if col, ok := c.encode(dst); ok {
+		c.cols[j].CompareAndSwap(nil, col) // a second copy, if any, stays unused
+	}
+	return nil
+}
+
+// Close releases the cache's memory and closes the source.
+func (c *cache) Close() error {
+	for j := range c.cols {
+		c.cols[j].Store(nil)
+	}
+	c.arena.free()
+	return c.Source.Close()
+}
+
+// CacheHits reports how many column reads a Source made by Cached served
+// from memory (0 for other sources): for tests and benchmarks.
+func CacheHits(src Source) int64 {
+	switch c := src.(type) {
+	case *cache:
+		return c.hits.Load()
+	case *cacheWithLengths:
+		return c.hits.Load()
+	}
+	return 0
+}
+
+// cachedColumn holds one column of whole counts in 2 bytes a value: values
+// below 65535 as they are, larger ones as the marker 65535 with the value in
+// big (in row order). RNA-seq counts are mostly small, so big is short.
+type cachedColumn struct {
+	small []uint16
+	big   []uint32
+}
+
+const bigMarker = math.MaxUint16
+
+var encodeScratch = sync.Pool{New: func() any { return new([]uint32) }}
+
+// encode packs x into the arena, or reports false when x holds a value
+// that is not a whole number in [0, 2^32) or the budget is spent.
+func (c *cache) encode(x []float64) (*cachedColumn, bool) {
+	small := c.arena.uint16s(len(x))
+	if small == nil {
+		return nil, false
+	}
+	bigp := encodeScratch.Get().(*[]uint32)
+	defer encodeScratch.Put(bigp)
+	big := (*bigp)[:0]
+	for i, v := range x {
+		if !(v >= 0 && v < 1<<32) || math.Signbit(v) { // -0 would come back as +0
+			return nil, false
+		}
+		u := uint32(v)
+		if float64(u) != v {
+			return nil, false
+		}
+		if u >= bigMarker {
+			small[i] = bigMarker
+			big = append(big, u)
+		} else {
+			small[i] = uint16(u)
+		}
+	}
+	*bigp = big
+	col := &cachedColumn{small: small}
+	if len(big) > 0 {
+		if col.big = c.arena.uint32s(len(big)); col.big == nil {
+			return nil, false
+		}
+		copy(col.big, big)
+	}
+	return col, true
+}
+
+// decode writes the column's values to dst.
+func (c *cachedColumn) decode(dst []float64) {
+	dst = dst[:len(c.small)]
+	k := 0
+	for i, u := range c.small {
+		if u == bigMarker {
+			dst[i] = float64(c.big[k])
+			k++
+			continue
+		}
+		dst[i] = float64(u)
+	}
+}
+
+// arena hands out slices of one fixed block of memory, never to be freed
+// one by one: a bump pointer moved atomically, so that pass workers can
+// allocate at once.
+type arena struct {
+	mem  []byte
+	next atomic.Int64
+}
+
+func newArena(size int64) (*arena, error) {
+	mem, err := mapAnonymous(int(size))
+	if err != nil {
+		return nil, err
+	}
+	return &arena{mem: mem}, nil
+}
+
+// alloc returns n bytes aligned to 8, or nil when the arena is full.
+func (a *arena) alloc(n int) []byte {
+	n = (n + 7) &^ 7
+	end := a.next.Add(int64(n))
+	if end > int64(len(a.mem)) {
+		return nil
+	}
+	return a.mem[end-int64(n) : end : end]
+}
+
+func (a *arena) uint16s(n int) []uint16 {
+	b := a.alloc(2 * n)
+	if b == nil || n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), n)
+}
+
+func (a *arena) uint32s(n int) []uint32 {
+	b := a.alloc(4 * n)
+	if b == nil || n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint32)(unsafe.Pointer(&b[0])), n)
+}
+
+func (a *arena) free() {
+	if a.mem != nil {
+		unmapAnonymous(a.mem)
+		a.mem = nil
+	}
+}

@@ -1,0 +1,139 @@
+package columnar
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// cacheTestSource is a Memory source that counts its reads.
+type countingSource struct {
+	*Memory
+	mu    sync.Mutex
+	reads int
+}
+
+func (s *countingSource) ReadColumn(j int, dst []float64) error {
+	s.mu.Lock()
+	s.reads++
+	s.mu.Unlock()
+	return s.Memory.ReadColumn(j, dst)
+}
+
+func TestCachedGivesTheSameBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const G, S = 1000, 12
+	genes, samples := make([]string, G), make([]string, S)
+	for i := range genes {
+		genes[i] = "g" + string(rune('a'+i%26))
+	}
+	cols := make([][]float64, S)
+	for j := range cols {
+		samples[j] = "s" + string(rune('a'+j))
+		cols[j] = make([]float64, G)
+		for i := range cols[j] {
+			switch r.IntN(10) {
+			case 0:
+				cols[j][i] = float64(65535 + r.IntN(1<<20)) // beyond 2 bytes
+			case 1:
+				cols[j][i] = 65535
+			default:
+				cols[j][i] = float64(r.IntN(300))
+			}
+		}
+	}
+	cols[3][7] = 2.5                  // fractional: not cached
+	cols[4][0] = math.NaN()           // missing: not cached
+	cols[5][9] = math.Copysign(0, -1) // -0 keeps its sign: not cached
+	cols[6][1] = 1 << 33              // beyond 2^32: not cached
+	src := &countingSource{Memory: NewMemory("m", genes, samples, cols)}
+	c := Cached(src, 1<<30)
+	dst := make([]float64, G)
+	for pass := 0; pass < 3; pass++ {
+		for j := range cols {
+			if err := c.ReadColumn(j, dst); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range dst {
+				if math.Float64bits(v) != math.Float64bits(cols[j][i]) {
+					t.Fatalf("pass %d sample %d gene %d: %v, want %v", pass, j, i, v, cols[j][i])
+				}
+			}
+		}
+	}
+	// 8 columns cached after the first pass; 4 read again in passes 2 and 3.
+	if want := S + 2*4; src.reads != want {
+		t.Errorf("the source was read %d times, want %d", src.reads, want)
+	}
+	if got := CacheHits(c); got != 2*8 {
+		t.Errorf("CacheHits = %d, want 16", got)
+	}
+}
+
+func TestCachedKeepsToItsBudget(t *testing.T) {
+	const G, S = 10000, 10
+	genes, samples := make([]string, G), make([]string, S)
+	cols := make([][]float64, S)
+	for j := range cols {
+		cols[j] = make([]float64, G)
+		for i := range cols[j] {
+			cols[j][i] = float64(i % 100)
+		}
+	}
+	src := &countingSource{Memory: NewMemory("m", genes, samples, cols)}
+	perColumn := int64(2 * G)
+	c := Cached(src, 3*perColumn+10) // room for three columns
+	dst := make([]float64, G)
+	for pass := 0; pass < 2; pass++ {
+		for j := 0; j < S; j++ {
+			if err := c.ReadColumn(j, dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := CacheHits(c); got != 3 {
+		t.Errorf("CacheHits = %d, want 3 (the budget holds three columns)", got)
+	}
+	if Cached(src, 0) != Source(src) {
+		t.Error("a zero budget should return the source itself")
+	}
+}
+
+// Concurrent readers of distinct columns (as pass workers are) race for the
+// budget; run with -race.
+func TestCachedConcurrent(t *testing.T) {
+	const G, S = 500, 64
+	genes, samples := make([]string, G), make([]string, S)
+	cols := make([][]float64, S)
+	for j := range cols {
+		cols[j] = make([]float64, G)
+		for i := range cols[j] {
+			cols[j][i] = float64(i*j) + 70000*float64(i%2)
+		}
+	}
+	c := Cached(NewMemory("m", genes, samples, cols), 20*int64(2*G+4*G/2))
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := make([]float64, G)
+			for pass := 0; pass < 3; pass++ {
+				for j := w; j < S; j += 4 {
+					if err := c.ReadColumn(j, dst); err != nil {
+						t.Error(err)
+						return
+					}
+					for i := range dst {
+						if dst[i] != cols[j][i] {
+							t.Errorf("sample %d gene %d: %v, want %v", j, i, dst[i], cols[j][i])
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
