@@ -63,6 +63,7 @@ func runBatchCorrect(e *env, cfg batchCorrectConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(batchCorrectPasses)
 	meta, err := metadata.Read(cfg.Meta)
 	if err != nil {
 		return err

@@ -70,6 +70,7 @@ func runFilter(e *env, cfg filterConfig) error {
 	}
 	defer src.Close()
 	popts := cfg.Input.pass(e, "filter")
+	e.meter.Plan(filterPasses(cfg.ByExpr))
 	var keep []bool
 	if cfg.ByExpr {
 		var group []string
@@ -82,7 +83,7 @@ func runFilter(e *env, cfg filterConfig) error {
 				return err
 			}
 		}
-		f, err := edger.NormFactors(e.ctx, src, edger.Options{Method: edger.TMM, Pass: popts})
+		f, err := edger.NormFactors(e.ctx, src, edger.Options{Method: edger.TMM, Pass: cfg.Input.pass(e, "TMM library sizes")})
 		if err != nil {
 			return err
 		}

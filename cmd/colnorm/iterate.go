@@ -17,8 +17,9 @@ func runSizeFactorsIterate(e *env, cfg sizeFactorsConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(sizeFactorPasses(cfg.Method, false))
 	opts := deseq2.IterateOptions{TempDir: cfg.Input.TempDir, Pass: cfg.Input.pass(e, "size factors")}
-	if opts.Pass.Progress != nil { // a terminal: say how the rounds go
+	if e.meter.Drawing() && !cfg.Input.Quiet { // a terminal: say how the rounds go
 		opts.Trace = func(r deseq2.IterateRound) {
 			fmt.Fprintf(e.stderr, "size factors (iterate): round %d, sum of squared log changes %.3g\n", r.Round, r.Change)
 		}

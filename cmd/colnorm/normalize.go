@@ -132,14 +132,15 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 			return &columnar.InputError{File: src.Path(), Msg: "every gene is a control gene: --drop-controls would leave nothing"}
 		}
 	}
-	popts := cfg.Input.pass(e, "normalize")
+	popts, sfOpts := cfg.Input.pass(e, "normalize"), cfg.Input.pass(e, "size factors")
+	e.meter.Plan(normalizePasses(cfg.Method, cfg.EdgeR.RefSample != ""))
 	return writeOutput(e, cfg.Input, cfg.Output, genes, src.Samples(), false, func(sink columnar.Sink) error {
 		if keep != nil {
 			sink = &rowSubsetSink{Sink: sink, keep: keep, buf: make([]float64, len(keep))}
 		}
 		switch {
 		case methodFamily(cfg.Method) == familyDESeq2:
-			f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Method(cfg.Method), Controls: controls, Pass: popts})
+			f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Method(cfg.Method), Controls: controls, Pass: sfOpts})
 			if err != nil {
 				return err
 			}
@@ -149,7 +150,7 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 			if err != nil {
 				return err
 			}
-			o.Pass = popts
+			o.Pass = sfOpts
 			f, err := edger.NormFactors(e.ctx, src, o)
 			if err != nil {
 				return err
@@ -269,6 +270,7 @@ func runConvert(e *env, in inputConfig, out outputConfig) error {
 	}
 	defer src.Close()
 	opts := in.pass(e, "convert")
+	e.meter.Plan(1)
 	opts.NoCheck = true // a copy: any values, counts or not, pass through unchanged
 	return writeMatrix(e, in, out, src, src.Integer(), opts, nil)
 }

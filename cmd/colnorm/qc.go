@@ -107,6 +107,7 @@ func runQC(e *env, cfg qcConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(qcPasses(cfg.NSub, cfg.Before != "" || cfg.ControlPrefix != "" || cfg.ControlGenes != ""))
 	samples := src.Samples()
 	var factors []htmlreport.Factor
 	var groups []string

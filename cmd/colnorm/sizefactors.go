@@ -84,6 +84,7 @@ func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(sizeFactorPasses(cfg.Method, cfg.EdgeR.RefSample != ""))
 	if family == familyEdgeR {
 		o, err := cfg.EdgeR.options(src, cfg.Method)
 		if err != nil {

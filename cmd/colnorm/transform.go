@@ -80,6 +80,7 @@ func runTransform(e *env, cfg transformConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(transformPasses(cfg.Method, cfg.NSub))
 	if cfg.Method == "log2" {
 		sf, err := defaultSizeFactors(e, cfg.Input, src, cfg.SizeFactors)
 		if err != nil {
