@@ -38,6 +38,8 @@ type env struct {
 	// meter numbers and times the column passes, and draws them on stderr
 	// when stderr is a terminal.
 	meter *progress.Meter
+	// summary, with --json, gathers what the command prints as JSON.
+	summary *summary
 }
 
 // newApp builds the command-line application.

@@ -32,15 +32,16 @@ func batchCorrectCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "meta", Usage: "sample metadata (TSV/CSV, first column the sample id)"},
 			&cli.StringFlag{Name: "batch", Usage: "metadata column with the batch of each sample"},
 			&cli.StringFlag{Name: "group", Usage: "metadata column with the biological group to keep (optional)"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, true, func(c *cli.Context) error {
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
 			}
 			return runBatchCorrect(e, batchCorrectConfig{Input: in, Output: out, Method: c.String("method"),
 				Meta: c.String("meta"), Batch: c.String("batch"), Group: c.String("group")})
-		},
+		}),
 	}
 }
 
@@ -64,6 +65,7 @@ func runBatchCorrect(e *env, cfg batchCorrectConfig) error {
 	}
 	defer src.Close()
 	e.meter.Plan(batchCorrectPasses)
+	e.noteInput(src)
 	meta, err := metadata.Read(cfg.Meta)
 	if err != nil {
 		return err

@@ -26,8 +26,9 @@ func filterCommand(e *env) *cli.Command {
 			&cli.Float64Flag{Name: "min-prop", Value: 0.7, Usage: "filterByExpr: minimum proportion of samples in the smallest group beyond large-n"},
 			&cli.Float64Flag{Name: "min-cpm", Usage: "threshold filter: minimum counts per million (column sums)"},
 			&cli.IntFlag{Name: "min-samples", Usage: "threshold filter: number of samples that must pass"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, true, func(c *cli.Context) error {
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
@@ -37,7 +38,7 @@ func filterCommand(e *env) *cli.Command {
 				Expr: edger.FilterOptions{MinCount: c.Float64("min-count"), MinTotalCount: c.Float64("min-total-count"),
 					LargeN: c.Float64("large-n"), MinProp: c.Float64("min-prop")}}
 			return runFilter(e, cfg)
-		},
+		}),
 	}
 }
 
@@ -71,6 +72,13 @@ func runFilter(e *env, cfg filterConfig) error {
 	defer src.Close()
 	popts := cfg.Input.pass(e, "filter")
 	e.meter.Plan(filterPasses(cfg.ByExpr))
+	e.noteInput(src)
+	if e.summary != nil {
+		e.summary.Method = "threshold"
+		if cfg.ByExpr {
+			e.summary.Method = "filterByExpr"
+		}
+	}
 	var keep []bool
 	if cfg.ByExpr {
 		var group []string
@@ -87,12 +95,14 @@ func runFilter(e *env, cfg filterConfig) error {
 		if err != nil {
 			return err
 		}
+		e.noteEdgeR(f, string(edger.TMM))
 		if keep, err = edger.FilterByExpr(e.ctx, src, f.EffectiveLibSize(), group, cfg.Expr, popts); err != nil {
 			return err
 		}
 	} else if keep, err = edger.FilterThreshold(e.ctx, src, cfg.MinCount, cfg.MinCPM, cfg.MinSamples, popts); err != nil {
 		return err
 	}
+	e.noteKept(keep)
 	var kept []string
 	for i, g := range src.Genes() {
 		if keep[i] {

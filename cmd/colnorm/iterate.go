@@ -18,6 +18,7 @@ func runSizeFactorsIterate(e *env, cfg sizeFactorsConfig) error {
 	}
 	defer src.Close()
 	e.meter.Plan(sizeFactorPasses(cfg.Method, false))
+	e.noteInput(src)
 	opts := deseq2.IterateOptions{TempDir: cfg.Input.TempDir, Pass: cfg.Input.pass(e, "size factors")}
 	if e.meter.Drawing() && !cfg.Input.Quiet { // a terminal: say how the rounds go
 		opts.Trace = func(r deseq2.IterateRound) {
@@ -27,6 +28,10 @@ func runSizeFactorsIterate(e *env, cfg sizeFactorsConfig) error {
 	f, err := deseq2.SizeFactorsIterate(e.ctx, src, opts)
 	if err != nil {
 		return err
+	}
+	e.noteDESeq2(f)
+	if jsonOnStdout(e, cfg.Output) {
+		return nil
 	}
 	return writeDESeq2Factors(e, cfg.Output, f)
 }

@@ -37,8 +37,9 @@ func normalizeCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "control-prefix", Usage: "ratio, poscounts: size factors from the genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},
 			&cli.StringFlag{Name: "control-genes", Usage: "ratio, poscounts: size factors from the gene ids in this file (one a line) only"},
 			&cli.BoolFlag{Name: "drop-controls", Usage: "leave the control genes out of the output"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, true, func(c *cli.Context) error {
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
@@ -52,7 +53,7 @@ func normalizeCommand(e *env) *cli.Command {
 				TargetSumSet: c.IsSet("target-sum"), TargetSum: c.Float64("target-sum"), Log1p: c.Bool("log1p"),
 				ControlPrefix: c.String("control-prefix"), ControlGenes: c.String("control-genes"), DropControls: c.Bool("drop-controls")}
 			return runNormalize(e, cfg)
-		},
+		}),
 	}
 }
 
@@ -134,6 +135,7 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 	}
 	popts, sfOpts := cfg.Input.pass(e, "normalize"), cfg.Input.pass(e, "size factors")
 	e.meter.Plan(normalizePasses(cfg.Method, cfg.EdgeR.RefSample != ""))
+	e.noteInput(src)
 	return writeOutput(e, cfg.Input, cfg.Output, genes, src.Samples(), false, func(sink columnar.Sink) error {
 		if keep != nil {
 			sink = &rowSubsetSink{Sink: sink, keep: keep, buf: make([]float64, len(keep))}
@@ -144,6 +146,7 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 			if err != nil {
 				return err
 			}
+			e.noteDESeq2(f)
 			return deseq2.Normalize(e.ctx, src, f.SizeFactor, logScaled(cfg.Log), sink, popts)
 		case methodFamily(cfg.Method) == familyEdgeR:
 			o, err := cfg.EdgeR.options(src, cfg.Method)
@@ -155,6 +158,7 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 			if err != nil {
 				return err
 			}
+			e.noteEdgeR(f, cfg.Method)
 			return edger.CPM(e.ctx, src, f.EffectiveLibSize(), cfg.Log, cfg.PriorCount, sink, popts)
 		case cfg.Method == "tpm":
 			return edger.TPM(e.ctx, src, lengths, cfg.Log, sink, popts)
@@ -224,6 +228,7 @@ func defaultSizeFactors(e *env, in inputConfig, src columnar.Source, name string
 		if err != nil {
 			return nil, err
 		}
+		e.noteDESeq2(f)
 		return f.SizeFactor, nil
 	}
 	f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Ratio, FallbackToPosCounts: true, Pass: in.pass(e, "size factors")})
@@ -233,6 +238,7 @@ func defaultSizeFactors(e *env, in inputConfig, src columnar.Source, name string
 	if f.Method != deseq2.Ratio {
 		fmt.Fprintf(e.stderr, "colnorm: %s: every gene has a zero, so ratio size factors do not exist; using poscounts\n", src.Path())
 	}
+	e.noteDESeq2(f)
 	return f.SizeFactor, nil
 }
 

@@ -52,8 +52,9 @@ func qcCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "before", Usage: "the same samples' counts before a correction (e.g. batch-correct's input): the report shows their PCA beside IN's"},
 			&cli.StringFlag{Name: "control-prefix", Usage: "size factors from the genes whose id starts with this prefix (spike-ins); the report shows the PCA with all-gene size factors beside"},
 			&cli.StringFlag{Name: "control-genes", Usage: "as --control-prefix, with the control gene ids in a file (one a line)"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, false, func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("qc needs one input, got %d arguments", c.NArg())
 			}
@@ -65,7 +66,7 @@ func qcCommand(e *env) *cli.Command {
 				NTop: c.Int("ntop"), MaxHeatmap: c.Int("max-heatmap"), FitType: c.String("fit-type"), NSub: c.Int("nsub"),
 				Before: c.String("before"), ControlPrefix: c.String("control-prefix"), ControlGenes: c.String("control-genes")}
 			return runQC(e, cfg)
-		},
+		}),
 	}
 }
 
@@ -108,6 +109,7 @@ func runQC(e *env, cfg qcConfig) error {
 	}
 	defer src.Close()
 	e.meter.Plan(qcPasses(cfg.NSub, cfg.Before != "" || cfg.ControlPrefix != "" || cfg.ControlGenes != ""))
+	e.noteInput(src)
 	samples := src.Samples()
 	var factors []htmlreport.Factor
 	var groups []string
@@ -140,6 +142,7 @@ func runQC(e *env, cfg qcConfig) error {
 	if err != nil {
 		return err
 	}
+	e.noteVST(model)
 	scanOpts := qc.ScanOptions{NTop: cfg.NTop, MaxHeatmap: cfg.MaxHeatmap, TempDir: cfg.Input.TempDir, Pass: cfg.Input.pass(e, "qc")}
 	res, err := qc.Scan(e.ctx, src, model, scanOpts)
 	if err != nil {

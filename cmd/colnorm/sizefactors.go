@@ -27,8 +27,9 @@ func sizeFactorsCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "control-prefix", Usage: "take the median over genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},
 			&cli.StringFlag{Name: "control-genes", Usage: "file with one control gene id a line: the median is taken over these genes only"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the table here (.tsv or .csv) instead of stdout"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, false, func(c *cli.Context) error {
 			path, err := oneInput(c)
 			if err != nil {
 				return err
@@ -44,7 +45,7 @@ func sizeFactorsCommand(e *env) *cli.Command {
 			cfg := sizeFactorsConfig{Input: in, Method: c.String("method"), ControlPrefix: c.String("control-prefix"),
 				ControlGenes: c.String("control-genes"), Output: c.String("output"), EdgeR: ecfg}
 			return runSizeFactors(e, cfg)
-		},
+		}),
 	}
 }
 
@@ -85,6 +86,7 @@ func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
 	}
 	defer src.Close()
 	e.meter.Plan(sizeFactorPasses(cfg.Method, cfg.EdgeR.RefSample != ""))
+	e.noteInput(src)
 	if family == familyEdgeR {
 		o, err := cfg.EdgeR.options(src, cfg.Method)
 		if err != nil {
@@ -94,6 +96,10 @@ func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
 		f, err := edger.NormFactors(e.ctx, src, o)
 		if err != nil {
 			return err
+		}
+		e.noteEdgeR(f, cfg.Method)
+		if jsonOnStdout(e, cfg.Output) {
+			return nil
 		}
 		rows := make([][]string, len(f.Samples))
 		for j, s := range f.Samples {
@@ -111,7 +117,17 @@ func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
 	if err != nil {
 		return err
 	}
+	e.noteDESeq2(f)
+	if jsonOnStdout(e, cfg.Output) {
+		return nil
+	}
 	return writeDESeq2Factors(e, cfg.Output, f)
+}
+
+// jsonOnStdout reports whether --json's summary takes stdout in place of a
+// table that would go there.
+func jsonOnStdout(e *env, path string) bool {
+	return e.summary != nil && (path == "" || path == "-")
 }
 
 // writeDESeq2Factors writes the table of DESeq2 size factors: sample,

@@ -36,15 +36,16 @@ func transformCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "size-factors", Usage: "log2: ratio or poscounts (default: ratio, or poscounts where every gene has a zero)"},
 			&cli.StringFlag{Name: "fit-type", Value: "parametric", Usage: "vst and rlog: the dispersion trend, parametric or mean"},
 			&cli.IntFlag{Name: "nsub", Usage: "vst: fit the trend on this many genes as DESeq2's vst() does (0: every gene)"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, true, func(c *cli.Context) error {
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
 			}
 			return runTransform(e, transformConfig{Input: in, Output: out, Method: c.String("method"),
 				SizeFactors: c.String("size-factors"), FitType: c.String("fit-type"), NSub: c.Int("nsub")})
-		},
+		}),
 	}
 }
 
@@ -81,6 +82,7 @@ func runTransform(e *env, cfg transformConfig) error {
 	}
 	defer src.Close()
 	e.meter.Plan(transformPasses(cfg.Method, cfg.NSub))
+	e.noteInput(src)
 	if cfg.Method == "log2" {
 		sf, err := defaultSizeFactors(e, cfg.Input, src, cfg.SizeFactors)
 		if err != nil {
@@ -95,6 +97,7 @@ func runTransform(e *env, cfg transformConfig) error {
 	if err != nil {
 		return err
 	}
+	e.noteVST(model)
 	return writeOutput(e, cfg.Input, cfg.Output, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
 		return deseq2.WriteVST(e.ctx, src, model, sink, cfg.Input.pass(e, "vst"))
 	})
