@@ -45,8 +45,14 @@ type env struct {
 // newApp builds the command-line application.
 func newApp(e *env) *cli.App {
 	app := &cli.App{
-		Name:      "colnorm",
-		Usage:     "normalize RNA-seq count matrices column by column (DESeq2 and edgeR semantics)",
+		Name:  "colnorm",
+		Usage: "normalize RNA-seq count matrices column by column (DESeq2 and edgeR semantics)",
+		Description: "colnorm COMMAND --help shows each command's methods, flags and examples.\n\n" +
+			"Examples:\n" +
+			"  colnorm demo                                                # the whole pipeline on built-in data\n" +
+			"  colnorm size-factors counts.tsv                             # DESeq2 size factors\n" +
+			"  colnorm normalize --method tmm --log counts.tsv -o logcpm.parquet\n" +
+			"  source <(colnorm completion bash)                           # TAB completion",
 		Writer:    e.stdout,
 		ErrWriter: e.stderr,
 		Commands: []*cli.Command{
@@ -58,8 +64,11 @@ func newApp(e *env) *cli.App {
 			qcCommand(e),
 			convertCommand(e),
 			demoCommand(e),
+			completionCommand(e),
 		},
-		HideHelpCommand: true,
+		HideHelpCommand:      true,
+		EnableBashCompletion: true, // the hidden --generate-bash-completion flag the completion scripts call
+		Version:              colnormVersion(),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("unknown command %q (colnorm --help lists the commands)", c.Args().First())
@@ -111,7 +120,7 @@ func report(ctx context.Context, err error, stderr io.Writer) int {
 // that `colnorm convert IN OUT --layout long` works as users expect
 // (urfave/cli v2 stops reading flags at the first positional argument).
 func reorderArgs(app *cli.App, args []string) []string {
-	if len(args) < 2 {
+	if len(args) < 2 || args[len(args)-1] == completionFlag {
 		return args
 	}
 	k := 1 // the command name: the first argument that is not a flag

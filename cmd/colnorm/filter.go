@@ -15,7 +15,11 @@ func filterCommand(e *env) *cli.Command {
 		ArgsUsage: "IN",
 		Description: "--by-expr: edgeR filterByExpr(y, group) on TMM-normalized library sizes, with its defaults\n" +
 			"(--min-count 10 --min-total-count 15 --large-n 10 --min-prop 0.7); --meta F --group COL give the groups.\n" +
-			"Otherwise: keep genes with at least --min-samples samples at count >= --min-count (and CPM >= --min-cpm).",
+			"Otherwise: keep genes with at least --min-samples samples at count >= --min-count (and CPM >= --min-cpm).\n\n" +
+			"Examples:\n" +
+			"  colnorm filter --by-expr --meta samples.tsv --group tissue counts.tsv -o kept.tsv\n" +
+			"  colnorm filter --by-expr gtex.gct -o kept.parquet                       # one group\n" +
+			"  colnorm filter --min-count 10 --min-samples 3 counts.parquet -o kept.parquet",
 		Flags: append(append(inputFlags(), outputFlags()...),
 			&cli.BoolFlag{Name: "by-expr", Usage: "edgeR filterByExpr"},
 			&cli.StringFlag{Name: "meta", Usage: "sample metadata (TSV/CSV, first column the sample id)"},

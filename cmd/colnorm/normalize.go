@@ -13,9 +13,10 @@ import (
 
 func normalizeCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "normalize",
-		Usage:     "write the normalized matrix",
-		ArgsUsage: "IN",
+		Name:         "normalize",
+		Usage:        "write the normalized matrix",
+		ArgsUsage:    "IN",
+		BashComplete: completeMethods("ratio", "poscounts", "tmm", "tmmwsp", "rle", "upperquartile", "cpm", "tpm", "rpkm", "fpkm", "total"),
 		Description: "Methods:\n" +
 			"  ratio, poscounts                 DESeq2 counts(dds, normalized=TRUE): count / size factor\n" +
 			"  tmm, tmmwsp, rle, upperquartile  edgeR cpm(y) with calcNormFactors(method)\n" +
@@ -25,7 +26,12 @@ func normalizeCommand(e *env) *cli.Command {
 			"  total                            scanpy normalize_total: count / (column sum / target), target --target-sum\n" +
 			"                                   or the median of the non-zero column sums; --log1p adds scanpy's log1p (ln(1 + x))\n" +
 			"--log: for CPM-type methods (tmm..., cpm, rpkm) edgeR's log-CPM with --prior-count; otherwise log2(x + 1).\n" +
-			"Gene lengths come from --lengths, --gtf (union of each gene's exons) or a featureCounts Length column.",
+			"Gene lengths come from --lengths, --gtf (union of each gene's exons) or a featureCounts Length column.\n\n" +
+			"Examples:\n" +
+			"  colnorm normalize counts.tsv -o normalized.parquet                      # DESeq2 normalized counts\n" +
+			"  colnorm normalize --method tmm --log counts.tsv -o logcpm.tsv           # edgeR log-CPM\n" +
+			"  colnorm normalize --method tpm featureCounts.txt -o tpm.parquet         # lengths from featureCounts\n" +
+			"  colnorm normalize --layout long --json counts.tsv -o long.parquet       # gene_id, sample, value; JSON summary",
 		Flags: append(append(append(inputFlags(), outputFlags()...), edgerFlags()...),
 			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, tmm, tmmwsp, rle, upperquartile, cpm, tpm, rpkm, fpkm or total"},
 			&cli.BoolFlag{Name: "log", Usage: "write log2 values (edgeR log-CPM for CPM-type methods, log2(x + 1) otherwise)"},
@@ -248,7 +254,12 @@ func convertCommand(e *env) *cli.Command {
 		Usage:     "write the same matrix in another format or layout",
 		ArgsUsage: "IN OUT",
 		Description: "Values are copied exactly; integer inputs give integer columns where the output format has them.\n" +
-			"The output format comes from OUT's extension (.tsv, .csv, .parquet, .arrow; - for TSV on stdout).",
+			"The output format comes from OUT's extension (.tsv, .csv, .parquet, .arrow; - for TSV on stdout).\n\n" +
+			"Examples:\n" +
+			"  colnorm convert counts.tsv counts.parquet                    # wide Parquet, integer columns\n" +
+			"  colnorm convert --layout long counts.tsv long.parquet        # gene_id, sample, value\n" +
+			"  colnorm convert --samples-as-rows adata.csv counts.parquet   # one row per sample in\n" +
+			"  colnorm convert counts.parquet - | head                      # TSV on stdout",
 		Flags: append(inputFlags(),
 			&cli.StringFlag{Name: "layout", Usage: "output layout: wide or long", Value: columnar.LayoutWide},
 		),

@@ -39,8 +39,11 @@ func qcCommand(e *env) *cli.Command {
 			"--fit-type as there). Correlations and clustering cost samples² x genes: beyond\n" +
 			"--max-heatmap samples they are computed on that many samples evenly spaced in input\n" +
 			"order (positions round(seq(1, m, length.out = N))), and the report says so.\n\n" +
-			"Example:\n" +
-			"  colnorm qc --meta samples.tsv --group tissue counts.parquet -o qc/",
+			"Examples:\n" +
+			"  colnorm qc --meta samples.tsv --group tissue counts.parquet -o qc/   # then open qc/report.html\n" +
+			"  colnorm qc --nsub 1000 --max-heatmap 200 gtex.parquet -o qc/         # a large matrix, faster\n" +
+			"  colnorm qc --control-prefix ERCC- counts.tsv -o qc/                  # spike-in size factors\n" +
+			"  colnorm qc --json counts.tsv -o qc/ > qc-summary.json",
 		Flags: append(inputFlags(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output folder (created if missing)", Required: true},
 			&cli.StringFlag{Name: "meta", Usage: "sample metadata (TSV/CSV, first column the sample): factors to colour by"},

@@ -14,14 +14,20 @@ import (
 
 func sizeFactorsCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "size-factors",
-		Usage:     "estimate one size factor per sample",
-		ArgsUsage: "IN",
+		Name:         "size-factors",
+		Usage:        "estimate one size factor per sample",
+		ArgsUsage:    "IN",
+		BashComplete: completeMethods("ratio", "poscounts", "iterate", "tmm", "tmmwsp", "rle", "upperquartile"),
 		Description: "Writes a table with columns sample, lib_size (column sum) and size_factor, and for edgeR's\n" +
 			"methods norm_factor (calcNormFactors) with size_factor = lib_size x norm_factor over its geometric mean.\n" +
 			"Methods: ratio (DESeq2 median of ratios, the default), poscounts (DESeq2, for data where every gene\n" +
 			"has a zero), iterate (DESeq2 type=\"iterate\": maximises a negative binomial likelihood; at least 5 samples),\n" +
-			"tmm, tmmwsp, rle, upperquartile (edgeR).",
+			"tmm, tmmwsp, rle, upperquartile (edgeR).\n\n" +
+			"Examples:\n" +
+			"  colnorm size-factors counts.tsv                             # DESeq2 median of ratios\n" +
+			"  colnorm size-factors --method tmm counts.parquet -o sf.tsv  # edgeR TMM, table to a file\n" +
+			"  colnorm size-factors --control-prefix ERCC- counts.tsv      # from the spike-ins only\n" +
+			"  colnorm size-factors --json featureCounts.txt               # a JSON summary instead of the table",
 		Flags: append(append(inputFlags(), edgerFlags()...),
 			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, iterate, tmm, tmmwsp, rle or upperquartile"},
 			&cli.StringFlag{Name: "control-prefix", Usage: "take the median over genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},

@@ -11,9 +11,10 @@ import (
 
 func transformCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "transform",
-		Usage:     "write a transformed matrix for visualisation",
-		ArgsUsage: "IN",
+		Name:         "transform",
+		Usage:        "write a transformed matrix for visualisation",
+		ArgsUsage:    "IN",
+		BashComplete: completeMethods("log2", "vst", "rlog"),
 		Description: "Methods:\n" +
 			"  log2  log2(count / size factor + 1) with DESeq2 ratio size factors (poscounts,\n" +
 			"        with a note on stderr, where every gene has a zero).\n" +
@@ -30,7 +31,8 @@ func transformCommand(e *env) *cli.Command {
 			"Examples:\n" +
 			"  colnorm transform --method vst counts.parquet -o vst.parquet\n" +
 			"  colnorm transform --method vst --nsub 1000 gtex.parquet -o vst.parquet\n" +
-			"  colnorm transform --method rlog counts.tsv -o rlog.tsv",
+			"  colnorm transform --method rlog counts.tsv -o rlog.tsv\n" +
+			"  colnorm transform counts.tsv -o log2.tsv                                # log2(normalized + 1)",
 		Flags: append(append(inputFlags(), outputFlags()...),
 			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "log2", Usage: "log2, vst or rlog"},
 			&cli.StringFlag{Name: "size-factors", Usage: "log2: ratio or poscounts (default: ratio, or poscounts where every gene has a zero)"},
