@@ -30,9 +30,18 @@ type Options struct {
 	AllowFractional bool
 	// NoCheck skips the count checks: for passes that copy values as they are.
 	NoCheck bool
-	// Progress, when not nil, is called after each column is done (in the
-	// reducing goroutine), with the number of columns done so far.
-	Progress func(done, total int)
+	// Progress, when not nil, hears about the pass as it runs.
+	Progress Progress
+}
+
+// Progress follows a pass: Start before the first column is read, Done
+// after each column is reduced (in the reducing goroutine, with the number
+// of columns done so far, in sample order), and End when the pass returns,
+// whether it succeeded or not. progress.Stage implements it.
+type Progress interface {
+	Start(columns, genes int)
+	Done(columns int)
+	End()
 }
 
 func (o Options) threads() int {
@@ -69,6 +78,10 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 	workers := opts.Workers(src)
 	if S == 0 {
 		return nil
+	}
+	if opts.Progress != nil {
+		opts.Progress.Start(S, G)
+		defer opts.Progress.End()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -169,7 +182,7 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 			}
 			next++
 			if opts.Progress != nil {
-				opts.Progress(next, S)
+				opts.Progress.Done(next)
 			}
 			pool <- col
 		}

@@ -132,3 +132,38 @@ func TestNoCheckPassesValuesThrough(t *testing.T) {
 		t.Errorf("NoCheck: %v", err)
 	}
 }
+
+// progressLog records what a pass tells its Progress.
+type progressLog struct{ events []string }
+
+func (p *progressLog) Start(columns, genes int) {
+	p.events = append(p.events, fmt.Sprintf("start %d x %d", columns, genes))
+}
+func (p *progressLog) Done(columns int) { p.events = append(p.events, fmt.Sprintf("done %d", columns)) }
+func (p *progressLog) End()             { p.events = append(p.events, "end") }
+
+// Progress hears the start, every column in order, and the end; a failed
+// pass still ends.
+func TestProgressEvents(t *testing.T) {
+	var p progressLog
+	if err := Run(context.Background(), source(3, 4), Options{Threads: 2, Progress: &p}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.events, ", "); got != "start 3 x 4, done 1, done 2, done 3, end" {
+		t.Fatalf("events: %s", got)
+	}
+	p = progressLog{}
+	fail := errors.New("boom")
+	err := Run(context.Background(), source(3, 4), Options{Threads: 1, Progress: &p}, nil, func(j int, _ []float64) error {
+		if j == 1 {
+			return fail
+		}
+		return nil
+	})
+	if !errors.Is(err, fail) {
+		t.Fatalf("err %v", err)
+	}
+	if got := strings.Join(p.events, ", "); got != "start 3 x 4, done 1, end" {
+		t.Fatalf("events of a failed pass: %s", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/pass"
+	"github.com/colnorm/colnorm/progress"
 )
 
 // Exit statuses (CONTRACT.md).
@@ -34,13 +35,24 @@ type env struct {
 	ctx    context.Context
 	stdout io.Writer
 	stderr io.Writer
+	// meter numbers and times the column passes, and draws them on stderr
+	// when stderr is a terminal.
+	meter *progress.Meter
+	// summary, with --json, gathers what the command prints as JSON.
+	summary *summary
 }
 
 // newApp builds the command-line application.
 func newApp(e *env) *cli.App {
 	app := &cli.App{
-		Name:      "colnorm",
-		Usage:     "normalize RNA-seq count matrices column by column (DESeq2 and edgeR semantics)",
+		Name:  "colnorm",
+		Usage: "normalize RNA-seq count matrices column by column (DESeq2 and edgeR semantics)",
+		Description: "colnorm COMMAND --help shows each command's methods, flags and examples.\n\n" +
+			"Examples:\n" +
+			"  colnorm demo                                                # the whole pipeline on built-in data\n" +
+			"  colnorm size-factors counts.tsv                             # DESeq2 size factors\n" +
+			"  colnorm normalize --method tmm --log counts.tsv -o logcpm.parquet\n" +
+			"  source <(colnorm completion bash)                           # TAB completion",
 		Writer:    e.stdout,
 		ErrWriter: e.stderr,
 		Commands: []*cli.Command{
@@ -52,8 +64,11 @@ func newApp(e *env) *cli.App {
 			qcCommand(e),
 			convertCommand(e),
 			demoCommand(e),
+			completionCommand(e),
 		},
-		HideHelpCommand: true,
+		HideHelpCommand:      true,
+		EnableBashCompletion: true, // the hidden --generate-bash-completion flag the completion scripts call
+		Version:              colnormVersion(),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("unknown command %q (colnorm --help lists the commands)", c.Args().First())
@@ -73,10 +88,14 @@ func newApp(e *env) *cli.App {
 
 // run executes the command line and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{ctx: ctx, stdout: stdout, stderr: stderr}
+	return runEnv(&env{ctx: ctx, stdout: stdout, stderr: stderr, meter: progress.New(terminal(stderr))}, args)
+}
+
+// runEnv is run with a given env.
+func runEnv(e *env, args []string) int {
 	app := newApp(e)
-	err := app.RunContext(ctx, reorderArgs(app, args))
-	return report(ctx, err, stderr)
+	err := app.RunContext(e.ctx, reorderArgs(app, args))
+	return report(e.ctx, err, e.stderr)
 }
 
 // report prints err as one line and returns its exit status.
@@ -101,7 +120,7 @@ func report(ctx context.Context, err error, stderr io.Writer) int {
 // that `colnorm convert IN OUT --layout long` works as users expect
 // (urfave/cli v2 stops reading flags at the first positional argument).
 func reorderArgs(app *cli.App, args []string) []string {
-	if len(args) < 2 {
+	if len(args) < 2 || args[len(args)-1] == completionFlag {
 		return args
 	}
 	k := 1 // the command name: the first argument that is not a flag
@@ -215,12 +234,11 @@ func (cfg inputConfig) openOnce() (columnar.Source, error) {
 		SamplesAsRows: cfg.SamplesAsRows, TempDir: cfg.TempDir})
 }
 
+// pass gives the options of the passes of the step what: they are timed,
+// and drawn on stderr when it is a terminal and --quiet is not given.
 func (cfg inputConfig) pass(e *env, what string) pass.Options {
-	o := pass.Options{Threads: cfg.Threads, AllowFractional: cfg.AllowFractional}
-	if !cfg.Quiet {
-		o.Progress = newProgress(e.stderr, what)
-	}
-	return o
+	return pass.Options{Threads: cfg.Threads, AllowFractional: cfg.AllowFractional,
+		Progress: e.meter.Stage(what, !cfg.Quiet)}
 }
 
 // matrixIO reads the input file argument and the input and output flags of
@@ -246,27 +264,11 @@ func oneInput(c *cli.Context) (string, error) {
 	return c.Args().First(), nil
 }
 
-// newProgress returns a progress callback that redraws a line on stderr when
-// stderr is a terminal, and nil (no progress) otherwise.
-func newProgress(w io.Writer, what string) func(done, total int) {
-	f, ok := w.(*os.File)
-	if !ok {
-		return nil
+// terminal returns w when it is a terminal, to draw progress on, and nil
+// otherwise (a file, a pipe, /dev/null, a test's buffer).
+func terminal(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && progress.IsTerminal(f) {
+		return w
 	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return nil
-	}
-	step := 1
-	return func(done, total int) {
-		if total >= 100 {
-			step = total / 100
-		}
-		if done%step == 0 || done == total {
-			fmt.Fprintf(w, "\r%s: %d/%d samples", what, done, total)
-			if done == total {
-				fmt.Fprint(w, "\r\033[K")
-			}
-		}
-	}
+	return nil
 }

@@ -14,9 +14,10 @@ import (
 
 func batchCorrectCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "batch-correct",
-		Usage:     "remove batch effects from counts (sva ComBat-seq), keeping the group effect",
-		ArgsUsage: "IN",
+		Name:         "batch-correct",
+		Usage:        "remove batch effects from counts (sva ComBat-seq), keeping the group effect",
+		ArgsUsage:    "IN",
+		BashComplete: completeMethods("combat-seq"),
 		Description: "--method combat-seq: sva's ComBat_seq(counts, batch, group) with shrink = FALSE. Per batch,\n" +
 			"edgeR's common and gene-wise dispersions; per gene, negative binomial fits of\n" +
 			"~ batch + group (~ batch without --group); then each count is moved to the same\n" +
@@ -25,22 +26,25 @@ func batchCorrectCommand(e *env) *cli.Command {
 			"the batch in the model (DESeq2 ~ batch + condition) instead of correcting counts.\n\n" +
 			"Genes that are all zero in some batch are written unchanged, as sva does. A batch\n" +
 			"with one sample, a single batch, or a group confounded with batch is an error.\n\n" +
-			"Example:\n" +
-			"  colnorm batch-correct --method combat-seq --meta samples.tsv --batch run --group tissue counts.tsv -o adjusted.tsv",
+			"Examples:\n" +
+			"  colnorm batch-correct --method combat-seq --meta samples.tsv --batch run --group tissue counts.tsv -o adjusted.tsv\n" +
+			"  colnorm batch-correct --meta samples.tsv --batch run counts.parquet -o adjusted.parquet   # no group to keep\n" +
+			"  colnorm qc --before counts.tsv adjusted.tsv -o qc/                      # PCA before and after",
 		Flags: append(append(inputFlags(), outputFlags()...),
-			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "combat-seq", Usage: "combat-seq"},
+			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "combat-seq", Usage: "the correction: combat-seq (sva ComBat_seq, shrink = FALSE)"},
 			&cli.StringFlag{Name: "meta", Usage: "sample metadata (TSV/CSV, first column the sample id)"},
 			&cli.StringFlag{Name: "batch", Usage: "metadata column with the batch of each sample"},
 			&cli.StringFlag{Name: "group", Usage: "metadata column with the biological group to keep (optional)"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, true, func(c *cli.Context) error {
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
 			}
 			return runBatchCorrect(e, batchCorrectConfig{Input: in, Output: out, Method: c.String("method"),
 				Meta: c.String("meta"), Batch: c.String("batch"), Group: c.String("group")})
-		},
+		}),
 	}
 }
 
@@ -63,6 +67,8 @@ func runBatchCorrect(e *env, cfg batchCorrectConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(batchCorrectPasses)
+	e.noteInput(src)
 	meta, err := metadata.Read(cfg.Meta)
 	if err != nil {
 		return err

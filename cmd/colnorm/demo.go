@@ -34,7 +34,10 @@ func demoCommand(e *env) *cli.Command {
 		Description: "Marioni et al. 2008 (kidney vs liver, 5,088 genes x 10 lanes): DESeq2 and edgeR size factors,\n" +
 			"normalized counts, log2 values, CPM, log-CPM, TPM, filterByExpr and Parquet copies are written to the\n" +
 			"output folder, and the numbers are compared with DESeq2 1.38.3's and edgeR 3.40.2's own outputs,\n" +
-			"embedded too. Exit status 1 if any differs by more than 1e-9.",
+			"embedded too. Exit status 1 if any differs by more than 1e-9.\n\n" +
+			"Examples:\n" +
+			"  colnorm demo                     # writes ./colnorm-demo/, then open colnorm-demo/qc/report.html\n" +
+			"  colnorm demo -o /tmp/demo --threads 1",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "colnorm-demo", Usage: "folder for the outputs"},
 			&cli.IntFlag{Name: "threads", Usage: "worker threads (default: one per core)"},

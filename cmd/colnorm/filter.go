@@ -15,7 +15,11 @@ func filterCommand(e *env) *cli.Command {
 		ArgsUsage: "IN",
 		Description: "--by-expr: edgeR filterByExpr(y, group) on TMM-normalized library sizes, with its defaults\n" +
 			"(--min-count 10 --min-total-count 15 --large-n 10 --min-prop 0.7); --meta F --group COL give the groups.\n" +
-			"Otherwise: keep genes with at least --min-samples samples at count >= --min-count (and CPM >= --min-cpm).",
+			"Otherwise: keep genes with at least --min-samples samples at count >= --min-count (and CPM >= --min-cpm).\n\n" +
+			"Examples:\n" +
+			"  colnorm filter --by-expr --meta samples.tsv --group tissue counts.tsv -o kept.tsv\n" +
+			"  colnorm filter --by-expr gtex.gct -o kept.parquet                       # one group\n" +
+			"  colnorm filter --min-count 10 --min-samples 3 counts.parquet -o kept.parquet",
 		Flags: append(append(inputFlags(), outputFlags()...),
 			&cli.BoolFlag{Name: "by-expr", Usage: "edgeR filterByExpr"},
 			&cli.StringFlag{Name: "meta", Usage: "sample metadata (TSV/CSV, first column the sample id)"},
@@ -26,8 +30,9 @@ func filterCommand(e *env) *cli.Command {
 			&cli.Float64Flag{Name: "min-prop", Value: 0.7, Usage: "filterByExpr: minimum proportion of samples in the smallest group beyond large-n"},
 			&cli.Float64Flag{Name: "min-cpm", Usage: "threshold filter: minimum counts per million (column sums)"},
 			&cli.IntFlag{Name: "min-samples", Usage: "threshold filter: number of samples that must pass"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, true, func(c *cli.Context) error {
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
@@ -37,7 +42,7 @@ func filterCommand(e *env) *cli.Command {
 				Expr: edger.FilterOptions{MinCount: c.Float64("min-count"), MinTotalCount: c.Float64("min-total-count"),
 					LargeN: c.Float64("large-n"), MinProp: c.Float64("min-prop")}}
 			return runFilter(e, cfg)
-		},
+		}),
 	}
 }
 
@@ -70,6 +75,14 @@ func runFilter(e *env, cfg filterConfig) error {
 	}
 	defer src.Close()
 	popts := cfg.Input.pass(e, "filter")
+	e.meter.Plan(filterPasses(cfg.ByExpr))
+	e.noteInput(src)
+	if e.summary != nil {
+		e.summary.Method = "threshold"
+		if cfg.ByExpr {
+			e.summary.Method = "filterByExpr"
+		}
+	}
 	var keep []bool
 	if cfg.ByExpr {
 		var group []string
@@ -82,16 +95,18 @@ func runFilter(e *env, cfg filterConfig) error {
 				return err
 			}
 		}
-		f, err := edger.NormFactors(e.ctx, src, edger.Options{Method: edger.TMM, Pass: popts})
+		f, err := edger.NormFactors(e.ctx, src, edger.Options{Method: edger.TMM, Pass: cfg.Input.pass(e, "TMM library sizes")})
 		if err != nil {
 			return err
 		}
+		e.noteEdgeR(f, string(edger.TMM))
 		if keep, err = edger.FilterByExpr(e.ctx, src, f.EffectiveLibSize(), group, cfg.Expr, popts); err != nil {
 			return err
 		}
 	} else if keep, err = edger.FilterThreshold(e.ctx, src, cfg.MinCount, cfg.MinCPM, cfg.MinSamples, popts); err != nil {
 		return err
 	}
+	e.noteKept(keep)
 	var kept []string
 	for i, g := range src.Genes() {
 		if keep[i] {

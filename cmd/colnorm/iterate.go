@@ -17,8 +17,10 @@ func runSizeFactorsIterate(e *env, cfg sizeFactorsConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(sizeFactorPasses(cfg.Method, false))
+	e.noteInput(src)
 	opts := deseq2.IterateOptions{TempDir: cfg.Input.TempDir, Pass: cfg.Input.pass(e, "size factors")}
-	if opts.Pass.Progress != nil { // a terminal: say how the rounds go
+	if e.meter.Drawing() && !cfg.Input.Quiet { // a terminal: say how the rounds go
 		opts.Trace = func(r deseq2.IterateRound) {
 			fmt.Fprintf(e.stderr, "size factors (iterate): round %d, sum of squared log changes %.3g\n", r.Round, r.Change)
 		}
@@ -26,6 +28,10 @@ func runSizeFactorsIterate(e *env, cfg sizeFactorsConfig) error {
 	f, err := deseq2.SizeFactorsIterate(e.ctx, src, opts)
 	if err != nil {
 		return err
+	}
+	e.noteDESeq2(f)
+	if jsonOnStdout(e, cfg.Output) {
+		return nil
 	}
 	return writeDESeq2Factors(e, cfg.Output, f)
 }

@@ -13,9 +13,10 @@ import (
 
 func normalizeCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "normalize",
-		Usage:     "write the normalized matrix",
-		ArgsUsage: "IN",
+		Name:         "normalize",
+		Usage:        "write the normalized matrix",
+		ArgsUsage:    "IN",
+		BashComplete: completeMethods("ratio", "poscounts", "tmm", "tmmwsp", "rle", "upperquartile", "cpm", "tpm", "rpkm", "fpkm", "total"),
 		Description: "Methods:\n" +
 			"  ratio, poscounts                 DESeq2 counts(dds, normalized=TRUE): count / size factor\n" +
 			"  tmm, tmmwsp, rle, upperquartile  edgeR cpm(y) with calcNormFactors(method)\n" +
@@ -25,7 +26,12 @@ func normalizeCommand(e *env) *cli.Command {
 			"  total                            scanpy normalize_total: count / (column sum / target), target --target-sum\n" +
 			"                                   or the median of the non-zero column sums; --log1p adds scanpy's log1p (ln(1 + x))\n" +
 			"--log: for CPM-type methods (tmm..., cpm, rpkm) edgeR's log-CPM with --prior-count; otherwise log2(x + 1).\n" +
-			"Gene lengths come from --lengths, --gtf (union of each gene's exons) or a featureCounts Length column.",
+			"Gene lengths come from --lengths, --gtf (union of each gene's exons) or a featureCounts Length column.\n\n" +
+			"Examples:\n" +
+			"  colnorm normalize counts.tsv -o normalized.parquet                      # DESeq2 normalized counts\n" +
+			"  colnorm normalize --method tmm --log counts.tsv -o logcpm.tsv           # edgeR log-CPM\n" +
+			"  colnorm normalize --method tpm featureCounts.txt -o tpm.parquet         # lengths from featureCounts\n" +
+			"  colnorm normalize --layout long --json counts.tsv -o long.parquet       # gene_id, sample, value; JSON summary",
 		Flags: append(append(append(inputFlags(), outputFlags()...), edgerFlags()...),
 			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, tmm, tmmwsp, rle, upperquartile, cpm, tpm, rpkm, fpkm or total"},
 			&cli.BoolFlag{Name: "log", Usage: "write log2 values (edgeR log-CPM for CPM-type methods, log2(x + 1) otherwise)"},
@@ -37,8 +43,9 @@ func normalizeCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "control-prefix", Usage: "ratio, poscounts: size factors from the genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},
 			&cli.StringFlag{Name: "control-genes", Usage: "ratio, poscounts: size factors from the gene ids in this file (one a line) only"},
 			&cli.BoolFlag{Name: "drop-controls", Usage: "leave the control genes out of the output"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, true, func(c *cli.Context) error {
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
@@ -52,7 +59,7 @@ func normalizeCommand(e *env) *cli.Command {
 				TargetSumSet: c.IsSet("target-sum"), TargetSum: c.Float64("target-sum"), Log1p: c.Bool("log1p"),
 				ControlPrefix: c.String("control-prefix"), ControlGenes: c.String("control-genes"), DropControls: c.Bool("drop-controls")}
 			return runNormalize(e, cfg)
-		},
+		}),
 	}
 }
 
@@ -132,28 +139,32 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 			return &columnar.InputError{File: src.Path(), Msg: "every gene is a control gene: --drop-controls would leave nothing"}
 		}
 	}
-	popts := cfg.Input.pass(e, "normalize")
+	popts, sfOpts := cfg.Input.pass(e, "normalize"), cfg.Input.pass(e, "size factors")
+	e.meter.Plan(normalizePasses(cfg.Method, cfg.EdgeR.RefSample != ""))
+	e.noteInput(src)
 	return writeOutput(e, cfg.Input, cfg.Output, genes, src.Samples(), false, func(sink columnar.Sink) error {
 		if keep != nil {
 			sink = &rowSubsetSink{Sink: sink, keep: keep, buf: make([]float64, len(keep))}
 		}
 		switch {
 		case methodFamily(cfg.Method) == familyDESeq2:
-			f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Method(cfg.Method), Controls: controls, Pass: popts})
+			f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Method(cfg.Method), Controls: controls, Pass: sfOpts})
 			if err != nil {
 				return err
 			}
+			e.noteDESeq2(f)
 			return deseq2.Normalize(e.ctx, src, f.SizeFactor, logScaled(cfg.Log), sink, popts)
 		case methodFamily(cfg.Method) == familyEdgeR:
 			o, err := cfg.EdgeR.options(src, cfg.Method)
 			if err != nil {
 				return err
 			}
-			o.Pass = popts
+			o.Pass = sfOpts
 			f, err := edger.NormFactors(e.ctx, src, o)
 			if err != nil {
 				return err
 			}
+			e.noteEdgeR(f, cfg.Method)
 			return edger.CPM(e.ctx, src, f.EffectiveLibSize(), cfg.Log, cfg.PriorCount, sink, popts)
 		case cfg.Method == "tpm":
 			return edger.TPM(e.ctx, src, lengths, cfg.Log, sink, popts)
@@ -223,6 +234,7 @@ func defaultSizeFactors(e *env, in inputConfig, src columnar.Source, name string
 		if err != nil {
 			return nil, err
 		}
+		e.noteDESeq2(f)
 		return f.SizeFactor, nil
 	}
 	f, err := deseq2.SizeFactors(e.ctx, src, deseq2.Options{Method: deseq2.Ratio, FallbackToPosCounts: true, Pass: in.pass(e, "size factors")})
@@ -232,6 +244,7 @@ func defaultSizeFactors(e *env, in inputConfig, src columnar.Source, name string
 	if f.Method != deseq2.Ratio {
 		fmt.Fprintf(e.stderr, "colnorm: %s: every gene has a zero, so ratio size factors do not exist; using poscounts\n", src.Path())
 	}
+	e.noteDESeq2(f)
 	return f.SizeFactor, nil
 }
 
@@ -241,7 +254,12 @@ func convertCommand(e *env) *cli.Command {
 		Usage:     "write the same matrix in another format or layout",
 		ArgsUsage: "IN OUT",
 		Description: "Values are copied exactly; integer inputs give integer columns where the output format has them.\n" +
-			"The output format comes from OUT's extension (.tsv, .csv, .parquet, .arrow; - for TSV on stdout).",
+			"The output format comes from OUT's extension (.tsv, .csv, .parquet, .arrow; - for TSV on stdout).\n\n" +
+			"Examples:\n" +
+			"  colnorm convert counts.tsv counts.parquet                    # wide Parquet, integer columns\n" +
+			"  colnorm convert --layout long counts.tsv long.parquet        # gene_id, sample, value\n" +
+			"  colnorm convert --samples-as-rows adata.csv counts.parquet   # one row per sample in\n" +
+			"  colnorm convert counts.parquet - | head                      # TSV on stdout",
 		Flags: append(inputFlags(),
 			&cli.StringFlag{Name: "layout", Usage: "output layout: wide or long", Value: columnar.LayoutWide},
 		),
@@ -269,6 +287,7 @@ func runConvert(e *env, in inputConfig, out outputConfig) error {
 	}
 	defer src.Close()
 	opts := in.pass(e, "convert")
+	e.meter.Plan(1)
 	opts.NoCheck = true // a copy: any values, counts or not, pass through unchanged
 	return writeMatrix(e, in, out, src, src.Integer(), opts, nil)
 }

@@ -39,8 +39,11 @@ func qcCommand(e *env) *cli.Command {
 			"--fit-type as there). Correlations and clustering cost samples² x genes: beyond\n" +
 			"--max-heatmap samples they are computed on that many samples evenly spaced in input\n" +
 			"order (positions round(seq(1, m, length.out = N))), and the report says so.\n\n" +
-			"Example:\n" +
-			"  colnorm qc --meta samples.tsv --group tissue counts.parquet -o qc/",
+			"Examples:\n" +
+			"  colnorm qc --meta samples.tsv --group tissue counts.parquet -o qc/   # then open qc/report.html\n" +
+			"  colnorm qc --nsub 1000 --max-heatmap 200 gtex.parquet -o qc/         # a large matrix, faster\n" +
+			"  colnorm qc --control-prefix ERCC- counts.tsv -o qc/                  # spike-in size factors\n" +
+			"  colnorm qc --json counts.tsv -o qc/ > qc-summary.json",
 		Flags: append(inputFlags(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output folder (created if missing)", Required: true},
 			&cli.StringFlag{Name: "meta", Usage: "sample metadata (TSV/CSV, first column the sample): factors to colour by"},
@@ -52,8 +55,9 @@ func qcCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "before", Usage: "the same samples' counts before a correction (e.g. batch-correct's input): the report shows their PCA beside IN's"},
 			&cli.StringFlag{Name: "control-prefix", Usage: "size factors from the genes whose id starts with this prefix (spike-ins); the report shows the PCA with all-gene size factors beside"},
 			&cli.StringFlag{Name: "control-genes", Usage: "as --control-prefix, with the control gene ids in a file (one a line)"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, false, func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("qc needs one input, got %d arguments", c.NArg())
 			}
@@ -65,7 +69,7 @@ func qcCommand(e *env) *cli.Command {
 				NTop: c.Int("ntop"), MaxHeatmap: c.Int("max-heatmap"), FitType: c.String("fit-type"), NSub: c.Int("nsub"),
 				Before: c.String("before"), ControlPrefix: c.String("control-prefix"), ControlGenes: c.String("control-genes")}
 			return runQC(e, cfg)
-		},
+		}),
 	}
 }
 
@@ -107,6 +111,8 @@ func runQC(e *env, cfg qcConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(qcPasses(cfg.NSub, cfg.Before != "" || cfg.ControlPrefix != "" || cfg.ControlGenes != ""))
+	e.noteInput(src)
 	samples := src.Samples()
 	var factors []htmlreport.Factor
 	var groups []string
@@ -139,6 +145,7 @@ func runQC(e *env, cfg qcConfig) error {
 	if err != nil {
 		return err
 	}
+	e.noteVST(model)
 	scanOpts := qc.ScanOptions{NTop: cfg.NTop, MaxHeatmap: cfg.MaxHeatmap, TempDir: cfg.Input.TempDir, Pass: cfg.Input.pass(e, "qc")}
 	res, err := qc.Scan(e.ctx, src, model, scanOpts)
 	if err != nil {

@@ -18,6 +18,7 @@ func runRlog(e *env, cfg transformConfig, src columnar.Source) error {
 		return err
 	}
 	defer r.Close()
+	e.noteDESeq2(r.Factors)
 	if r.Factors.Method != deseq2.Ratio {
 		fmt.Fprintf(e.stderr, "colnorm: %s: every gene has a zero, so ratio size factors do not exist; using poscounts\n", src.Path())
 	}

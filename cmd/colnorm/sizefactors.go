@@ -14,21 +14,28 @@ import (
 
 func sizeFactorsCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "size-factors",
-		Usage:     "estimate one size factor per sample",
-		ArgsUsage: "IN",
+		Name:         "size-factors",
+		Usage:        "estimate one size factor per sample",
+		ArgsUsage:    "IN",
+		BashComplete: completeMethods("ratio", "poscounts", "iterate", "tmm", "tmmwsp", "rle", "upperquartile"),
 		Description: "Writes a table with columns sample, lib_size (column sum) and size_factor, and for edgeR's\n" +
 			"methods norm_factor (calcNormFactors) with size_factor = lib_size x norm_factor over its geometric mean.\n" +
 			"Methods: ratio (DESeq2 median of ratios, the default), poscounts (DESeq2, for data where every gene\n" +
 			"has a zero), iterate (DESeq2 type=\"iterate\": maximises a negative binomial likelihood; at least 5 samples),\n" +
-			"tmm, tmmwsp, rle, upperquartile (edgeR).",
+			"tmm, tmmwsp, rle, upperquartile (edgeR).\n\n" +
+			"Examples:\n" +
+			"  colnorm size-factors counts.tsv                             # DESeq2 median of ratios\n" +
+			"  colnorm size-factors --method tmm counts.parquet -o sf.tsv  # edgeR TMM, table to a file\n" +
+			"  colnorm size-factors --control-prefix ERCC- counts.tsv      # from the spike-ins only\n" +
+			"  colnorm size-factors --json featureCounts.txt               # a JSON summary instead of the table",
 		Flags: append(append(inputFlags(), edgerFlags()...),
 			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, iterate, tmm, tmmwsp, rle or upperquartile"},
 			&cli.StringFlag{Name: "control-prefix", Usage: "take the median over genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},
 			&cli.StringFlag{Name: "control-genes", Usage: "file with one control gene id a line: the median is taken over these genes only"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the table here (.tsv or .csv) instead of stdout"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, false, func(c *cli.Context) error {
 			path, err := oneInput(c)
 			if err != nil {
 				return err
@@ -44,7 +51,7 @@ func sizeFactorsCommand(e *env) *cli.Command {
 			cfg := sizeFactorsConfig{Input: in, Method: c.String("method"), ControlPrefix: c.String("control-prefix"),
 				ControlGenes: c.String("control-genes"), Output: c.String("output"), EdgeR: ecfg}
 			return runSizeFactors(e, cfg)
-		},
+		}),
 	}
 }
 
@@ -84,6 +91,8 @@ func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(sizeFactorPasses(cfg.Method, cfg.EdgeR.RefSample != ""))
+	e.noteInput(src)
 	if family == familyEdgeR {
 		o, err := cfg.EdgeR.options(src, cfg.Method)
 		if err != nil {
@@ -93,6 +102,10 @@ func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
 		f, err := edger.NormFactors(e.ctx, src, o)
 		if err != nil {
 			return err
+		}
+		e.noteEdgeR(f, cfg.Method)
+		if jsonOnStdout(e, cfg.Output) {
+			return nil
 		}
 		rows := make([][]string, len(f.Samples))
 		for j, s := range f.Samples {
@@ -110,7 +123,17 @@ func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
 	if err != nil {
 		return err
 	}
+	e.noteDESeq2(f)
+	if jsonOnStdout(e, cfg.Output) {
+		return nil
+	}
 	return writeDESeq2Factors(e, cfg.Output, f)
+}
+
+// jsonOnStdout reports whether --json's summary takes stdout in place of a
+// table that would go there.
+func jsonOnStdout(e *env, path string) bool {
+	return e.summary != nil && (path == "" || path == "-")
 }
 
 // writeDESeq2Factors writes the table of DESeq2 size factors: sample,

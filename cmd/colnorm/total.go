@@ -23,6 +23,8 @@ func runNormalizeTotal(e *env, cfg normalizeConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(normalizePasses(cfg.Method, false))
+	e.noteInput(src)
 	opts := scanpy.TotalOptions{TargetSum: cfg.TargetSum, Log1p: cfg.Log1p, Pass: cfg.Input.pass(e, "normalize")}
 	return writeOutput(e, cfg.Input, cfg.Output, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
 		_, err := scanpy.NormalizeTotal(e.ctx, src, sink, opts)

@@ -11,9 +11,10 @@ import (
 
 func transformCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "transform",
-		Usage:     "write a transformed matrix for visualisation",
-		ArgsUsage: "IN",
+		Name:         "transform",
+		Usage:        "write a transformed matrix for visualisation",
+		ArgsUsage:    "IN",
+		BashComplete: completeMethods("log2", "vst", "rlog"),
 		Description: "Methods:\n" +
 			"  log2  log2(count / size factor + 1) with DESeq2 ratio size factors (poscounts,\n" +
 			"        with a note on stderr, where every gene has a zero).\n" +
@@ -30,21 +31,23 @@ func transformCommand(e *env) *cli.Command {
 			"Examples:\n" +
 			"  colnorm transform --method vst counts.parquet -o vst.parquet\n" +
 			"  colnorm transform --method vst --nsub 1000 gtex.parquet -o vst.parquet\n" +
-			"  colnorm transform --method rlog counts.tsv -o rlog.tsv",
+			"  colnorm transform --method rlog counts.tsv -o rlog.tsv\n" +
+			"  colnorm transform counts.tsv -o log2.tsv                                # log2(normalized + 1)",
 		Flags: append(append(inputFlags(), outputFlags()...),
 			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "log2", Usage: "log2, vst or rlog"},
 			&cli.StringFlag{Name: "size-factors", Usage: "log2: ratio or poscounts (default: ratio, or poscounts where every gene has a zero)"},
 			&cli.StringFlag{Name: "fit-type", Value: "parametric", Usage: "vst and rlog: the dispersion trend, parametric or mean"},
 			&cli.IntFlag{Name: "nsub", Usage: "vst: fit the trend on this many genes as DESeq2's vst() does (0: every gene)"},
+			jsonFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: withJSON(e, true, func(c *cli.Context) error {
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err
 			}
 			return runTransform(e, transformConfig{Input: in, Output: out, Method: c.String("method"),
 				SizeFactors: c.String("size-factors"), FitType: c.String("fit-type"), NSub: c.Int("nsub")})
-		},
+		}),
 	}
 }
 
@@ -80,6 +83,8 @@ func runTransform(e *env, cfg transformConfig) error {
 		return err
 	}
 	defer src.Close()
+	e.meter.Plan(transformPasses(cfg.Method, cfg.NSub))
+	e.noteInput(src)
 	if cfg.Method == "log2" {
 		sf, err := defaultSizeFactors(e, cfg.Input, src, cfg.SizeFactors)
 		if err != nil {
@@ -94,6 +99,7 @@ func runTransform(e *env, cfg transformConfig) error {
 	if err != nil {
 		return err
 	}
+	e.noteVST(model)
 	return writeOutput(e, cfg.Input, cfg.Output, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
 		return deseq2.WriteVST(e.ctx, src, model, sink, cfg.Input.pass(e, "vst"))
 	})
