@@ -37,7 +37,9 @@ func TestCachedGivesTheSameBits(t *testing.T) {
 			case 0:
 				cols[j][i] = float64(65535 + r.IntN(1<<20)) // beyond 2 bytes
 			case 1:
-				cols[j][i] = 65535
+				cols[j][i] = float64([]int{255, 256, 65534, 65535, 1<<32 - 1}[r.IntN(5)]) // the markers' edges
+			case 2:
+				cols[j][i] = float64(255 + r.IntN(65535-255)) // 2 bytes
 			default:
 				cols[j][i] = float64(r.IntN(300))
 			}
@@ -82,7 +84,7 @@ func TestCachedKeepsToItsBudget(t *testing.T) {
 		}
 	}
 	src := &countingSource{Memory: NewMemory("m", genes, samples, cols)}
-	perColumn := int64(2 * G)
+	perColumn := int64(G) // every value below 255: one byte each
 	c := Cached(src, 3*perColumn+10) // room for three columns
 	dst := make([]float64, G)
 	for pass := 0; pass < 2; pass++ {
@@ -112,7 +114,7 @@ func TestCachedConcurrent(t *testing.T) {
 			cols[j][i] = float64(i*j) + 70000*float64(i%2)
 		}
 	}
-	c := Cached(NewMemory("m", genes, samples, cols), 20*int64(2*G+4*G/2))
+	c := Cached(NewMemory("m", genes, samples, cols), 20*int64(G+2*G/2+4*G/2))
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
 		wg.Add(1)

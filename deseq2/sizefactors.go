@@ -201,12 +201,13 @@ func MediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64,
 	// Pass 1 checked every count of the same file.
 	opts.NoCheck = true
 	work := func(w, j int, col []float64) error {
-		scratch[w] = kernels.LogRatiosAt(scratch[w], col, logGeo, usable)
+		var lo, hi float64
+		scratch[w], lo, hi = kernels.LogRatiosRange(scratch[w], col, logGeo, usable)
 		if len(scratch[w]) == 0 {
 			return &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
 				Msg: "no gene with a positive count and a finite geometric mean in this sample (all zero?): DESeq2 answers NA here; remove the sample"}
 		}
-		sf[j] = math.Exp(kernels.Median(scratch[w]))
+		sf[j] = math.Exp(kernels.MedianWithin(scratch[w], lo, hi))
 		return nil
 	}
 	if err := pass.Run(ctx, src, opts, work, nil); err != nil {

@@ -106,14 +106,24 @@ func UsableGenes(logRef []float64, use []bool) []int32 {
 // with x[i] > 0 and returns dst: LogRatios with the usable genes found once
 // (UsableGenes) instead of tested in every sample.
 func LogRatiosAt(dst, x, logRef []float64, idx []int32) []float64 {
+	dst, _, _ = LogRatiosRange(dst, x, logRef, idx)
+	return dst
+}
+
+// LogRatiosRange is LogRatiosAt that also returns the smallest and largest
+// ratio (+Inf and -Inf when there is none), for MedianWithin.
+func LogRatiosRange(dst, x, logRef []float64, idx []int32) (ratios []float64, lo, hi float64) {
 	if len(logRef) != len(x) {
 		panic(badLength)
 	}
 	dst = dst[:0]
+	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, i := range idx {
 		if v := x[i]; v > 0 {
-			dst = append(dst, LogCount(v)-logRef[i])
+			r := LogCount(v) - logRef[i]
+			lo, hi = min(lo, r), max(hi, r)
+			dst = append(dst, r)
 		}
 	}
-	return dst
+	return dst, lo, hi
 }

@@ -177,9 +177,15 @@ func TestLogRatiosAtEqualsLogRatios(t *testing.T) {
 	}
 	for _, u := range [][]bool{nil, use} {
 		want := LogRatios(nil, x, ref, u)
-		got := LogRatiosAt(nil, x, ref, UsableGenes(ref, u))
+		got, lo, hi := LogRatiosRange(nil, x, ref, UsableGenes(ref, u))
 		if !slices.Equal(got, want) {
-			t.Fatalf("LogRatiosAt differs from LogRatios (use nil: %v)", u == nil)
+			t.Fatalf("LogRatiosRange differs from LogRatios (use nil: %v)", u == nil)
+		}
+		if lo != slices.Min(want) || hi != slices.Max(want) {
+			t.Fatalf("LogRatiosRange range [%v, %v], want [%v, %v]", lo, hi, slices.Min(want), slices.Max(want))
+		}
+		if m, want := MedianWithin(slices.Clone(got), lo, hi), Median(slices.Clone(want)); m != want {
+			t.Fatalf("MedianWithin = %v, Median = %v", m, want)
 		}
 	}
 }

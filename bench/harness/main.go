@@ -89,6 +89,18 @@ func main() {
 		}
 		return
 	}
+	// The plain decode child process: harness -worker decode -input X.parquet
+	if len(os.Args) > 2 && os.Args[1] == "-worker" && os.Args[2] == "decode" {
+		fs := flag.NewFlagSet("worker", flag.ExitOnError)
+		in := fs.String("input", "", "")
+		threads := fs.Int("threads", 0, "")
+		fs.Parse(os.Args[3:])
+		if err := runDecodeWorker(*in, *threads); err != nil {
+			fmt.Fprintln(os.Stderr, "decode worker:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	// The DuckDB child process: harness -worker duckdb ...
 	if len(os.Args) > 2 && os.Args[1] == "-worker" && os.Args[2] == "duckdb" {
 		fs := flag.NewFlagSet("worker", flag.ExitOnError)
