@@ -200,7 +200,7 @@ func Check(src columnar.Source, j int, col []float64, allowFractional bool) erro
 		var msg string
 		switch {
 		case math.IsNaN(v):
-			msg = "missing value (NA or empty): counts must be present"
+			msg = "missing value (NA, null, NaN or empty): counts must be present"
 		case math.IsInf(v, 0):
 			msg = fmt.Sprintf("infinite value %v", v)
 		case v < 0:
@@ -210,7 +210,7 @@ func Check(src columnar.Source, j int, col []float64, allowFractional bool) erro
 		default:
 			msg = fmt.Sprintf("fractional count %v (use --allow-fractional for estimated counts such as Salmon's)", v)
 		}
-		return &columnar.InputError{File: src.Path(), Sample: src.Samples()[j], Gene: src.Genes()[i], Msg: msg}
+		return columnar.ValueError(src, j, i, msg)
 	}
 	return nil
 }

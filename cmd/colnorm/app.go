@@ -195,8 +195,16 @@ func readInputConfig(c *cli.Context, path string) (inputConfig, error) {
 }
 
 func (cfg inputConfig) open() (columnar.Source, error) {
-	return columnar.Open(cfg.Path, columnar.Options{Format: cfg.Format, Layout: cfg.Layout,
+	src, err := columnar.Open(cfg.Path, columnar.Options{Format: cfg.Format, Layout: cfg.Layout,
 		SamplesAsRows: cfg.SamplesAsRows, TempDir: cfg.TempDir})
+	if err != nil {
+		return nil, err
+	}
+	if err := columnar.CheckNotEmpty(src, cfg.SamplesAsRows); err != nil {
+		src.Close()
+		return nil, err
+	}
+	return src, nil
 }
 
 func (cfg inputConfig) pass(e *env, what string) pass.Options {
