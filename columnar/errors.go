@@ -3,6 +3,7 @@ package columnar
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -66,4 +67,14 @@ func ValueError(src Source, j, i int, msg string) *InputError {
 		e.File, e.Line = l.Locate(j, i)
 	}
 	return e
+}
+
+// ErrText is an error's text without the operation and path that an
+// os.PathError adds, which an InputError already shows.
+func ErrText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

@@ -347,6 +347,9 @@ type badWant struct {
 }
 
 func (w badWant) prefix() string {
+	if w.file == "" {
+		return "colnorm: "
+	}
 	var b strings.Builder
 	b.WriteString("colnorm: " + w.file)
 	if w.line > 0 {
@@ -382,6 +385,7 @@ func runBad(t *testing.T, outDir string, args []string, w badWant) {
 		}
 	}
 	code, stdout, stderr := colnorm(t, args...)
+	t.Logf("stderr: %s", stderr)
 	if code != 2 {
 		t.Errorf("%v: exit %d, want 2; stderr %q", args, code, stderr)
 		return
@@ -441,6 +445,10 @@ var badCases = []badCase{
 	{name: "fractional", formats: allFormats, change: setCell(2, 1, "7.5"), gene: 2, sample: 1, what: "--allow-fractional"},
 	{name: "beyond-2^53-int", formats: allFormats, change: setCell(0, 1, "9007199254740993"), gene: 0, sample: 1, what: "2^53"},
 	{name: "beyond-2^53-float", formats: allFormats, change: setCell(0, 1, "1e300"), gene: 0, sample: 1, what: "2^53"},
+	{name: "negative-int32", formats: binaryFormats, change: func(m *badMatrix) { m.valueType = columnartest.Int32; m.cells[1][2] = "-3" }, gene: 1, sample: 2, what: "negative count -3"},
+	{name: "NaN-float32", formats: binaryFormats, change: func(m *badMatrix) { m.valueType = columnartest.Float32; m.cells[2][0] = "NaN" }, gene: 2, sample: 0, what: "NaN"},
+	{name: "Inf-float32", formats: binaryFormats, change: func(m *badMatrix) { m.valueType = columnartest.Float32; m.cells[2][0] = "Inf" }, gene: 2, sample: 0, what: "infinite"},
+	{name: "fractional-float32", formats: binaryFormats, change: func(m *badMatrix) { m.valueType = columnartest.Float32; m.cells[2][3] = "0.25" }, gene: 2, sample: 3, what: "fractional count 0.25"},
 	{name: "non-numeric", formats: textFormats, change: setCell(3, 2, "abc"), gene: 3, sample: 2, what: `"abc" is not a number`},
 	{name: "non-numeric-column", formats: []string{"parquet-wide", "arrow-wide", "shards"}, change: setCell(3, 2, "abc"), gene: -1, sample: 2, what: "not numeric"},
 	{name: "non-numeric-column", formats: []string{"rows-parquet", "rows-arrow"}, change: setCell(3, 2, "abc"), gene: 3, sample: -1, what: "not numeric"},
@@ -557,5 +565,243 @@ func TestBadInputsEveryFormat(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// badRun is a bad input outside the count matrix's own cells: metadata, gene
+// lengths, methods that cannot work on the data, damaged files, usage. Files
+// are written into the test's folder; in args and want.file, "@" stands for
+// that folder.
+type badRun struct {
+	name  string
+	files map[string]string
+	args  []string
+	want  badWant
+	// prepare, when set, makes further files in the folder
+	prepare func(t *testing.T, dir string)
+}
+
+// writeShards writes the base matrix as two Parquet shards in dir/shards,
+// the second (samples s3, s4) from the matrix second makes of it.
+func writeShards(second func(m *badMatrix) []columartestColumn) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		m := baseMatrix()
+		p := filepath.Join(dir, "shards")
+		must(t, os.Mkdir(p, 0o755))
+		must(t, columnartest.WriteParquet(filepath.Join(p, shardOf(0)), wideColumns(m, 0, 2), 0))
+		must(t, columnartest.WriteParquet(filepath.Join(p, shardOf(2)), second(&m), 0))
+	}
+}
+
+const okTSV = "gene_id\ts1\ts2\ts3\ts4\ng1\t10\t12\t8\t20\ng2\t5\t7\t6\t9\ng3\t100\t90\t120\t80\ng4\t3\t4\t2\t5\ng5\t40\t38\t52\t44\n"
+
+// zeroSampleTSV has sample s2 all zero.
+const zeroSampleTSV = "gene_id\ts1\ts2\ts3\ts4\ng1\t10\t0\t8\t20\ng2\t5\t0\t6\t9\ng3\t100\t0\t120\t80\ng4\t3\t0\t2\t5\ng5\t40\t0\t52\t44\n"
+
+// everyGeneZeroTSV has a zero in every gene and no all-zero sample.
+const everyGeneZeroTSV = "gene_id\ts1\ts2\ts3\ts4\ng1\t0\t12\t8\t20\ng2\t5\t0\t6\t9\ng3\t100\t90\t0\t80\ng4\t3\t4\t2\t0\ng5\t0\t38\t52\t44\n"
+
+// fcZeroLength is featureCounts output whose gene g3 has Length 0.
+const fcZeroLength = "# Program:featureCounts v2.0.6\nGeneid\tChr\tStart\tEnd\tStrand\tLength\ts1\ts2\n" +
+	"g1\tchr1\t1\t100\t+\t100\t5\t6\ng2\tchr1\t200\t300\t+\t101\t7\t8\ng3\tchr1\t400\t500\t+\t0\t9\t10\n"
+
+const metaTSV = "sample\ttissue\tbatch\ns1\tliver\tA\ns2\tliver\tB\ns3\tkidney\tA\ns4\tkidney\tB\n"
+
+var badRuns = []badRun{
+	// Methods that cannot work on the data: say why and what works instead.
+	{"all-zero-sample/tmm", map[string]string{"in.tsv": zeroSampleTSV}, []string{"size-factors", "--method", "tmm", "@/in.tsv", "-o", "@/out/sf.tsv"},
+		badWant{file: "@/in.tsv", sample: "s2", what: "edgeR's tmm factors are NA"}, nil},
+	{"all-zero-sample/tmmwsp", map[string]string{"in.tsv": zeroSampleTSV}, []string{"normalize", "--method", "tmmwsp", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{file: "@/in.tsv", sample: "s2", what: "remove the sample"}, nil},
+	{"all-zero-sample/rle", map[string]string{"in.tsv": zeroSampleTSV}, []string{"size-factors", "--method", "rle", "@/in.tsv", "-o", "@/out/sf.tsv"},
+		badWant{file: "@/in.tsv", sample: "s2", what: "remove the sample"}, nil},
+	{"all-zero-sample/upperquartile", map[string]string{"in.tsv": zeroSampleTSV}, []string{"size-factors", "--method", "upperquartile", "@/in.tsv", "-o", "@/out/sf.tsv"},
+		badWant{file: "@/in.tsv", sample: "s2", what: "remove the sample"}, nil},
+	{"all-zero-sample/poscounts", map[string]string{"in.tsv": zeroSampleTSV}, []string{"size-factors", "--method", "poscounts", "@/in.tsv", "-o", "@/out/sf.tsv"},
+		badWant{file: "@/in.tsv", sample: "s2", what: "remove the sample"}, nil},
+	{"all-zero-sample/cpm", map[string]string{"in.tsv": zeroSampleTSV}, []string{"normalize", "--method", "cpm", "@/in.tsv", "-o", "@/out/n.parquet"},
+		badWant{file: "@/in.tsv", sample: "s2", what: "library size 0"}, nil},
+	{"all-zero-sample/filter-by-expr", map[string]string{"in.tsv": zeroSampleTSV}, []string{"filter", "--by-expr", "@/in.tsv", "-o", "@/out/f.tsv"},
+		badWant{file: "@/in.tsv", sample: "s2", what: "remove the sample"}, nil},
+	{"all-zero-sample/vst", map[string]string{"in.tsv": zeroSampleTSV}, []string{"transform", "--method", "vst", "@/in.tsv", "-o", "@/out/v.tsv"},
+		badWant{file: "@/in.tsv", sample: "s2", what: "remove the sample"}, nil},
+	{"every-gene-has-a-zero/rle", map[string]string{"in.tsv": everyGeneZeroTSV}, []string{"size-factors", "--method", "rle", "@/in.tsv", "-o", "@/out/sf.tsv"},
+		badWant{file: "@/in.tsv", what: "use tmm, tmmwsp, or DESeq2's poscounts"}, nil},
+	{"every-gene-has-a-zero/normalize-rle", map[string]string{"in.tsv": everyGeneZeroTSV}, []string{"normalize", "--method", "rle", "@/in.tsv", "-o", "@/out/n.arrow"},
+		badWant{file: "@/in.tsv", what: "use tmm"}, nil},
+
+	// Gene lengths: missing, zero, negative, not a number, duplicated.
+	{"lengths/missing-gene", map[string]string{"in.tsv": okTSV, "len.tsv": "gene\tlength\ng1\t100\ng2\t200\ng3\t300\ng5\t500\n"},
+		[]string{"normalize", "--method", "tpm", "--lengths", "@/len.tsv", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{file: "@/len.tsv", gene: "g4", what: "no length for this gene"}, nil},
+	{"lengths/zero", map[string]string{"in.tsv": okTSV, "len.tsv": "gene\tlength\ng1\t100\ng2\t0\ng3\t300\ng4\t400\ng5\t500\n"},
+		[]string{"normalize", "--method", "rpkm", "--lengths", "@/len.tsv", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{file: "@/len.tsv", line: 3, gene: "g2", what: "not a positive number"}, nil},
+	{"lengths/negative", map[string]string{"in.tsv": okTSV, "len.tsv": "gene\tlength\ng1\t100\ng2\t200\ng3\t-300\ng4\t400\ng5\t500\n"},
+		[]string{"normalize", "--method", "tpm", "--lengths", "@/len.tsv", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{file: "@/len.tsv", line: 4, gene: "g3", what: "not a positive number"}, nil},
+	{"lengths/empty-value", map[string]string{"in.tsv": okTSV, "len.csv": "gene,length\ng1,100\ng2,\ng3,300\ng4,400\ng5,500\n"},
+		[]string{"normalize", "--method", "fpkm", "--lengths", "@/len.csv", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{file: "@/len.csv", line: 3, gene: "g2", what: "not a positive number"}, nil},
+	{"lengths/duplicate", map[string]string{"in.tsv": okTSV, "len.tsv": "gene\tlength\ng1\t100\ng2\t200\ng1\t300\n"},
+		[]string{"normalize", "--method", "tpm", "--lengths", "@/len.tsv", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{file: "@/len.tsv", line: 4, gene: "g1", what: "duplicate gene id"}, nil},
+	{"lengths/gtf-missing-gene", map[string]string{"in.tsv": okTSV, "genes.gtf": "chr1\tx\texon\t1\t100\t.\t+\t.\tgene_id \"g1\"; transcript_id \"t1\";\n"},
+		[]string{"normalize", "--method", "tpm", "--gtf", "@/genes.gtf", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{file: "@/genes.gtf", gene: "g2", what: "no length for this gene"}, nil},
+	{"lengths/featureCounts-zero", map[string]string{"fc.txt": fcZeroLength},
+		[]string{"normalize", "--method", "tpm", "@/fc.txt", "-o", "@/out/n.tsv"},
+		badWant{file: "@/fc.txt", line: 5, gene: "g3", what: "Length 0 is not a positive number"}, nil},
+	{"lengths/none", map[string]string{"in.tsv": okTSV},
+		[]string{"normalize", "--method", "tpm", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{what: "need gene lengths: give --lengths FILE or --gtf FILE"}, nil},
+
+	// Metadata: a sample of the matrix without a row, a missing group column,
+	// an empty group value, duplicate and ragged rows, an empty file.
+	{"meta/lacks-sample", map[string]string{"in.tsv": okTSV, "meta.tsv": "sample\ttissue\ns1\tliver\ns2\tliver\ns4\tkidney\n"},
+		[]string{"filter", "--by-expr", "--meta", "@/meta.tsv", "--group", "tissue", "@/in.tsv", "-o", "@/out/f.tsv"},
+		badWant{file: "@/meta.tsv", sample: "s3", what: "has no metadata row"}, nil},
+	{"meta/no-group-column", map[string]string{"in.tsv": okTSV, "meta.tsv": metaTSV},
+		[]string{"filter", "--by-expr", "--meta", "@/meta.tsv", "--group", "condition", "@/in.tsv", "-o", "@/out/f.tsv"},
+		badWant{file: "@/meta.tsv", what: `no column "condition" (columns: tissue, batch)`}, nil},
+	{"meta/empty-group-value", map[string]string{"in.tsv": okTSV, "meta.tsv": "sample\ttissue\ns1\tliver\ns2\tNA\ns3\tkidney\ns4\tkidney\n"},
+		[]string{"filter", "--by-expr", "--meta", "@/meta.tsv", "--group", "tissue", "@/in.tsv", "-o", "@/out/f.tsv"},
+		badWant{file: "@/meta.tsv", sample: "s2", what: `no value in column "tissue"`}, nil},
+	{"meta/duplicate-sample", map[string]string{"in.tsv": okTSV, "meta.tsv": metaTSV + "s2\tkidney\tA\n"},
+		[]string{"filter", "--by-expr", "--meta", "@/meta.tsv", "--group", "tissue", "@/in.tsv", "-o", "@/out/f.tsv"},
+		badWant{file: "@/meta.tsv", line: 6, sample: "s2", what: "duplicate sample id"}, nil},
+	{"meta/ragged", map[string]string{"in.tsv": okTSV, "meta.tsv": "sample\ttissue\tbatch\ns1\tliver\tA\ns2\tliver\n"},
+		[]string{"filter", "--by-expr", "--meta", "@/meta.tsv", "--group", "tissue", "@/in.tsv", "-o", "@/out/f.tsv"},
+		badWant{file: "@/meta.tsv", line: 3, sample: "s2", what: "2 fields where the header has 3"}, nil},
+	{"meta/empty-file", map[string]string{"in.tsv": okTSV, "meta.tsv": ""},
+		[]string{"filter", "--by-expr", "--meta", "@/meta.tsv", "--group", "tissue", "@/in.tsv", "-o", "@/out/f.tsv"},
+		badWant{file: "@/meta.tsv", what: "empty metadata file"}, nil},
+	{"meta/not-found", map[string]string{"in.tsv": okTSV},
+		[]string{"filter", "--by-expr", "--meta", "@/nometa.tsv", "--group", "tissue", "@/in.tsv", "-o", "@/out/f.tsv"},
+		badWant{file: "@/nometa.tsv", what: "cannot open: no such file or directory"}, nil},
+
+	// Damaged and empty files.
+	{"empty-file/tsv", map[string]string{"in.tsv": ""}, []string{"normalize", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{file: "@/in.tsv", what: "empty file"}, nil},
+	{"empty-file/parquet", map[string]string{"in.parquet": ""}, []string{"normalize", "@/in.parquet", "-o", "@/out/n.tsv"},
+		badWant{file: "@/in.parquet", what: "not a Parquet file (0 bytes)"}, nil},
+	{"empty-file/arrow", map[string]string{"in.arrow": ""}, []string{"normalize", "@/in.arrow", "-o", "@/out/n.tsv"},
+		badWant{file: "@/in.arrow", what: "not an Arrow IPC file"}, nil},
+	{"not-parquet", map[string]string{"in.parquet": "gene\ts1\ng1\t5\n"}, []string{"normalize", "@/in.parquet", "-o", "@/out/n.tsv"},
+		badWant{file: "@/in.parquet", what: "not a readable Parquet file"}, nil},
+	{"not-arrow", map[string]string{"in.feather": "gene\ts1\ng1\t5\n"}, []string{"normalize", "@/in.feather", "-o", "@/out/n.tsv"},
+		badWant{file: "@/in.feather", what: "not an Arrow IPC file"}, nil},
+	{"not-gzip", map[string]string{"in.tsv.gz": "\x1f\x8bnot really gzip"}, []string{"normalize", "@/in.tsv.gz", "-o", "@/out/n.tsv"},
+		badWant{file: "@/in.tsv.gz", what: "gzip"}, nil},
+	{"empty-folder", map[string]string{"shards/README": "no parquet here"}, []string{"normalize", "@/shards", "-o", "@/out/n.tsv"},
+		badWant{file: "@/shards", what: "no .parquet files"}, nil},
+	{"no-such-file", nil, []string{"normalize", "@/none.tsv", "-o", "@/out/n.tsv"},
+		badWant{file: "@/none.tsv", what: "cannot open: no such file or directory"}, nil},
+
+	// Shards that disagree.
+	{name: "shards/genes-reordered", args: []string{"normalize", "@/shards", "-o", "@/out/n.tsv"},
+		want: badWant{file: "@/shards/part1.parquet", gene: "g3", what: "gene 2 is g3 here but g2 in"},
+		prepare: writeShards(func(m *badMatrix) []columartestColumn {
+			m.genes[1], m.genes[2] = m.genes[2], m.genes[1]
+			return wideColumns(*m, 2, 4)
+		})},
+	{name: "shards/gene-missing", args: []string{"normalize", "@/shards", "-o", "@/out/n.tsv"},
+		want: badWant{file: "@/shards/part1.parquet", gene: "g5", what: "is missing here (4 genes here, 5 there)"},
+		prepare: writeShards(func(m *badMatrix) []columartestColumn {
+			m.genes, m.cells = m.genes[:4], m.cells[:4]
+			return wideColumns(*m, 2, 4)
+		})},
+	{name: "shards/gene-id-type", args: []string{"normalize", "@/shards", "-o", "@/out/n.tsv"},
+		want: badWant{file: "@/shards/part1.parquet", what: "not a string column of gene ids"},
+		prepare: writeShards(func(m *badMatrix) []columartestColumn {
+			cols := wideColumns(*m, 2, 4)
+			cols[0] = columartestColumn{Name: "gene_id", Type: columnartest.Int64, Values: []any{int64(1), int64(2), int64(3), int64(4), int64(5)}}
+			return cols
+		})},
+	{name: "shards/layout", args: []string{"normalize", "@/shards", "-o", "@/out/n.tsv"},
+		want: badWant{file: "@/shards/part1.parquet", what: "not numeric"},
+		prepare: writeShards(func(m *badMatrix) []columartestColumn {
+			m.samples, m.cells = m.samples[2:], [][]string{{"12", "8"}, {"7", "6"}, {"90", "120"}, {"4", "2"}, {"38", "52"}}
+			return longColumns(*m)
+		})},
+
+	// Usage.
+	{"unknown-method/size-factors", map[string]string{"in.tsv": okTSV}, []string{"size-factors", "--method", "median", "@/in.tsv", "-o", "@/out/sf.tsv"},
+		badWant{what: `unknown method "median": use ratio, poscounts`}, nil},
+	{"unknown-method/normalize", map[string]string{"in.tsv": okTSV}, []string{"normalize", "--method", "tmp", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{what: `unknown method "tmp"`}, nil},
+	{"unknown-method/transform", map[string]string{"in.tsv": okTSV}, []string{"transform", "--method", "vsd", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{what: `unknown transform "vsd"`}, nil},
+	{"unknown-flag", map[string]string{"in.tsv": okTSV}, []string{"normalize", "--methd", "tmm", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{what: "flag provided but not defined: -methd"}, nil},
+	{"bad-flag-value", map[string]string{"in.tsv": okTSV}, []string{"normalize", "--threads", "many", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{what: `invalid value "many" for flag -threads`}, nil},
+	{"unknown-command", map[string]string{"in.tsv": okTSV}, []string{"normalise", "@/in.tsv"},
+		badWant{what: `unknown command "normalise"`}, nil},
+	{"unknown-format", map[string]string{"in.tsv": okTSV}, []string{"normalize", "--format", "excel", "@/in.tsv", "-o", "@/out/n.tsv"},
+		badWant{file: "@/in.tsv", what: `unknown format "excel"`}, nil},
+}
+
+func TestBadInputsOther(t *testing.T) {
+	for _, r := range badRuns {
+		t.Run(r.name, func(t *testing.T) {
+			dir := t.TempDir()
+			at := func(s string) string { return strings.ReplaceAll(s, "@", dir) }
+			if r.prepare != nil {
+				r.prepare(t, dir)
+			}
+			for name, content := range r.files {
+				p := filepath.Join(dir, name)
+				must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+				must(t, os.WriteFile(p, []byte(content), 0o644))
+			}
+			args := make([]string, len(r.args))
+			for k, a := range r.args {
+				args[k] = at(a)
+			}
+			w := r.want
+			w.file = at(w.file)
+			if w.file == "" {
+				// usage errors name no file: "colnorm: " and the message
+				runBadUsage(t, filepath.Join(dir, "out"), args, w.what)
+				return
+			}
+			runBad(t, filepath.Join(dir, "out"), args, w)
+		})
+	}
+}
+
+// runBadUsage is runBad for errors of the command line, which name no file.
+func runBadUsage(t *testing.T, outDir string, args []string, what string) {
+	t.Helper()
+	os.MkdirAll(outDir, 0o755)
+	runBad(t, outDir, args, badWant{what: what})
+}
+
+// The same fractional counts are accepted in every format with
+// --allow-fractional (Salmon and kallisto estimates), and the output then
+// replaces the old file: the bad-input runs above fail for the bad value,
+// not for the format.
+func TestAllowFractionalEveryFormat(t *testing.T) {
+	for _, fname := range allFormats {
+		f := formatByName(t, fname)
+		t.Run(fname, func(t *testing.T) {
+			dir := t.TempDir()
+			m := baseMatrix().clone()
+			m.cells[2][1] = "7.5"
+			in := filepath.Join(dir, f.file)
+			f.write(t, in, m)
+			out := filepath.Join(dir, "n.tsv")
+			must(t, os.WriteFile(out, []byte(oldOutput), 0o644))
+			args := append([]string{"normalize", "--allow-fractional", in, "-o", out}, f.args...)
+			code, _, stderr := colnorm(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			b, _ := os.ReadFile(out)
+			if !strings.HasPrefix(string(b), "gene_id\ts1\ts2\ts3\ts4\ng1\t") {
+				t.Errorf("output %q", b)
+			}
+		})
 	}
 }
