@@ -206,7 +206,11 @@ func Check(src columnar.Source, j int, col []float64, allowFractional bool) erro
 		case v < 0:
 			msg = fmt.Sprintf("negative count %v", v)
 		case v >= maxExact:
-			msg = fmt.Sprintf("count %v is 2^53 or more and cannot be held exactly", v)
+			if v < 1e18 {
+				msg = fmt.Sprintf("count %.0f is 2^53 or more and cannot be held exactly", v)
+			} else {
+				msg = fmt.Sprintf("count %g is 2^53 or more and cannot be held exactly", v)
+			}
 		default:
 			msg = fmt.Sprintf("fractional count %v (use --allow-fractional for estimated counts such as Salmon's)", v)
 		}
