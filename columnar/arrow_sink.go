@@ -30,6 +30,7 @@ const arrowLongBatch = 1 << 16
 // id, sample and value columns, written in batches of arrowLongBatch rows as
 // the columns arrive.
 type arrowSink struct {
+	done    <-chan struct{}
 	out     *AtomicFile
 	buf     *bufio.Writer // arrow-go writes each buffer and its padding separately
 	w       *ipc.FileWriter
@@ -53,7 +54,7 @@ func createArrowSink(path string, genes, samples []string, opts SinkOptions) (Si
 	if opts.Integer {
 		valueType = arrow.PrimitiveTypes.Int64
 	}
-	s := &arrowSink{genes: genes, samples: samples, integer: opts.Integer, long: opts.Layout == LayoutLong, mem: arrowAlloc}
+	s := &arrowSink{genes: genes, samples: samples, integer: opts.Integer, long: opts.Layout == LayoutLong, mem: arrowAlloc, done: opts.Done}
 	if s.long {
 		s.schema = arrow.NewSchema([]arrow.Field{
 			{Name: opts.geneLabel(), Type: arrow.BinaryTypes.String},
@@ -201,6 +202,9 @@ func (s *arrowSink) writeWide() error {
 	cols := make([]arrow.Array, S+1)
 	for g0, b := 0, 0; g0 < len(s.genes); g0, b = g0+blockGenes, b+1 {
 		n := min(blockGenes, len(s.genes)-g0)
+		if err := interrupted(s.done); err != nil {
+			return err
+		}
 		if s.spill != nil {
 			if _, err := s.spill.ReadBlock(b, block); err != nil {
 				return err

@@ -1549,6 +1549,9 @@ func newArrowSource(r *ipcFile, opts Options) (src *arrowSource, err error) {
 	switch opts.Layout {
 	case LayoutAuto:
 		long = len(cols) == 3 && cols[0].str != ipcStrNone && cols[1].str != ipcStrNone && cols[2].num != ipcNumNone
+		if len(cols) == 3 && cols[0].str != ipcStrNone && cols[1].str != ipcStrNone && !long && !opts.SamplesAsRows {
+			return nil, inputErrorf(r.path, "the third column %q is %s, not numeric: a long table (gene id, sample id, value) needs numeric values, and a wide one numeric sample columns", cols[2].name, cols[2].typ)
+		}
 	case LayoutLong:
 		if len(cols) != 3 || cols[0].str == ipcStrNone || cols[1].str == ipcStrNone || cols[2].num == ipcNumNone {
 			return nil, inputErrorf(r.path, "a long table needs three columns: gene id (string), sample id (string), value (number); found %s", ipcDescribeCols(cols))
@@ -1588,15 +1591,15 @@ func newArrowSource(r *ipcFile, opts Options) (src *arrowSource, err error) {
 		}
 		if cols[c].num == ipcNumNone {
 			if opts.SamplesAsRows {
-				return nil, &InputError{File: r.path, Gene: cols[c].name, Msg: fmt.Sprintf("column has type %s, not numbers", cols[c].typ)}
+				return nil, &InputError{File: r.path, Gene: cols[c].name, Msg: fmt.Sprintf("column of type %s is not numeric", cols[c].typ)}
 			}
-			return nil, &InputError{File: r.path, Sample: cols[c].name, Msg: fmt.Sprintf("column has type %s, not numbers", cols[c].typ)}
+			return nil, &InputError{File: r.path, Sample: cols[c].name, Msg: fmt.Sprintf("column of type %s is not numeric", cols[c].typ)}
 		}
 		if seen[cols[c].name] {
 			if opts.SamplesAsRows {
-				return nil, &InputError{File: r.path, Gene: cols[c].name, Msg: "duplicate gene id"}
+				return nil, &InputError{File: r.path, Gene: cols[c].name, Msg: "duplicate gene id: it appears twice"}
 			}
-			return nil, &InputError{File: r.path, Sample: cols[c].name, Msg: "duplicate sample name"}
+			return nil, &InputError{File: r.path, Sample: cols[c].name, Msg: "duplicate sample name: it appears twice"}
 		}
 		seen[cols[c].name] = true
 		integer = integer && cols[c].num.integer()
@@ -1607,9 +1610,9 @@ func newArrowSource(r *ipcFile, opts Options) (src *arrowSource, err error) {
 	err = r.forStrings(id, func(v []byte, _ int) error {
 		if _, added := ids.key(v); !added {
 			if opts.SamplesAsRows {
-				return &InputError{File: r.path, Sample: string(v), Msg: "duplicate sample id"}
+				return &InputError{File: r.path, Sample: string(v), Msg: "duplicate sample id: it appears twice"}
 			}
-			return &InputError{File: r.path, Gene: string(v), Msg: "duplicate gene id"}
+			return &InputError{File: r.path, Gene: string(v), Msg: "duplicate gene id: it appears twice"}
 		}
 		return nil
 	})
@@ -1859,7 +1862,7 @@ func (ld *ipcLongLoader) fill(rd io.Reader, s0, s1 int) error {
 		g := int(binary.LittleEndian.Uint32(rec[0:]))
 		i := (s-s0)*G + g
 		if seen[i>>6]&(1<<(i&63)) != 0 {
-			return &InputError{File: ld.path, Sample: ld.samples[s], Gene: ld.genes[g], Msg: "more than one value for this gene and sample"}
+			return &InputError{File: ld.path, Sample: ld.samples[s], Gene: ld.genes[g], Msg: "this gene and sample have two rows in the long table"}
 		}
 		seen[i>>6] |= 1 << (i & 63)
 		vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(rec[8:]))
@@ -1867,7 +1870,7 @@ func (ld *ipcLongLoader) fill(rd io.Reader, s0, s1 int) error {
 	for i := 0; i < n; i++ {
 		if seen[i>>6]&(1<<(i&63)) == 0 {
 			return &InputError{File: ld.path, Sample: ld.samples[s0+i/G], Gene: ld.genes[i%G],
-				Msg: "no value for this gene and sample (a long table needs every gene in every sample)"}
+				Msg: "the long table has no row for this gene and sample (every sample needs one row per gene)"}
 		}
 	}
 	for s := s0; s < s1; s++ {

@@ -64,6 +64,15 @@ func (c *cache) ReadColumn(j int, dst []float64) error {
 	return nil
 }
 
+// Locate says where sample j's value of gene i is stored, as the source
+// does (see Locator).
+func (c *cache) Locate(j, i int) (file string, line int) {
+	if l, ok := c.Source.(Locator); ok {
+		return l.Locate(j, i)
+	}
+	return c.Source.Path(), 0
+}
+
 // Close releases the cache's memory and closes the source.
 func (c *cache) Close() error {
 	for j := range c.cols {

@@ -84,7 +84,7 @@ func TestCachedKeepsToItsBudget(t *testing.T) {
 		}
 	}
 	src := &countingSource{Memory: NewMemory("m", genes, samples, cols)}
-	perColumn := int64(G) // every value below 255: one byte each
+	perColumn := int64(G)            // every value below 255: one byte each
 	c := Cached(src, 3*perColumn+10) // room for three columns
 	dst := make([]float64, G)
 	for pass := 0; pass < 2; pass++ {

@@ -3,6 +3,7 @@ package columnar
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -48,4 +49,32 @@ func (e *InputError) Unwrap() error { return ErrFormat }
 // inputErrorf builds an InputError for a file with a formatted message.
 func inputErrorf(file string, format string, args ...any) *InputError {
 	return &InputError{File: file, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Locator is implemented by sources that can say where a value is stored:
+// the file that holds sample j's value of gene i (a shard of a folder, or
+// the source's own path) and, for text, its 1-based line (0 when the format
+// has no lines).
+type Locator interface {
+	Locate(j, i int) (file string, line int)
+}
+
+// ValueError is an InputError about sample j's value of gene i of src, as
+// precisely located as src allows (see Locator).
+func ValueError(src Source, j, i int, msg string) *InputError {
+	e := &InputError{File: src.Path(), Sample: src.Samples()[j], Gene: src.Genes()[i], Msg: msg}
+	if l, ok := src.(Locator); ok {
+		e.File, e.Line = l.Locate(j, i)
+	}
+	return e
+}
+
+// ErrText is an error's text without the operation and path that an
+// os.PathError adds, which an InputError already shows.
+func ErrText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

@@ -62,6 +62,14 @@ func openParquetShards(dir string, opts Options) (src Source, err error) {
 			return nil, err
 		}
 		s.shards = append(s.shards, sh)
+		if opts.Layout == LayoutAuto {
+			// every shard is read in the first shard's layout, so that a
+			// wide shard with a bad column is not taken for a long table
+			opts.Layout = LayoutWide
+			if _, long := sh.(*longParquet); long {
+				opts.Layout = LayoutLong
+			}
+		}
 		if err := pqSameGenes(s.shards[0], sh); err != nil {
 			return nil, err
 		}
@@ -110,6 +118,15 @@ func (s *shardsParquet) ReadColumn(j int, dst []float64) error {
 	}
 	k := sort.SearchInts(s.first, j+1) - 1 // the last shard whose first sample is <= j
 	return s.shards[k].ReadColumn(j-s.first[k], dst)
+}
+
+// Locate names the shard file that holds sample j.
+func (s *shardsParquet) Locate(j, i int) (string, int) {
+	k := sort.SearchInts(s.first, j+1) - 1
+	if l, ok := s.shards[k].(Locator); ok {
+		return l.Locate(j-s.first[k], i)
+	}
+	return s.shards[k].Path(), 0
 }
 
 func (s *shardsParquet) Close() error {

@@ -57,6 +57,10 @@ func openParquetFile(path string, opts Options) (Source, error) {
 	layout := opts.Layout
 	if layout == LayoutAuto {
 		layout = q.detectLayout()
+		if c := q.cols; layout == LayoutWide && !opts.SamplesAsRows && len(c) == 3 && c[0].kind == pqString && c[1].kind == pqString {
+			q.close()
+			return nil, inputErrorf(path, "the third column %q is %s, not numeric: a long table (gene id, sample id, value) needs numeric values, and a wide one numeric sample columns", c[2].name, c[2].desc)
+		}
 	}
 	var src Source
 	switch layout {
@@ -820,7 +824,7 @@ func openParquetWide(q *pqFile) (*wideParquet, error) {
 				Msg: fmt.Sprintf("column of type %s is not numeric (a wide table has a gene id column, then one int32, int64, float or double column per sample)", col.desc)}
 		}
 		if seen[col.name] {
-			return nil, &InputError{File: q.path, Sample: col.name, Msg: "two columns have this name"}
+			return nil, &InputError{File: q.path, Sample: col.name, Msg: "two columns have this name: it appears twice"}
 		}
 		seen[col.name] = true
 		s.samples = append(s.samples, col.name)
@@ -887,7 +891,7 @@ func openParquetRows(q *pqFile, opts Options) (src *rowsParquet, err error) {
 				Msg: fmt.Sprintf("column of type %s is not numeric (with samples as rows, a table has a sample id column, then one numeric column per gene)", col.desc)}
 		}
 		if seen[col.name] {
-			return nil, &InputError{File: q.path, Gene: col.name, Msg: "two columns have this name"}
+			return nil, &InputError{File: q.path, Gene: col.name, Msg: "two columns have this name: it appears twice"}
 		}
 		seen[col.name] = true
 		s.genes = append(s.genes, col.name)

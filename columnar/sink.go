@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,6 +31,23 @@ type SinkOptions struct {
 	Stdout    io.Writer
 	// SpillBudget bounds the memory used to turn columns into rows, in bytes.
 	SpillBudget int
+	// Done, when closed, stops a Commit that writes rows from a spill (text
+	// and Arrow outputs) between blocks of genes with ErrInterrupted; the
+	// output is then discarded as by Abort.
+	Done <-chan struct{}
+}
+
+// ErrInterrupted is returned by a Commit stopped by SinkOptions.Done.
+var ErrInterrupted = errors.New("columnar: interrupted")
+
+// interrupted reports ErrInterrupted once done is closed.
+func interrupted(done <-chan struct{}) error {
+	select {
+	case <-done:
+		return ErrInterrupted
+	default:
+		return nil
+	}
 }
 
 func (o SinkOptions) geneLabel() string {

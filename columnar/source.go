@@ -105,6 +105,23 @@ func Open(path string, opts Options) (Source, error) {
 	return open(path, opts)
 }
 
+// CheckNotEmpty refuses a matrix without genes or without samples (an empty
+// table, a header only), where no method has anything to compute on. The
+// readers themselves open such tables.
+func CheckNotEmpty(src Source, samplesAsRows bool) error {
+	genes, samples := "gene rows", "sample columns"
+	if samplesAsRows {
+		genes, samples = "gene columns", "sample rows"
+	}
+	switch {
+	case len(src.Genes()) == 0:
+		return inputErrorf(src.Path(), "no genes: the table has no %s (a header only?)", genes)
+	case len(src.Samples()) == 0:
+		return inputErrorf(src.Path(), "no samples: the table has no %s", samples)
+	}
+	return nil
+}
+
 // FormatOf chooses a format from a file name's extension: .parquet, .arrow,
 // .feather and .ipc name themselves; everything else is text.
 func FormatOf(path string) string {

@@ -76,11 +76,12 @@ type textSink struct {
 	long    bool
 	spill   *Spill
 	num     []byte
+	done    <-chan struct{}
 }
 
 func newTextSink(out committer, genes, samples []string, sep byte, opts SinkOptions) (Sink, error) {
 	s := &textSink{out: out, w: bufio.NewWriterSize(out, 1<<20), genes: genes, samples: samples, sep: sep,
-		long: opts.Layout == LayoutLong}
+		long: opts.Layout == LayoutLong, done: opts.Done}
 	if s.long {
 		s.writeFields(opts.geneLabel(), "sample", opts.valueName())
 		return s, nil
@@ -156,6 +157,12 @@ func (s *textSink) Commit() error {
 			}
 			g0 := b * s.spill.BlockGenes()
 			for r := 0; r < n; r++ {
+				if r%1024 == 0 {
+					if err := interrupted(s.done); err != nil {
+						s.Abort()
+						return err
+					}
+				}
 				s.w.WriteString(quoteField(s.genes[g0+r], s.sep))
 				for j := 0; j < S; j++ {
 					s.w.WriteByte(s.sep)

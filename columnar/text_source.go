@@ -24,6 +24,22 @@ type textSource struct {
 	integer bool
 	lengths []float64 // featureCounts Length column, or nil
 	spill   *Spill
+	// lines[k] is the 1-based line of data row k: gene k's row, or with
+	// samples as rows sample k's.
+	lines        []int32
+	samplesAsRow bool
+}
+
+// Locate gives the line that holds sample j's value of gene i.
+func (t *textSource) Locate(j, i int) (string, int) {
+	k := i
+	if t.samplesAsRow {
+		k = j
+	}
+	if k < len(t.lines) {
+		return t.path, int(t.lines[k])
+	}
+	return t.path, 0
 }
 
 func (t *textSource) Path() string           { return t.path }
@@ -270,7 +286,7 @@ func openTextFile(path string, opts Options) (Source, error) {
 		return readSamplesAsRows(path, lr, names, sep, opts)
 	}
 	samples := names[skip:]
-	if err := checkUnique(path, samples, "sample"); err != nil {
+	if err := checkUnique(path, lr.line, samples, "sample"); err != nil {
 		return nil, err
 	}
 	S := len(samples)
@@ -283,6 +299,7 @@ func openTextFile(path string, opts Options) (Source, error) {
 	row := make([]float64, S)
 	err = eachRow(path, lr, sep, len(names), "gene", func(line int, gene string, fields [][]byte) error {
 		src.genes = append(src.genes, gene)
+		src.lines = append(src.lines, int32(line))
 		if kind == kindFeatureCounts {
 			l, _, ok := parseValue(fields[5])
 			if !ok {
@@ -309,7 +326,7 @@ func openTextFile(path string, opts Options) (Source, error) {
 		return fail(err)
 	}
 	if len(src.genes) == 0 {
-		return fail(inputErrorf(path, "no gene rows after the header"))
+		return fail(inputErrorf(path, "no genes: the table has no gene rows after the header"))
 	}
 	return src, nil
 }
@@ -318,14 +335,14 @@ func openTextFile(path string, opts Options) (Source, error) {
 // gene: each row is a sample column, appended to a one-block Spill.
 func readSamplesAsRows(path string, lr *lineReader, names []string, sep byte, opts Options) (Source, error) {
 	genes := names[1:]
-	if err := checkUnique(path, genes, "gene"); err != nil {
+	if err := checkUnique(path, lr.line, genes, "gene"); err != nil {
 		return nil, err
 	}
 	spill, err := NewColumnSpill(opts.TempDir, len(genes), 0, opts.spillBudget())
 	if err != nil {
 		return nil, err
 	}
-	src := &textSource{path: path, genes: genes, integer: true, spill: spill}
+	src := &textSource{path: path, genes: genes, integer: true, spill: spill, samplesAsRow: true}
 	fail := func(e error) (Source, error) { spill.Close(); return nil, e }
 	col := make([]float64, len(genes))
 	err = eachRow(path, lr, sep, len(names), "sample", func(line int, sample string, fields [][]byte) error {
@@ -343,13 +360,14 @@ func readSamplesAsRows(path string, lr *lineReader, names []string, sep byte, op
 			return err
 		}
 		src.samples = append(src.samples, sample)
+		src.lines = append(src.lines, int32(line))
 		return nil
 	})
 	if err != nil {
 		return fail(err)
 	}
 	if len(src.samples) == 0 {
-		return fail(inputErrorf(path, "no sample rows after the header"))
+		return fail(inputErrorf(path, "no samples: the table has no sample rows after the header"))
 	}
 	return src, nil
 }
@@ -390,7 +408,7 @@ func eachRow(path string, lr *lineReader, sep byte, width int, what string, fn f
 			return named
 		}
 		if _, dup := seen[id]; dup {
-			named.Msg = "duplicate " + what + " id"
+			named.Msg = "duplicate " + what + " id: it appears twice"
 			return named
 		}
 		seen[id] = struct{}{}
@@ -409,12 +427,13 @@ func equalFold(a, b []string) bool {
 	return true
 }
 
-// checkUnique reports the first repeated id as an InputError.
-func checkUnique(path string, ids []string, what string) error {
+// checkUnique reports the first repeated id of the header on line as an
+// InputError.
+func checkUnique(path string, line int, ids []string, what string) error {
 	seen := make(map[string]struct{}, len(ids))
 	for _, id := range ids {
 		if _, dup := seen[id]; dup {
-			e := &InputError{File: path, Msg: "duplicate " + what + " id"}
+			e := &InputError{File: path, Line: line, Msg: "duplicate " + what + " id: it appears twice"}
 			if what == "sample" {
 				e.Sample = id
 			} else {

@@ -22,7 +22,7 @@ import (
 func open(path string) (io.Reader, func() error, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, &columnar.InputError{File: path, Msg: "cannot open: " + err.Error()}
+		return nil, nil, &columnar.InputError{File: path, Msg: "cannot open: " + columnar.ErrText(err)}
 	}
 	br := bufio.NewReaderSize(f, 1<<20)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {

@@ -24,7 +24,7 @@ type Table struct {
 func Read(path string) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &columnar.InputError{File: path, Msg: "cannot open: " + err.Error()}
+		return nil, &columnar.InputError{File: path, Msg: "cannot open: " + columnar.ErrText(err)}
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)

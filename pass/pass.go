@@ -223,15 +223,19 @@ func CountError(src columnar.Source, j, i int, v float64) error {
 	var msg string
 	switch {
 	case math.IsNaN(v):
-		msg = "missing value (NA or empty): counts must be present"
+		msg = "missing value (NA, null, NaN or empty): counts must be present"
 	case math.IsInf(v, 0):
 		msg = fmt.Sprintf("infinite value %v", v)
 	case v < 0:
 		msg = fmt.Sprintf("negative count %v", v)
 	case v >= maxExact:
-		msg = fmt.Sprintf("count %v is 2^53 or more and cannot be held exactly", v)
+		if v < 1e18 {
+			msg = fmt.Sprintf("count %.0f is 2^53 or more and cannot be held exactly", v)
+		} else {
+			msg = fmt.Sprintf("count %g is 2^53 or more and cannot be held exactly", v)
+		}
 	default:
 		msg = fmt.Sprintf("fractional count %v (use --allow-fractional for estimated counts such as Salmon's)", v)
 	}
-	return &columnar.InputError{File: src.Path(), Sample: src.Samples()[j], Gene: src.Genes()[i], Msg: msg}
+	return columnar.ValueError(src, j, i, msg)
 }

@@ -182,6 +182,7 @@ func inputFlags() []cli.Flag {
 		&cli.IntFlag{Name: "threads", Usage: "worker threads (default: one per core)", Value: 0},
 		&cli.StringFlag{Name: "temp-dir", Usage: "folder for temporary files (default: the system's)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+		&cli.StringFlag{Name: "memory", Usage: "memory budget, e.g. 4GiB: inputs that would need more are refused up front (default: half the physical memory)"},
 	}
 }
 
@@ -194,6 +195,10 @@ type inputConfig struct {
 	Threads         int
 	TempDir         string
 	Quiet           bool
+	// Memory is the budget in bytes (--memory); Extra, when set by a
+	// command, adds what it holds beyond the base for G genes and N samples.
+	Memory int64
+	Extra  func(G, N int) []memoryItem
 }
 
 func readInputConfig(c *cli.Context, path string) (inputConfig, error) {
@@ -204,6 +209,14 @@ func readInputConfig(c *cli.Context, path string) (inputConfig, error) {
 	}
 	if cfg.Threads < 0 {
 		return cfg, usagef("--threads must be 0 (one per core) or more, not %d", cfg.Threads)
+	}
+	cfg.Memory = defaultMemory()
+	if c.IsSet("memory") {
+		m, err := parseBytes(c.String("memory"))
+		if err != nil {
+			return cfg, usagef("%v", err)
+		}
+		cfg.Memory = m
 	}
 	switch cfg.Layout {
 	case "", columnar.LayoutWide, columnar.LayoutLong:
@@ -225,13 +238,39 @@ func (cfg inputConfig) open() (columnar.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return columnar.Cached(src, defaultCacheBudget), nil
+	return columnar.Cached(src, cfg.cacheBudget()), nil
 }
 
-// openOnce opens the input for a command that reads every column once.
+// cacheBudget is the memory for decoded columns kept between passes: 128
+// MiB, or an eighth of a smaller --memory.
+func (cfg inputConfig) cacheBudget() int64 {
+	if cfg.Memory > 0 {
+		return min(defaultCacheBudget, cfg.Memory/8)
+	}
+	return defaultCacheBudget
+}
+
+// openOnce opens the input for a command that reads every column once,
+// refusing an empty matrix or one that would not fit --memory.
 func (cfg inputConfig) openOnce() (columnar.Source, error) {
-	return columnar.Open(cfg.Path, columnar.Options{Format: cfg.Format, Layout: cfg.Layout,
-		SamplesAsRows: cfg.SamplesAsRows, TempDir: cfg.TempDir})
+	src, err := columnar.Open(cfg.Path, columnar.Options{Format: cfg.Format, Layout: cfg.Layout,
+		SamplesAsRows: cfg.SamplesAsRows, TempDir: cfg.TempDir, SpillBudget: cfg.spillBudget()})
+	if err != nil {
+		return nil, err
+	}
+	if err := columnar.CheckNotEmpty(src, cfg.SamplesAsRows); err != nil {
+		src.Close()
+		return nil, err
+	}
+	var extra []memoryItem
+	if cfg.Extra != nil {
+		extra = cfg.Extra(len(src.Genes()), len(src.Samples()))
+	}
+	if err := cfg.checkMemory(src, extra...); err != nil {
+		src.Close()
+		return nil, err
+	}
+	return src, nil
 }
 
 // pass gives the options of the passes of the step what: they are timed,

@@ -4,18 +4,45 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
-// buildColnorm builds the colnorm binary into a temporary folder and returns
-// its path.
+// TestMain removes the binary that buildColnorm built, after all tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
+}
+
+var (
+	buildOnce sync.Once
+	builtDir  string
+	builtBin  string
+	buildErr  error
+)
+
+// buildColnorm builds the colnorm binary once per test run, into a
+// temporary folder, and returns its path. Tests that need it are skipped
+// under -short.
 func buildColnorm(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "colnorm")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
+	if testing.Short() {
+		t.Skip("builds the binary")
 	}
-	return bin
+	buildOnce.Do(func() {
+		if builtDir, buildErr = os.MkdirTemp("", "colnorm-test-bin-*"); buildErr != nil {
+			return
+		}
+		builtBin = filepath.Join(builtDir, "colnorm")
+		cmd := exec.Command("go", "build", "-o", builtBin, ".")
+		cmd.Stderr = os.Stderr
+		buildErr = cmd.Run()
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v", buildErr)
+	}
+	return builtBin
 }

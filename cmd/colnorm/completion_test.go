@@ -52,7 +52,7 @@ func TestCompletionScripts(t *testing.T) {
 		}
 	}
 	check(complete("colnorm", "norm"), "normalize")
-	check(complete("colnorm", "batch-correct", "--me"), "--method", "--meta")
+	check(complete("colnorm", "batch-correct", "--me"), "--memory", "--method", "--meta")
 	check(complete("colnorm", "transform", "counts.tsv", "--nsu"), "--nsub")
 	check(complete("colnorm", "transform", "--method", "v"), "vst")
 	check(complete("colnorm", "size-factors", "-m", "tmm"), "tmm", "tmmwsp")

@@ -12,6 +12,7 @@ func runSizeFactorsIterate(e *env, cfg sizeFactorsConfig) error {
 	if cfg.ControlPrefix != "" || cfg.ControlGenes != "" {
 		return usagef("control genes apply to DESeq2's ratio and poscounts methods, not iterate")
 	}
+	cfg.Input.Extra = func(G, N int) []memoryItem { return rowStoreMemory(G, N, 0) }
 	src, err := cfg.Input.open()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/urfave/cli/v2"
 
@@ -209,7 +210,15 @@ func geneLengths(src columnar.Source, lengthsFile, gtf string) ([]float64, error
 		return genelength.Align(src, m, gtf)
 	}
 	if gl, ok := src.(columnar.GeneLengther); ok && gl.GeneLengths() != nil {
-		return gl.GeneLengths(), nil
+		lengths := gl.GeneLengths()
+		for i, l := range lengths {
+			if !(l > 0) || math.IsInf(l, 0) {
+				e := columnar.ValueError(src, 0, i, fmt.Sprintf("Length %v is not a positive number (featureCounts' gene length; give --lengths FILE to use others)", l))
+				e.Sample = ""
+				return nil, e
+			}
+		}
+		return lengths, nil
 	}
 	return nil, usagef("tpm, rpkm and fpkm need gene lengths: give --lengths FILE or --gtf FILE (featureCounts output carries its own)")
 }

@@ -38,7 +38,7 @@ func readOutputConfig(c *cli.Context) (outputConfig, error) {
 // on any error or interrupt, not at all.
 func writeOutput(e *env, in inputConfig, out outputConfig, genes, samples []string, integer bool, fill func(columnar.Sink) error) error {
 	sink, err := columnar.Create(out.Path, genes, samples, columnar.SinkOptions{
-		Layout: out.Layout, Integer: integer, TempDir: in.TempDir, Stdout: e.stdout})
+		Layout: out.Layout, Integer: integer, TempDir: in.TempDir, Stdout: e.stdout, Done: e.ctx.Done(), SpillBudget: in.spillBudget()})
 	if err != nil {
 		return err
 	}

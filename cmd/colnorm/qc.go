@@ -106,6 +106,9 @@ func runQC(e *env, cfg qcConfig) error {
 	if cfg.Before != "" && (cfg.ControlPrefix != "" || cfg.ControlGenes != "") {
 		return usagef("--before and control genes each make a before/after view: give one")
 	}
+	cfg.Input.Extra = func(G, N int) []memoryItem {
+		return append(rowStoreMemory(G, N, cfg.NSub), qcMemory(G, N, cfg.NTop, cfg.MaxHeatmap)...)
+	}
 	src, err := cfg.Input.open()
 	if err != nil {
 		return err

@@ -168,7 +168,7 @@ func controlMask(src columnar.Source, prefix, file string) ([]bool, error) {
 	}
 	fh, err := os.Open(file)
 	if err != nil {
-		return nil, &columnar.InputError{File: file, Msg: "cannot open the control gene list: " + err.Error()}
+		return nil, &columnar.InputError{File: file, Msg: "cannot open the control gene list: " + columnar.ErrText(err)}
 	}
 	defer fh.Close()
 	index := make(map[string]int, len(src.Genes()))

@@ -78,6 +78,9 @@ func runTransform(e *env, cfg transformConfig) error {
 	if cfg.NSub < 0 {
 		return usagef("--nsub must be 0 (every gene) or more, not %d", cfg.NSub)
 	}
+	if cfg.Method != "log2" {
+		cfg.Input.Extra = func(G, N int) []memoryItem { return rowStoreMemory(G, N, cfg.NSub) }
+	}
 	src, err := cfg.Input.open()
 	if err != nil {
 		return err
