@@ -206,9 +206,9 @@ func TestFactorsMethods(t *testing.T) {
 // Every kind of cached file reads back as the generator's columns.
 func TestCachedRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	p := Params{Genes: 300, Samples: 7, Seed: 11}
+	p := Params{Genes: 300, Samples: ShardSamples + 7, Seed: 11} // two shards
 	m := New(p)
-	for _, kind := range []Kind{WideParquet, LongParquet, TSV} {
+	for _, kind := range []Kind{WideParquet, LongParquet, TSV, ShardFolder} {
 		path, err := Cached(context.Background(), dir, p, kind)
 		if err != nil {
 			t.Fatal(err)

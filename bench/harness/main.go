@@ -178,7 +178,10 @@ func main() {
 	}
 }
 
-var knownTools = []string{"colnorm", "colnorm-qc", "duckdb", "duckdb-wide", "r"}
+var knownTools = []string{"colnorm", "colnorm-qc", "colnorm-long", "colnorm-shards", "decode", "duckdb", "duckdb-wide", "r"}
+
+// decodeName is the table's name of the plain decode row (-tools decode).
+const decodeName = "decode (parquet-go)"
 
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "harness: "+format+"\n", args...)
@@ -207,6 +210,7 @@ type result struct {
 	method  string
 	tool    string
 	samples int
+	genes   int
 	walls   []float64 // seconds
 	rss     []int64
 	rssFrom string
@@ -271,11 +275,24 @@ func run(ctx context.Context, cfg config) error {
 	if slices.Contains(cfg.methods, vst) {
 		qc = vstQC(ctx, colnorm, threads)
 	}
+	// decode reads the wide file once and computes nothing: the floor of a pass.
+	decode := tool{name: decodeName, kind: bench.WideParquet, noTable: true, cmd: func(in, out string) *exec.Cmd {
+		return exec.Command(self, threads([]string{"-worker", "decode", "-input", in})...)
+	}}
+	// colnormOn is colnorm size-factors on another layout of the same matrix.
+	colnormOn := func(name, method string, kind bench.Kind) tool {
+		return tool{name: name, kind: kind, cmd: func(in, out string) *exec.Cmd {
+			return exec.Command(colnorm, threads([]string{"size-factors", "--method", method, "--quiet", "-o", out, in})...)
+		}}
+	}
 	all := map[string]map[string]tool{
 		ratio: {
 			"colnorm": {name: "colnorm", kind: bench.WideParquet, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(colnorm, threads([]string{"size-factors", "--method", "ratio", "--quiet", "-o", out, in})...)
 			}},
+			"colnorm-long":   colnormOn("colnorm (long Parquet)", ratio, bench.LongParquet),
+			"colnorm-shards": colnormOn("colnorm (folder of shards)", ratio, bench.ShardFolder),
+			"decode":         decode,
 			"duckdb": {name: "duckdb", kind: bench.LongParquet, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(self, threads([]string{"-worker", "duckdb", "-layout", "long", "-input", in, "-o", out})...)
 			}},
@@ -290,8 +307,11 @@ func run(ctx context.Context, cfg config) error {
 			"colnorm": {name: "colnorm", kind: bench.WideParquet, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(colnorm, threads([]string{"size-factors", "--method", "tmm", "--quiet", "-o", out, in})...)
 			}},
-			"duckdb":      {name: "duckdb", kind: bench.LongParquet, why: noDuckDB},
-			"duckdb-wide": {name: "duckdb-wide", kind: bench.WideParquet, why: noDuckDB},
+			"colnorm-long":   colnormOn("colnorm (long Parquet)", tmm, bench.LongParquet),
+			"colnorm-shards": colnormOn("colnorm (folder of shards)", tmm, bench.ShardFolder),
+			"decode":         decode,
+			"duckdb":         {name: "duckdb", kind: bench.LongParquet, why: noDuckDB},
+			"duckdb-wide":    {name: "duckdb-wide", kind: bench.WideParquet, why: noDuckDB},
 			"r": {name: "R edgeR", kind: bench.TSV, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(rscript, rTMMPath, in, out)
 			}},
@@ -304,7 +324,10 @@ func run(ctx context.Context, cfg config) error {
 			}, post: func(out string) (map[string]string, error) {
 				return nil, colMeans(ctx, self, vstMatrix(out), out)
 			}},
-			"colnorm-qc":  qc,
+			"colnorm-qc":     qc,
+			"colnorm-long":   {name: "colnorm (long Parquet)", kind: bench.LongParquet, why: "not run for the VST"},
+			"colnorm-shards": {name: "colnorm (folder of shards)", kind: bench.ShardFolder, why: "not run for the VST"},
+			"decode":         decode,
 			"duckdb":      {name: "duckdb", kind: bench.LongParquet, why: noDuckDBVST},
 			"duckdb-wide": {name: "duckdb-wide", kind: bench.WideParquet, why: noDuckDBVST},
 			"r": {name: "R DESeq2 vst()", kind: bench.TSV, cmd: func(in, out string) *exec.Cmd {
@@ -352,7 +375,7 @@ func runSize(ctx context.Context, cfg config, work string, p bench.Params, metho
 	var size []*result
 	for _, name := range names {
 		t := tools[name]
-		res := &result{method: method, tool: t.name, samples: S, notes: map[string][]string{}}
+		res := &result{method: method, tool: t.name, samples: S, genes: p.Genes, notes: map[string][]string{}}
 		size = append(size, res)
 		if t.cmd == nil {
 			res.skipped = t.why
@@ -651,12 +674,15 @@ func printTable(w io.Writer, method string, results []*result) {
 	if method == vst {
 		what = "max abs diff of vst_mean vs colnorm"
 	}
-	fmt.Fprintf(w, "| samples | tool | wall s (median) | min-max s | peak RSS MB | x colnorm | %s | notes |\n", what)
-	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---|")
-	ref, refQC := map[int]float64{}, map[int]float64{}
+	fmt.Fprintf(w, "| samples | tool | wall s (median) | min-max s | M counts/s | peak RSS MB | x colnorm | x decode | %s | notes |\n", what)
+	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
+	ref, refQC, dec := map[int]float64{}, map[int]float64{}, map[int]float64{}
 	for _, r := range results {
 		if r.tool == "colnorm" && len(r.walls) > 0 {
 			ref[r.samples] = median(r.walls)
+		}
+		if r.tool == decodeName && len(r.walls) > 0 {
+			dec[r.samples] = median(r.walls)
 		}
 		if r.tool == qcName && len(r.walls) > 0 {
 			refQC[r.samples] = median(r.walls)
@@ -664,20 +690,25 @@ func printTable(w io.Writer, method string, results []*result) {
 	}
 	for _, r := range results {
 		if r.skipped != "" {
-			fmt.Fprintf(w, "| %d | %s | - | - | - | - | - | %s |\n", r.samples, r.tool, r.skipped)
+			fmt.Fprintf(w, "| %d | %s | - | - | - | - | - | - | - | %s |\n", r.samples, r.tool, r.skipped)
 			continue
 		}
 		if len(r.walls) == 0 {
-			fmt.Fprintf(w, "| %d | %s | - | - | - | - | - | failed: %v |\n", r.samples, r.tool, r.err)
+			fmt.Fprintf(w, "| %d | %s | - | - | - | - | - | - | - | failed: %v |\n", r.samples, r.tool, r.err)
 			continue
 		}
 		wall := median(r.walls)
+		rate := float64(r.genes) * float64(r.samples) / wall / 1e6
+		xDecode := "-"
+		if d, ok := dec[r.samples]; ok && r.tool != decodeName {
+			xDecode = fmt.Sprintf("%.2f", wall/d)
+		}
 		ratio := "-"
 		if c, ok := ref[r.samples]; ok && r.tool != "colnorm" {
 			ratio = fmt.Sprintf("%.1f", wall/c)
 		}
 		diff := "(reference)"
-		if r.tool == qcName {
+		if r.tool == qcName || r.tool == decodeName {
 			diff = "-"
 			if r.err != nil {
 				diff = "ERROR: " + r.err.Error()
@@ -734,8 +765,8 @@ func printTable(w io.Writer, method string, results []*result) {
 				note += fmt.Sprintf("; lib_size max rel diff %.1e", r.libDiff.max)
 			}
 		}
-		fmt.Fprintf(w, "| %d | %s | %.2f | %.2f-%.2f | %.0f | %s | %s | %s |\n", r.samples, r.tool, wall,
-			slices.Min(r.walls), slices.Max(r.walls), float64(slices.Max(r.rss))/(1<<20), ratio, diff, note)
+		fmt.Fprintf(w, "| %d | %s | %.2f | %.2f-%.2f | %.0f | %.0f | %s | %s | %s | %s |\n", r.samples, r.tool, wall,
+			slices.Min(r.walls), slices.Max(r.walls), rate, float64(slices.Max(r.rss))/(1<<20), ratio, xDecode, diff, note)
 	}
 }
 
