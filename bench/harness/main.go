@@ -328,8 +328,8 @@ func run(ctx context.Context, cfg config) error {
 			"colnorm-long":   {name: "colnorm (long Parquet)", kind: bench.LongParquet, why: "not run for the VST"},
 			"colnorm-shards": {name: "colnorm (folder of shards)", kind: bench.ShardFolder, why: "not run for the VST"},
 			"decode":         decode,
-			"duckdb":      {name: "duckdb", kind: bench.LongParquet, why: noDuckDBVST},
-			"duckdb-wide": {name: "duckdb-wide", kind: bench.WideParquet, why: noDuckDBVST},
+			"duckdb":         {name: "duckdb", kind: bench.LongParquet, why: noDuckDBVST},
+			"duckdb-wide":    {name: "duckdb-wide", kind: bench.WideParquet, why: noDuckDBVST},
 			"r": {name: "R DESeq2 vst()", kind: bench.TSV, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(rscript, rVSTPath, in, out)
 			}},
