@@ -80,6 +80,7 @@ func runTransform(e *env, cfg transformConfig) error {
 		return err
 	}
 	defer src.Close()
+	cfg.Output.setMethod(cfg.Method)
 	if cfg.Method == "log2" {
 		sf, err := defaultSizeFactors(e, cfg.Input, src, cfg.SizeFactors)
 		if err != nil {
@@ -94,6 +95,7 @@ func runTransform(e *env, cfg transformConfig) error {
 	if err != nil {
 		return err
 	}
+	cfg.Output.setFactors(metaSizeFactors, src.Samples(), model.Factors.SizeFactor)
 	return writeOutput(e, cfg.Input, cfg.Output, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
 		return deseq2.WriteVST(e.ctx, src, model, sink, cfg.Input.pass(e, "vst"))
 	})
