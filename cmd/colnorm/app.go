@@ -51,6 +51,7 @@ func newApp(e *env) *cli.App {
 			batchCorrectCommand(e),
 			qcCommand(e),
 			convertCommand(e),
+			inspectCommand(e),
 			demoCommand(e),
 		},
 		HideHelpCommand: true,
