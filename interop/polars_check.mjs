@@ -45,7 +45,8 @@ function read(o) {
       // (else as the file's contents), so give it the bytes.
       return pl.readIPC(fs.readFileSync(o.path));
     case "arrow-stream":
-      return pl.readIPCStream(fs.readFileSync(o.path)); // the bytes, as from a pipe
+      // "-" is standard input: colnorm -o -.arrow piped into this process.
+      return pl.readIPCStream(fs.readFileSync(o.path === "-" ? 0 : o.path));
   }
   throw new Error(`unknown format ${o.format}`);
 }

@@ -39,6 +39,7 @@ func TestInteropDuckDB(t *testing.T) {
 			duckCheckTypes(t, db, o)
 			duckCheckValues(t, db, o)
 			duckCheckLayout(t, db, o)
+			duckCheckFilter(t, db, o)
 			md := duckKV(t, db, o.Path)
 			duckCheckMetadata(t, o, md, sf)
 		})
@@ -271,6 +272,42 @@ func duckCheckMetadata(t *testing.T, o interopOutput, md map[string]string, tmmF
 		}
 		if strings.HasPrefix(o.Name, "tmm-") && formatFloat(f) != tmmFactors[s] {
 			t.Errorf("%s[%s] = %v, size-factors --method tmm says %s", metaSizeFactors, s, f, tmmFactors[s])
+		}
+	}
+}
+
+// duckCheckFilter counts the values above thresholds with a WHERE clause,
+// which DuckDB answers with the help of the column chunks' min/max
+// statistics (skipping row groups whose maximum is below the threshold): a
+// wrong statistic gives a wrong count. The thresholds are values of the
+// first sample, its maximum and just below its minimum.
+func duckCheckFilter(t *testing.T, db *sql.DB, o interopOutput) {
+	t.Helper()
+	_, samples, text := readWideTSV(t, o.TSV)
+	col := make([]float64, len(text))
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for g := range text {
+		col[g] = interopValue(t, text[g][0], o.Type)
+		lo, hi = min(lo, col[g]), max(hi, col[g])
+	}
+	for _, th := range []float64{col[len(col)/2], col[len(col)/3], hi, lo - 1} {
+		want := 0
+		for _, v := range col {
+			if v > th {
+				want++
+			}
+		}
+		lit := fmt.Sprintf("%s::DOUBLE", formatFloat(th))
+		q := fmt.Sprintf(`SELECT count(*) FROM read_parquet('%s') WHERE "%s" > %s`, o.Path, samples[0], lit)
+		if o.Layout == "long" {
+			q = fmt.Sprintf(`SELECT count(*) FROM read_parquet('%s') WHERE sample = '%s' AND value > %s`, o.Path, samples[0], lit)
+		}
+		var n int
+		if err := db.QueryRow(q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if n != want {
+			t.Errorf("%s: %d, want %d", q, n, want)
 		}
 	}
 }

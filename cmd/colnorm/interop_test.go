@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -229,9 +230,10 @@ func TestInteropPolars(t *testing.T) {
 	}
 	dir := t.TempDir()
 	outs := interopOutputs(t, dir)
-	stdout := filepath.Join(dir, "stdout.arrows")
-	interopStdoutStream(t, stdout)
-	outs = append(outs, interopOutput{Name: "stdout.arrows", Path: stdout, Format: "arrow-stream", Layout: "wide",
+	// colnorm's standard output (-o -.arrow) goes to node's standard input
+	// through a pipe: Path "-".
+	stream := interopStdoutStream(t, filepath.Join(dir, "stdout.arrows"))
+	outs = append(outs, interopOutput{Name: "stdout piped to node", Path: "-", Format: "arrow-stream", Layout: "wide",
 		Type: "float64", TSV: filepath.Join(dir, "tmm-float64.tsv"), Genes: outs[0].Genes, Samples: outs[0].Samples,
 		Metadata: map[string]string{metaMethod: "tmm"}, Command: "normalize", SizeFactors: true})
 	expect := filepath.Join(dir, "expect.json")
@@ -244,6 +246,7 @@ func TestInteropPolars(t *testing.T) {
 	}
 	cmd := exec.Command(node, filepath.Join(interop, "polars_check.mjs"), expect)
 	cmd.Dir = interop
+	cmd.Stdin = bytes.NewReader(stream)
 	got, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node polars_check.mjs: %v\n%s", err, got)
