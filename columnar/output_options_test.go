@@ -228,3 +228,22 @@ func TestCreateRejectsUnknownOptions(t *testing.T) {
 		t.Error("xlsx accepted")
 	}
 }
+
+func TestWideGroupRows(t *testing.T) {
+	for _, c := range []struct{ genes, samples, want int }{
+		{60000, 400, 16384},     // 4 row groups, 1,604 chunks
+		{5088, 10, 16384},       // one
+		{60000, 17000, 20000},   // 3 row groups: 51,003 chunks, where 16,384 genes would make 4 (68,004)
+		{60000, 1000000, 60000}, // one row group whatever
+		{250000, 100, 16384},    // transcripts: 16 row groups
+		{0, 5, 16384},
+	} {
+		rows := pqWideGroupRows(c.genes, c.samples)
+		if rows != c.want {
+			t.Errorf("%d genes x %d samples: %d genes a row group, want %d", c.genes, c.samples, rows, c.want)
+		}
+		if groups := (c.genes + rows - 1) / rows; groups > 1 && groups*(c.samples+1) > pqWideMaxChunks {
+			t.Errorf("%d genes x %d samples: %d row groups make %d chunks", c.genes, c.samples, groups, groups*(c.samples+1))
+		}
+	}
+}

@@ -33,25 +33,34 @@ import (
 //
 // Row groups. DuckDB scans a file with one thread per row group, Polars
 // reads row groups (or, for wide files, columns) in parallel, and both
-// skip row groups by their statistics; each row group costs a footer entry
-// per column and, in long files, its own dictionaries. So:
-//   - wide: row groups of pqWideRowGroupRows genes (131,072, about DuckDB's
-//     own 122,880-row groups), which is one row group for every genome's
-//     gene-level matrix and a few for transcript-level ones. The bound is in
-//     rows, not bytes, on purpose: a byte bound would shrink every column
-//     chunk in proportion to the number of samples (at 17,000 samples a
-//     128 MiB bound leaves 8 KiB chunks) and multiply the footer, which has
-//     an entry per row group and sample, while a reader of a few samples
-//     reads only their chunks whatever the row group holds. When there are
-//     several, a sample's chunks for all row groups are written one after
-//     the other as its column arrives, so a row group's chunks are not
-//     contiguous in the file; the footer's offsets are what readers follow.
+// skip row groups by their min/max statistics (written for every column,
+// ids included); each row group costs a footer entry per column (about 85
+// bytes) and, in long files, its own dictionaries. Measured with DuckDB 1.1
+// (2 threads, bench/harness/rowgroups) on a generated 60,000 x 400 matrix:
+//   - wide: a filter on one gene id took 0.22 to 0.57 s (three runs, best
+//     of 3 to 5 each) with one row group (a scan of every sample) and 0.11
+//     to 0.13 s with 4 groups of 16,384 genes (the other groups skipped by
+//     the gene id statistics: ids in sorted order; unsorted ids still give
+//     DuckDB a row group per thread), while the sum of a sample column took
+//     2 to 6 ms either way. So row groups hold
+//     pqWideRowGroupRows (16,384) genes, but no more than pqWideMaxChunks
+//     (65,536) column chunks are made in all: at 17,000 samples that is 3
+//     row groups of 20,000 genes and a footer of about 4 MB that every
+//     reader parses (16,384-gene groups would make 4, and many more at a
+//     million samples, which get one row group).
+//     Column chunks arrive one sample at a time, so a sample's chunks for
+//     all row groups are written one after the other as its column
+//     arrives: a row group's chunks are not contiguous in the file, which
+//     the format allows (the footer gives every chunk's offset) and DuckDB,
+//     Polars and parquet-go read (the interop tests make several).
 //   - long: row groups of pqLongRowGroupRows rows (1,048,576: 8 MiB of
-//     float64 values plus the two dictionary-encoded id columns, about 10 to
-//     20 MiB uncompressed); rows are of fixed size, so this bounds bytes too.
-//     That is between DuckDB's 122,880 and the 64 to 128 MiB Parquet's own
-//     guidance gives, and leaves DuckDB a row group per thread from 2
-//     million rows on (a 60,000-gene matrix of 34 samples).
+//     float64 values plus the two dictionary-encoded id columns); rows are
+//     of fixed size, so this bounds bytes too. A sum by sample over all 24
+//     million rows took 1.0 to 1.8 s for groups of 122,880 to 8,388,608 rows
+//     (within the noise of the shared machine), and a filter on one sample
+//     0.009 s with 1,048,576-row groups against 0.16 s with 8,388,608;
+//     smaller groups repeat the gene dictionary more often (the file grew
+//     7% at 122,880 rows).
 //
 // The files are assembled from parquet-go's format structures (thrift
 // footer and page headers) and encoders: data pages v1, PLAIN and
@@ -72,8 +81,17 @@ var (
 	pqStringPageBytes  = 1 << 20 // bytes, about, in a data page of gene ids
 	pqLongPageRows     = 1 << 16 // rows in a data page of the id columns of a long file
 	pqLongRowGroupRows = 1 << 20 // rows in a row group of a long file
-	pqWideRowGroupRows = 1 << 17 // genes in a row group of a wide file
+	pqWideRowGroupRows = 1 << 14 // genes in a row group of a wide file, at least
+	pqWideMaxChunks    = 1 << 16 // column chunks of a wide file (row groups x columns), at most
 )
+
+// pqWideGroupRows is the number of genes in a row group of a wide file of
+// genes x samples: pqWideRowGroupRows, or more where that would make more
+// than pqWideMaxChunks column chunks.
+func pqWideGroupRows(genes, samples int) int {
+	groups := max(1, pqWideMaxChunks/(samples+1))
+	return max(pqWideRowGroupRows, (genes+groups-1)/groups)
+}
 
 // createParquetSink makes a wide or long Parquet sink.
 func createParquetSink(path string, genes, samples []string, opts SinkOptions) (Sink, error) {
@@ -123,7 +141,7 @@ func createParquetSink(path string, genes, samples []string, opts SinkOptions) (
 		return &pqLongSink{w: w, genes: genes, samples: samples, groupRows: rows,
 			vals: make([]float64, 0, min(rows, max(1, len(genes)*len(samples))))}, nil
 	}
-	rows := pqWideRowGroupRows
+	rows := pqWideGroupRows(len(genes), len(samples))
 	if opts.RowGroupRows > 0 {
 		rows = opts.RowGroupRows
 	}
@@ -320,6 +338,9 @@ func (w *pqWriter) endChunk(meta format.ColumnMetaData) pqChunk {
 func (w *pqWriter) plainStringChunk(name string, values []string) pqChunk {
 	meta := format.ColumnMetaData{Type: format.ByteArray, Encoding: []format.Encoding{format.Plain},
 		PathInSchema: []string{name}, Codec: w.ccodec, Statistics: format.Statistics{NullCount: 0}}
+	for _, v := range values {
+		pqStringStats(&meta.Statistics, v)
+	}
 	pages := 0
 	for i := 0; i < len(values); {
 		w.body = w.body[:0]
@@ -336,6 +357,20 @@ func (w *pqWriter) plainStringChunk(name string, values []string) pqChunk {
 	return w.endChunk(meta)
 }
 
+// pqStringStats widens the min/max statistics of a string column chunk to
+// hold v. Strings compare as unsigned bytes, the order Parquet defines for
+// UTF8 columns, so that readers can skip row groups by id: in a long file,
+// whose row groups follow the samples, a filter on one sample reads only
+// the row groups that hold it.
+func pqStringStats(st *format.Statistics, v string) {
+	if st.MinValue == nil || v < string(st.MinValue) {
+		st.MinValue = []byte(v)
+	}
+	if st.MaxValue == nil || v > string(st.MaxValue) {
+		st.MaxValue = []byte(v)
+	}
+}
+
 // dictStringChunk writes a column chunk of n strings, dictionary-encoded:
 // dict holds the entries and key(r) is the entry of row r.
 func (w *pqWriter) dictStringChunk(name string, dict func(yield func(string)), entries, n int, key func(r int) int32) pqChunk {
@@ -345,6 +380,7 @@ func (w *pqWriter) dictStringChunk(name string, dict func(yield func(string)), e
 	dict(func(v string) {
 		w.body = binary.LittleEndian.AppendUint32(w.body, uint32(len(v)))
 		w.body = append(w.body, v...)
+		pqStringStats(&meta.Statistics, v)
 	})
 	w.page(&meta, &format.PageHeader{Type: format.DictionaryPage, DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{
 		NumValues: int32(entries), Encoding: format.Plain})}, 0)
@@ -551,7 +587,7 @@ func pqNotIntegerError(path, sample, gene string, v float64) error {
 }
 
 // pqWideSink writes genes x samples as a gene id column, then one column
-// per sample, in row groups of pqWideRowGroupRows genes.
+// per sample, in row groups of groupRows genes.
 type pqWideSink struct {
 	w       *pqWriter
 	genes   []string

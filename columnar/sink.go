@@ -45,7 +45,8 @@ type SinkOptions struct {
 	// metadata; see Metadata for when it is read.
 	Metadata *Metadata
 	// RowGroupRows is the number of rows of a Parquet row group: genes in a
-	// wide file, rows in a long one; 0 chooses (see parquet_sink.go for why).
+	// wide file, rows in a long one; 0 chooses (16,384 genes, more beyond
+	// 65,536 column chunks; 1,048,576 rows: parquet_sink.go says why).
 	RowGroupRows int
 }
 

@@ -106,7 +106,7 @@ func interopOutputs(t *testing.T, dir string) []interopOutput {
 				}
 				groups := 0
 				if format == "parquet" {
-					rows, per := genes, 1<<17
+					rows, per := genes, 16384
 					if layout == "long" {
 						rows, per = genes*samples, 1<<20
 					}

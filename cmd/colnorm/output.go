@@ -30,7 +30,7 @@ func outputFormatFlags() []cli.Flag {
 		&cli.StringFlag{Name: "output-format", Usage: "output format whatever the extension, also on stdout: " + strings.Join(columnar.OutputFormats, ", ") + " (arrow: IPC file; arrow-stream: IPC stream)"},
 		&cli.BoolFlag{Name: "float32", Usage: "write values as float32 (Parquet FLOAT, Arrow float32; text prints the float32's shortest form); integer outputs stay integer"},
 		&cli.StringFlag{Name: "compression", Value: columnar.CompressionZstd, Usage: "Parquet page compression: " + strings.Join(columnar.Compressions, ", ")},
-		&cli.IntFlag{Name: "row-group-rows", Usage: "rows of a Parquet row group: genes of a wide file, rows of a long one (default: 131072 wide, 1048576 long)"},
+		&cli.IntFlag{Name: "row-group-rows", Usage: "rows of a Parquet row group: genes of a wide file, rows of a long one (default: 16384 genes, more where that would make over 65536 column chunks; 1048576 rows long)"},
 	}
 }
 
