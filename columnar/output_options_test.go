@@ -247,3 +247,47 @@ func TestWideGroupRows(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetToStdout writes "-.parquet" to a buffer: a whole Parquet file,
+// written in one pass with nothing to seek, that parquet-go opens.
+func TestParquetToStdout(t *testing.T) {
+	m := newPQMatrix(1200, 3, 4, true, 0)
+	var out bytes.Buffer
+	pqWriteSink(t, "-.parquet", m, SinkOptions{Integer: true, Stdout: &out, RowGroupRows: 500, Metadata: outMeta()})
+	pf, err := parquet.OpenFile(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(pf.RowGroups()); n != 3 {
+		t.Errorf("%d row groups, want 3", n)
+	}
+	if v, _ := pf.Lookup("colnorm.version"); v != "test2" {
+		t.Errorf("colnorm.version %q", v)
+	}
+	if pf.NumRows() != 1200 {
+		t.Errorf("%d rows", pf.NumRows())
+	}
+	var first int64
+	for _, rg := range pf.RowGroups() {
+		col := rg.ColumnChunks()[1] // sample s000
+		pages := col.Pages()
+		p, err := pages.ReadPage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals := make([]int64, p.NumValues())
+		if n, _ := p.Values().(parquet.Int64Reader).ReadInt64s(vals); n != len(vals) {
+			t.Fatalf("read %d of %d values", n, len(vals))
+		}
+		for i, v := range vals {
+			if float64(v) != m.cols[0][first+int64(i)] {
+				t.Fatalf("gene %d: %d, want %v", first+int64(i), v, m.cols[0][first+int64(i)])
+			}
+		}
+		first += int64(len(vals))
+		pages.Close()
+	}
+	if first != 1200 {
+		t.Errorf("read %d values of s000", first)
+	}
+}

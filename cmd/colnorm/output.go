@@ -76,7 +76,7 @@ func readOutputFormat(c *cli.Context, o outputConfig) (outputConfig, error) {
 // Keys of the metadata of Parquet and Arrow outputs.
 const (
 	metaVersion     = "colnorm.version"
-	metaCommand     = "colnorm.command"      // the command and the flags given (not the file names)
+	metaCommand     = "colnorm.command"      // the command and the flags given (not the input and output paths)
 	metaMethod      = "colnorm.method"       // the method that made the values
 	metaSizeFactors = "colnorm.size_factors" // JSON object: sample -> size factor
 	metaNormFactors = "colnorm.norm_factors" // JSON object: sample -> edgeR normalization factor
