@@ -20,72 +20,92 @@ func init() {
 // arrowLongBatch is the number of rows of a long Arrow output's record batches.
 const arrowLongBatch = 1 << 16
 
-// arrowSink writes an Arrow IPC file (Feather v2), uncompressed: every Arrow
-// reader (pyarrow and pandas, polars, R arrow, DuckDB's arrow extension)
-// reads it, whatever codecs it was built with.
+// arrowSink writes an Arrow IPC file (Feather v2) or an Arrow IPC stream
+// (the same messages without the file's footer, readable from a pipe),
+// uncompressed: every Arrow reader (pyarrow and pandas, polars, R arrow,
+// DuckDB's arrow extension) reads it, whatever codecs it was built with.
 //
-// Wide: a utf8 gene id column, then one float64 (int64 with
-// SinkOptions.Integer) column per sample; the columns are kept in a Spill and
-// written on Commit as one record batch per spill block of genes. Long: gene
-// id, sample and value columns, written in batches of arrowLongBatch rows as
-// the columns arrive.
+// Wide: a utf8 gene id column, then one float64 (float32 with
+// SinkOptions.Float32, int64 with SinkOptions.Integer) column per sample; the
+// columns are kept in a Spill and written on Commit as one record batch per
+// spill block of genes. Long: gene id, sample and value columns, written in
+// batches of arrowLongBatch rows as the columns arrive. SinkOptions.Metadata
+// becomes the schema's metadata, read when the schema is written: on the
+// first column of a long output, on Commit of a wide one.
 type arrowSink struct {
-	done    <-chan struct{}
-	out     *AtomicFile
-	buf     *bufio.Writer // arrow-go writes each buffer and its padding separately
-	w       *ipc.FileWriter
+	out     committer
+	path    string
+	done    bool            // committed or aborted
+	stop    <-chan struct{} // SinkOptions.Done
+	buf     *bufio.Writer   // arrow-go writes each buffer and its padding separately
+	w       arrowRecordWriter
+	stream  bool
+	fields  []arrow.Field
+	meta    *Metadata
 	schema  *arrow.Schema
 	genes   []string
 	samples []string
 	integer bool
+	float32 bool
 	long    bool
 	spill   *Spill
 	mem     memory.Allocator
 	// long layout
-	gb *array.StringBuilder
-	sb *array.StringBuilder
-	fb *array.Float64Builder
-	ib *array.Int64Builder
-	nb int
+	gb   *array.StringBuilder
+	sb   *array.StringBuilder
+	fb   *array.Float64Builder
+	f32b *array.Float32Builder
+	ib   *array.Int64Builder
+	nb   int
 }
 
-func createArrowSink(path string, genes, samples []string, opts SinkOptions) (Sink, error) {
-	valueType := arrow.DataType(arrow.PrimitiveTypes.Float64)
-	if opts.Integer {
-		valueType = arrow.PrimitiveTypes.Int64
+// arrowRecordWriter is an ipc.FileWriter or an ipc.Writer (stream).
+type arrowRecordWriter interface {
+	Write(rec arrow.RecordBatch) error
+	Close() error
+}
+
+func createArrowSink(path string, genes, samples []string, opts SinkOptions, stream bool) (Sink, error) {
+	if opts.Layout != LayoutLong && opts.Layout != LayoutWide && opts.Layout != "" {
+		return nil, fmt.Errorf("columnar: %s: unknown layout %q (want wide or long)", path, opts.Layout)
 	}
-	s := &arrowSink{genes: genes, samples: samples, integer: opts.Integer, long: opts.Layout == LayoutLong, mem: arrowAlloc, done: opts.Done}
+	valueType := arrow.DataType(arrow.PrimitiveTypes.Float64)
+	switch {
+	case opts.Integer:
+		valueType = arrow.PrimitiveTypes.Int64
+	case opts.Float32:
+		valueType = arrow.PrimitiveTypes.Float32
+	}
+	s := &arrowSink{path: path, stream: stream, meta: opts.Metadata, genes: genes, samples: samples,
+		integer: opts.Integer, float32: opts.Float32 && !opts.Integer, long: opts.Layout == LayoutLong, mem: arrowAlloc, stop: opts.Done}
 	if s.long {
-		s.schema = arrow.NewSchema([]arrow.Field{
+		s.fields = []arrow.Field{
 			{Name: opts.geneLabel(), Type: arrow.BinaryTypes.String},
 			{Name: "sample", Type: arrow.BinaryTypes.String},
 			{Name: opts.valueName(), Type: valueType, Nullable: true},
-		}, nil)
-	} else {
-		fields := make([]arrow.Field, 0, len(samples)+1)
-		fields = append(fields, arrow.Field{Name: opts.geneLabel(), Type: arrow.BinaryTypes.String})
-		for _, name := range samples {
-			fields = append(fields, arrow.Field{Name: name, Type: valueType, Nullable: true})
 		}
-		s.schema = arrow.NewSchema(fields, nil)
+	} else {
+		s.fields = make([]arrow.Field, 0, len(samples)+1)
+		s.fields = append(s.fields, arrow.Field{Name: opts.geneLabel(), Type: arrow.BinaryTypes.String})
+		for _, name := range samples {
+			s.fields = append(s.fields, arrow.Field{Name: name, Type: valueType, Nullable: true})
+		}
 	}
-	out, err := CreateAtomic(path)
+	out, err := opts.output(path)
 	if err != nil {
 		return nil, err
 	}
 	s.out = out
 	s.buf = bufio.NewWriterSize(out, 1<<20)
-	s.w, err = ipc.NewFileWriter(s.buf, ipc.WithSchema(s.schema), ipc.WithAllocator(s.mem))
-	if err != nil {
-		out.Abort()
-		return nil, fmt.Errorf("columnar: %s: %w", path, err)
-	}
 	if s.long {
 		s.gb = array.NewStringBuilder(s.mem)
 		s.sb = array.NewStringBuilder(s.mem)
-		if s.integer {
+		switch {
+		case s.integer:
 			s.ib = array.NewInt64Builder(s.mem)
-		} else {
+		case s.float32:
+			s.f32b = array.NewFloat32Builder(s.mem)
+		default:
 			s.fb = array.NewFloat64Builder(s.mem)
 		}
 	} else if len(genes) > 0 && len(samples) > 0 {
@@ -98,13 +118,34 @@ func createArrowSink(path string, genes, samples []string, opts SinkOptions) (Si
 	return s, nil
 }
 
+// start makes the schema, with the metadata as it is now, and the IPC
+// writer; it does nothing once they exist.
+func (s *arrowSink) start() error {
+	if s.w != nil {
+		return nil
+	}
+	var md *arrow.Metadata
+	if s.meta.Len() > 0 {
+		m := arrow.NewMetadata(s.meta.Pairs())
+		md = &m
+	}
+	s.schema = arrow.NewSchema(s.fields, md)
+	var err error
+	if s.stream {
+		s.w = ipc.NewWriter(s.buf, ipc.WithSchema(s.schema), ipc.WithAllocator(s.mem))
+	} else if s.w, err = ipc.NewFileWriter(s.buf, ipc.WithSchema(s.schema), ipc.WithAllocator(s.mem)); err != nil {
+		return fmt.Errorf("columnar: %s: %w", s.path, err)
+	}
+	return nil
+}
+
 // checkInteger reports the first value of an integer output that is not an
 // integer (NaN is written as null).
 func (s *arrowSink) checkInteger(j int, values []float64) error {
 	for i, v := range values {
 		if v != math.Trunc(v) && !math.IsNaN(v) || math.Abs(v) >= 1<<63 {
 			return fmt.Errorf("columnar: %s: sample %s, gene %s: %v is not an integer (the output has integer columns)",
-				s.out.final, s.samples[j], s.genes[i], v)
+				s.path, s.samples[j], s.genes[i], v)
 		}
 	}
 	return nil
@@ -125,11 +166,16 @@ func (s *arrowSink) WriteColumn(j int, values []float64) error {
 		}
 		return s.spill.WriteColumn(j, values)
 	}
+	if err := s.start(); err != nil {
+		return err
+	}
 	sample := s.samples[j]
 	for i, v := range values {
 		s.gb.Append(s.genes[i])
 		s.sb.Append(sample)
 		switch {
+		case s.float32:
+			s.f32b.Append(float32(v))
 		case !s.integer:
 			s.fb.Append(v)
 		case math.IsNaN(v):
@@ -154,9 +200,12 @@ func (s *arrowSink) reserveLong(geneBytes, sampleBytes int) {
 	s.gb.ReserveData(geneBytes)
 	s.sb.Reserve(arrowLongBatch)
 	s.sb.ReserveData(sampleBytes)
-	if s.integer {
+	switch {
+	case s.integer:
 		s.ib.Reserve(arrowLongBatch)
-	} else {
+	case s.float32:
+		s.f32b.Reserve(arrowLongBatch)
+	default:
 		s.fb.Reserve(arrowLongBatch)
 	}
 }
@@ -170,9 +219,12 @@ func (s *arrowSink) flushLong() error {
 	cols := make([]arrow.Array, 3)
 	cols[0] = s.gb.NewArray()
 	cols[1] = s.sb.NewArray()
-	if s.integer {
+	switch {
+	case s.integer:
 		cols[2] = s.ib.NewArray()
-	} else {
+	case s.float32:
+		cols[2] = s.f32b.NewArray()
+	default:
 		cols[2] = s.fb.NewArray()
 	}
 	rec := array.NewRecordBatch(s.schema, cols, int64(s.nb))
@@ -184,7 +236,7 @@ func (s *arrowSink) flushLong() error {
 	err := s.w.Write(rec)
 	rec.Release()
 	if err != nil {
-		return fmt.Errorf("columnar: writing %s: %w", s.out.final, err)
+		return fmt.Errorf("columnar: writing %s: %w", s.path, err)
 	}
 	return nil
 }
@@ -202,7 +254,7 @@ func (s *arrowSink) writeWide() error {
 	cols := make([]arrow.Array, S+1)
 	for g0, b := 0, 0; g0 < len(s.genes); g0, b = g0+blockGenes, b+1 {
 		n := min(blockGenes, len(s.genes)-g0)
-		if err := interrupted(s.done); err != nil {
+		if err := interrupted(s.stop); err != nil {
 			return err
 		}
 		if s.spill != nil {
@@ -224,7 +276,7 @@ func (s *arrowSink) writeWide() error {
 		err := s.w.Write(rec)
 		rec.Release()
 		if err != nil {
-			return fmt.Errorf("columnar: writing %s: %w", s.out.final, err)
+			return fmt.Errorf("columnar: writing %s: %w", s.path, err)
 		}
 	}
 	return nil
@@ -232,8 +284,20 @@ func (s *arrowSink) writeWide() error {
 
 // valueArray wraps one sample's values of a block as an Arrow array without
 // copying them; integer outputs are converted in place to int64, with NaN as
-// null. The array is only valid until the block is next read.
+// null, and float32 outputs in place to float32 (value i's 4 bytes overwrite
+// bytes of values before it, already read). The array is only valid until
+// the block is next read.
 func (s *arrowSink) valueArray(v []float64) arrow.Array {
+	if s.float32 {
+		fv := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(v))), 2*len(v))[:len(v)]
+		for i, x := range v {
+			fv[i] = float32(x)
+		}
+		data := array.NewData(arrow.PrimitiveTypes.Float32, len(v),
+			[]*memory.Buffer{nil, memory.NewBufferBytes(bytesOf(v)[:4*len(v)])}, nil, 0, 0)
+		defer data.Release()
+		return array.MakeFromData(data)
+	}
 	if !s.integer {
 		data := array.NewData(arrow.PrimitiveTypes.Float64, len(v),
 			[]*memory.Buffer{nil, memory.NewBufferBytes(bytesOf(v))}, nil, 0, 0)
@@ -264,20 +328,20 @@ func (s *arrowSink) valueArray(v []float64) arrow.Array {
 }
 
 func (s *arrowSink) Commit() error {
-	if s.out.done {
+	if s.done {
 		return nil
 	}
-	var err error
-	if s.long {
+	err := s.start()
+	if err == nil && s.long {
 		err = s.flushLong()
-	} else {
+	} else if err == nil {
 		err = s.writeWide()
 	}
 	if err == nil {
 		if e := s.w.Close(); e != nil {
-			err = fmt.Errorf("columnar: writing %s: %w", s.out.final, e)
+			err = fmt.Errorf("columnar: writing %s: %w", s.path, e)
 		} else if e := s.buf.Flush(); e != nil {
-			err = fmt.Errorf("columnar: writing %s: %w", s.out.final, e)
+			err = fmt.Errorf("columnar: writing %s: %w", s.path, e)
 		}
 	}
 	if err != nil {
@@ -285,6 +349,7 @@ func (s *arrowSink) Commit() error {
 		return err
 	}
 	s.release()
+	s.done = true
 	return s.out.Commit()
 }
 
@@ -299,6 +364,10 @@ func (s *arrowSink) release() {
 		s.fb.Release()
 		s.fb = nil
 	}
+	if s.f32b != nil {
+		s.f32b.Release()
+		s.f32b = nil
+	}
 	if s.ib != nil {
 		s.ib.Release()
 		s.ib = nil
@@ -310,9 +379,10 @@ func (s *arrowSink) release() {
 }
 
 func (s *arrowSink) Abort() error {
-	if s.out.done {
+	if s.done {
 		return nil
 	}
+	s.done = true
 	s.release()
 	return s.out.Abort()
 }

@@ -460,6 +460,7 @@ type ipcFile struct {
 	batches []*ipcBatch
 	rows    int
 	dicts   map[int64][]*ipcDictVersion
+	schema  *arrow.Schema // with its metadata
 }
 
 // dict returns the dictionary id as record batch k sees it (nil if none).
@@ -634,6 +635,7 @@ func openIPC(f *os.File, path string) (r *ipcFile, err error) {
 	if err := r.setColumns(schema, dictIDs); err != nil {
 		return nil, err
 	}
+	r.schema = schema
 	for k, b := range r.batches {
 		r.checkBatch(b)
 		b.index = k

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
+	"strings"
 )
 
 // Sink writes a matrix of genes x samples that arrives one sample column at a
@@ -22,7 +23,10 @@ type Sink interface {
 
 // SinkOptions configure Create.
 type SinkOptions struct {
-	Format    string // "" chooses by extension; "-" or "" path means TSV on Stdout
+	// Format is FormatText, FormatTSV, FormatCSV, FormatParquet, FormatArrow
+	// or FormatArrowStream; "" chooses by the path's extension (TSV for
+	// standard output, Arrow IPC stream for "-.arrow").
+	Format    string
 	Layout    string // LayoutWide (default) or LayoutLong
 	Integer   bool   // values are integers: write integer columns where the format has them
 	GeneLabel string // header of the gene id column; "" uses "gene_id"
@@ -31,6 +35,20 @@ type SinkOptions struct {
 	Stdout    io.Writer
 	// SpillBudget bounds the memory used to turn columns into rows, in bytes.
 	SpillBudget int
+	// Float32 writes values rounded to float32: FLOAT columns in Parquet,
+	// float32 in Arrow, and in text the shortest text that reads back as the
+	// same float32. Integer outputs stay integer.
+	Float32 bool
+	// Compression is the codec of Parquet pages: CompressionZstd ("" too),
+	// CompressionSnappy, CompressionGzip or CompressionNone.
+	Compression string
+	// Metadata is written as Parquet key_value_metadata and Arrow schema
+	// metadata; see Metadata for when it is read.
+	Metadata *Metadata
+	// RowGroupRows is the number of rows of a Parquet row group: genes in a
+	// wide file, rows in a long one; 0 chooses (16,384 genes, more beyond
+	// 65,536 column chunks; 1,048,576 rows: parquet_sink.go says why).
+	RowGroupRows int
 	// Done, when closed, stops a Commit that writes rows from a spill (text
 	// and Arrow outputs) between blocks of genes with ErrInterrupted; the
 	// output is then discarded as by Abort.
@@ -74,33 +92,68 @@ func (o SinkOptions) spillBudget() int {
 // createParquet and createArrow are filled in by the files that implement them.
 var (
 	createParquet func(path string, genes, samples []string, opts SinkOptions) (Sink, error)
-	createArrow   func(path string, genes, samples []string, opts SinkOptions) (Sink, error)
+	createArrow   func(path string, genes, samples []string, opts SinkOptions, stream bool) (Sink, error)
 )
 
-// Create opens a sink for a genes x samples matrix at path, with the format
-// chosen by opts.Format or the extension. An empty path or "-" writes TSV to
-// opts.Stdout (os.Stdout when nil).
-func Create(path string, genes, samples []string, opts SinkOptions) (Sink, error) {
+// Output format names that only Create knows: text with a chosen
+// separator, and the Arrow IPC stream format.
+const (
+	FormatTSV         = "tsv"
+	FormatCSV         = "csv"
+	FormatArrowStream = "arrow-stream"
+)
+
+// OutputFormats lists the formats Create writes.
+var OutputFormats = []string{FormatTSV, FormatCSV, FormatParquet, FormatArrow, FormatArrowStream}
+
+// OutputFormatOf is the format Create writes to path when SinkOptions.Format
+// is "": by extension, where a ".arrows" file and "-.arrow" (an Arrow
+// extension on standard output) are Arrow IPC streams, and standard output
+// without an extension is TSV.
+func OutputFormatOf(path string) string {
 	if path == "" || path == "-" {
-		w := opts.Stdout
-		if w == nil {
-			w = os.Stdout
-		}
-		return newTextSink(nopCommitter{w}, genes, samples, '\t', opts)
+		return FormatTSV
 	}
+	name := strings.ToLower(filepath.Base(path))
+	if strings.HasSuffix(name, ".arrows") {
+		return FormatArrowStream
+	}
+	f := FormatOf(path)
+	switch {
+	case f == FormatArrow && IsStdout(path):
+		return FormatArrowStream
+	case f == FormatText && isCSV(path):
+		return FormatCSV
+	case f == FormatText:
+		return FormatTSV
+	}
+	return f
+}
+
+// Create opens a sink for a genes x samples matrix at path, with the format
+// chosen by opts.Format or by OutputFormatOf(path). "", "-" and "-.EXT" mean
+// opts.Stdout (os.Stdout when nil); a file appears at path only on Commit.
+func Create(path string, genes, samples []string, opts SinkOptions) (Sink, error) {
 	format := opts.Format
 	if format == "" {
-		format = FormatOf(path)
+		format = OutputFormatOf(path)
+	}
+	if err := checkCompression(opts.Compression); err != nil {
+		return nil, fmt.Errorf("columnar: %s: %w", path, err)
 	}
 	switch format {
-	case FormatText:
+	case FormatText, FormatTSV, FormatCSV:
+		sep := byte('\t')
+		if format == FormatCSV || format == FormatText && isCSV(path) {
+			sep = ','
+		}
+		if IsStdout(path) {
+			out, _ := opts.output(path)
+			return newTextSink(out, genes, samples, sep, opts)
+		}
 		f, err := CreateAtomic(path)
 		if err != nil {
 			return nil, err
-		}
-		sep := byte('\t')
-		if isCSV(path) {
-			sep = ','
 		}
 		out, err := compressed(f, path)
 		if err != nil {
@@ -116,12 +169,12 @@ func Create(path string, genes, samples []string, opts SinkOptions) (Sink, error
 		if createParquet != nil {
 			return createParquet(path, genes, samples, opts)
 		}
-	case FormatArrow:
+	case FormatArrow, FormatArrowStream:
 		if createArrow != nil {
-			return createArrow(path, genes, samples, opts)
+			return createArrow(path, genes, samples, opts, format == FormatArrowStream)
 		}
 	default:
-		return nil, fmt.Errorf("columnar: %s: unknown output format %q", path, format)
+		return nil, fmt.Errorf("columnar: %s: unknown output format %q (want %s)", path, format, strings.Join(OutputFormats, ", "))
 	}
 	return nil, fmt.Errorf("columnar: %s: the %s writer is not built in", path, format)
 }

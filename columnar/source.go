@@ -123,14 +123,15 @@ func CheckNotEmpty(src Source, samplesAsRows bool) error {
 }
 
 // FormatOf chooses a format from a file name's extension: .parquet, .arrow,
-// .feather and .ipc name themselves; everything else is text.
+// .feather and .ipc name themselves (and .arrows, an Arrow IPC stream);
+// everything else is text.
 func FormatOf(path string) string {
 	name := strings.ToLower(filepath.Base(path))
 	name = strings.TrimSuffix(strings.TrimSuffix(name, ".gz"), ".zst")
 	switch filepath.Ext(name) {
 	case ".parquet", ".pq":
 		return FormatParquet
-	case ".arrow", ".feather", ".ipc":
+	case ".arrow", ".feather", ".ipc", ".arrows":
 		return FormatArrow
 	}
 	return FormatText

@@ -77,11 +77,12 @@ type textSink struct {
 	spill   *Spill
 	num     []byte
 	done    <-chan struct{}
+	float32 bool // print the float32 nearest each value
 }
 
 func newTextSink(out committer, genes, samples []string, sep byte, opts SinkOptions) (Sink, error) {
 	s := &textSink{out: out, w: bufio.NewWriterSize(out, 1<<20), genes: genes, samples: samples, sep: sep,
-		long: opts.Layout == LayoutLong, done: opts.Done}
+		long: opts.Layout == LayoutLong, done: opts.Done, float32: opts.Float32 && !opts.Integer}
 	if s.long {
 		s.writeFields(opts.geneLabel(), "sample", opts.valueName())
 		return s, nil
@@ -125,6 +126,19 @@ func AppendFloat(dst []byte, v float64) []byte {
 	return strconv.AppendFloat(dst, v, 'g', -1, 64)
 }
 
+// AppendFloat32 appends the shortest text that reads back as float32(v).
+func AppendFloat32(dst []byte, v float64) []byte {
+	return strconv.AppendFloat(dst, float64(float32(v)), 'g', -1, 32)
+}
+
+// appendValue appends a value as the sink prints it.
+func (s *textSink) appendValue(dst []byte, v float64) []byte {
+	if s.float32 {
+		return AppendFloat32(dst, v)
+	}
+	return AppendFloat(dst, v)
+}
+
 func (s *textSink) WriteColumn(j int, values []float64) error {
 	if s.long {
 		sample := quoteField(s.samples[j], s.sep)
@@ -133,7 +147,7 @@ func (s *textSink) WriteColumn(j int, values []float64) error {
 			s.w.WriteByte(s.sep)
 			s.w.WriteString(sample)
 			s.w.WriteByte(s.sep)
-			s.num = AppendFloat(s.num[:0], v)
+			s.num = s.appendValue(s.num[:0], v)
 			s.w.Write(s.num)
 			s.w.WriteByte('\n')
 		}
@@ -166,7 +180,7 @@ func (s *textSink) Commit() error {
 				s.w.WriteString(quoteField(s.genes[g0+r], s.sep))
 				for j := 0; j < S; j++ {
 					s.w.WriteByte(s.sep)
-					s.num = AppendFloat(s.num[:0], block[j*n+r])
+					s.num = s.appendValue(s.num[:0], block[j*n+r])
 					s.w.Write(s.num)
 				}
 				s.w.WriteByte('\n')

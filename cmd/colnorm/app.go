@@ -63,6 +63,7 @@ func newApp(e *env) *cli.App {
 			batchCorrectCommand(e),
 			qcCommand(e),
 			convertCommand(e),
+			inspectCommand(e),
 			demoCommand(e),
 			completionCommand(e),
 		},

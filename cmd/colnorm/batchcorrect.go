@@ -95,6 +95,7 @@ func runBatchCorrect(e *env, cfg batchCorrectConfig) error {
 		return err
 	}
 	var res *combatseq.Result
+	cfg.Output.setMethod("combat-seq")
 	err = writeOutput(e, cfg.Input, cfg.Output, src.Genes(), src.Samples(), src.Integer(), func(sink columnar.Sink) error {
 		var err error
 		res, err = combatseq.Adjust(e.ctx, src, design, sink, combatseq.Options{

@@ -143,6 +143,7 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 	popts, sfOpts := cfg.Input.pass(e, "normalize"), cfg.Input.pass(e, "size factors")
 	e.meter.Plan(normalizePasses(cfg.Method, cfg.EdgeR.RefSample != ""))
 	e.noteInput(src)
+	cfg.Output.setMethod(cfg.Method)
 	return writeOutput(e, cfg.Input, cfg.Output, genes, src.Samples(), false, func(sink columnar.Sink) error {
 		if keep != nil {
 			sink = &rowSubsetSink{Sink: sink, keep: keep, buf: make([]float64, len(keep))}
@@ -154,6 +155,7 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 				return err
 			}
 			e.noteDESeq2(f)
+			cfg.Output.setFactors(metaSizeFactors, src.Samples(), f.SizeFactor)
 			return deseq2.Normalize(e.ctx, src, f.SizeFactor, logScaled(cfg.Log), sink, popts)
 		case methodFamily(cfg.Method) == familyEdgeR:
 			o, err := cfg.EdgeR.options(src, cfg.Method)
@@ -166,6 +168,8 @@ func runNormalize(e *env, cfg normalizeConfig) error {
 				return err
 			}
 			e.noteEdgeR(f, cfg.Method)
+			cfg.Output.setFactors(metaSizeFactors, src.Samples(), f.SizeFactor)
+			cfg.Output.setFactors(metaNormFactors, src.Samples(), f.NormFactor)
 			return edger.CPM(e.ctx, src, f.EffectiveLibSize(), cfg.Log, cfg.PriorCount, sink, popts)
 		case cfg.Method == "tpm":
 			return edger.TPM(e.ctx, src, lengths, cfg.Log, sink, popts)
@@ -225,6 +229,7 @@ func geneLengths(src columnar.Source, lengthsFile, gtf string) ([]float64, error
 
 // writeScaled writes count / size factor, or log2 of it plus one, to a new output.
 func writeScaled(e *env, in inputConfig, out outputConfig, src columnar.Source, sf []float64, log2p1 bool, what string) error {
+	out.setFactors(metaSizeFactors, src.Samples(), sf)
 	return writeOutput(e, in, out, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
 		return deseq2.Normalize(e.ctx, src, sf, logScaled(log2p1), sink, in.pass(e, what))
 	})
@@ -269,9 +274,9 @@ func convertCommand(e *env) *cli.Command {
 			"  colnorm convert --layout long counts.tsv long.parquet        # gene_id, sample, value\n" +
 			"  colnorm convert --samples-as-rows adata.csv counts.parquet   # one row per sample in\n" +
 			"  colnorm convert counts.parquet - | head                      # TSV on stdout",
-		Flags: append(inputFlags(),
+		Flags: append(append(inputFlags(),
 			&cli.StringFlag{Name: "layout", Usage: "output layout: wide or long", Value: columnar.LayoutWide},
-		),
+		), outputFormatFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 2 {
 				return usagef("convert needs an input and an output, got %d arguments", c.NArg())
@@ -280,9 +285,9 @@ func convertCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			out := outputConfig{Path: c.Args().Get(1), Layout: c.String("layout")}
-			if out.Layout != columnar.LayoutWide && out.Layout != columnar.LayoutLong {
-				return usagef("--layout must be wide or long, not %q", out.Layout)
+			out, err := readOutputFormat(c, outputConfig{Path: c.Args().Get(1), Layout: c.String("layout")})
+			if err != nil {
+				return err
 			}
 			return runConvert(e, in, out)
 		},

@@ -23,6 +23,7 @@ func runRlog(e *env, cfg transformConfig, src columnar.Source) error {
 		fmt.Fprintf(e.stderr, "colnorm: %s: every gene has a zero, so ratio size factors do not exist; using poscounts\n", src.Path())
 	}
 	var st deseq2.RlogStats
+	cfg.Output.setFactors(metaSizeFactors, src.Samples(), r.Factors.SizeFactor)
 	err = writeOutput(e, cfg.Input, cfg.Output, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
 		st, err = r.Write(e.ctx, sink)
 		return err

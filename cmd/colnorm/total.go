@@ -26,6 +26,7 @@ func runNormalizeTotal(e *env, cfg normalizeConfig) error {
 	e.meter.Plan(normalizePasses(cfg.Method, false))
 	e.noteInput(src)
 	opts := scanpy.TotalOptions{TargetSum: cfg.TargetSum, Log1p: cfg.Log1p, Pass: cfg.Input.pass(e, "normalize")}
+	cfg.Output.setMethod("total")
 	return writeOutput(e, cfg.Input, cfg.Output, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
 		_, err := scanpy.NormalizeTotal(e.ctx, src, sink, opts)
 		return err

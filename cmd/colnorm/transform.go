@@ -88,6 +88,7 @@ func runTransform(e *env, cfg transformConfig) error {
 	defer src.Close()
 	e.meter.Plan(transformPasses(cfg.Method, cfg.NSub))
 	e.noteInput(src)
+	cfg.Output.setMethod(cfg.Method)
 	if cfg.Method == "log2" {
 		sf, err := defaultSizeFactors(e, cfg.Input, src, cfg.SizeFactors)
 		if err != nil {
@@ -103,6 +104,7 @@ func runTransform(e *env, cfg transformConfig) error {
 		return err
 	}
 	e.noteVST(model)
+	cfg.Output.setFactors(metaSizeFactors, src.Samples(), model.Factors.SizeFactor)
 	return writeOutput(e, cfg.Input, cfg.Output, src.Genes(), src.Samples(), false, func(sink columnar.Sink) error {
 		return deseq2.WriteVST(e.ctx, src, model, sink, cfg.Input.pass(e, "vst"))
 	})
