@@ -26,6 +26,7 @@ func main() {
 	out := flag.String("o", "", "output file; the extension chooses the format")
 	layout := flag.String("layout", columnar.LayoutWide, "wide (genes as rows) or long (gene_id, sample, value)")
 	tmp := flag.String("temp-dir", "", "folder for the spill a text output needs (default: the system's)")
+	codec := flag.String("compression", columnar.CompressionSnappy, "Parquet codec: zstd, snappy, gzip or none")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: gen -genes N -samples M -seed S -o FILE [--layout long]")
 		flag.PrintDefaults()
@@ -40,7 +41,7 @@ func main() {
 	defer stop()
 	p := bench.Params{Genes: *genes, Samples: *samples, Seed: *seed}
 	start := time.Now()
-	err := bench.Write(ctx, bench.New(p), *out, columnar.SinkOptions{Layout: *layout, TempDir: *tmp})
+	err := bench.Write(ctx, bench.New(p), *out, columnar.SinkOptions{Layout: *layout, TempDir: *tmp, Compression: *codec})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
