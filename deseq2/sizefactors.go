@@ -46,9 +46,22 @@ type Factors struct {
 // GeneLogSums is the state of pass 1, from which either method's log
 // geometric means follow without reading the data again.
 type GeneLogSums struct {
-	Total   []float64 // per gene: Σ_j ln c_ij over the positive counts (compensated)
+	Total   []float64 // per gene: Σ_j ln c_ij over the positive counts, correctly rounded
 	Zeros   []int32   // per gene: the number of zero counts
 	LibSize []float64 // per sample: the column sum
+	// Exact holds the per-gene sums before rounding: sums over shards of
+	// samples merge (kernels.ExactSums.Merge) to the bits of one pass over
+	// all samples.
+	Exact kernels.ExactSums
+}
+
+// NewGeneLogSums rounds merged exact sums into the state of pass 1.
+func NewGeneLogSums(exact kernels.ExactSums, zeros []int32, lib []float64) *GeneLogSums {
+	g := &GeneLogSums{Total: make([]float64, exact.Len()), Zeros: zeros, LibSize: lib, Exact: exact}
+	for i := range g.Total {
+		g.Total[i] = exact.Float64(i)
+	}
+	return g
 }
 
 // LogGeoMeans returns ℓ_i for the method: -Inf where the gene cannot be used.
@@ -72,28 +85,24 @@ func (g *GeneLogSums) LogGeoMeans(method Method) []float64 {
 	return ell
 }
 
-// SumLogs runs pass 1: library sizes and per-gene sums of log counts,
-// accumulated in sample order.
+// SumLogs runs pass 1: library sizes and per-gene sums of log counts. The
+// sums are exact (kernels.ExactSums) and rounded once, so they do not depend
+// on the order of the samples, the number of threads or a split into shards.
 func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*GeneLogSums, error) {
 	G, S := len(src.Genes()), len(src.Samples())
-	sum, comp := make([]float64, G), make([]float64, G)
-	g := &GeneLogSums{Zeros: make([]int32, G), LibSize: make([]float64, S)}
+	exact, zeros, lib := kernels.NewExactSums(G), make([]int32, G), make([]float64, S)
 	work := func(_, j int, col []float64) error {
-		g.LibSize[j] = kernels.Sum(col)
+		lib[j] = kernels.Sum(col)
 		return nil
 	}
 	reduce := func(_ int, col []float64) error {
-		kernels.LogSums(sum, comp, g.Zeros, col)
+		kernels.LogSumsExact(exact, zeros, col)
 		return nil
 	}
 	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
 		return nil, err
 	}
-	for i := range sum {
-		sum[i] = kernels.CompensatedTotal(sum[i], comp[i])
-	}
-	g.Total = sum
-	return g, nil
+	return NewGeneLogSums(exact, zeros, lib), nil
 }
 
 // GeoMeans holds the log geometric means ℓ_i and the library sizes.

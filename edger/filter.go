@@ -56,7 +56,8 @@ func MinSampleSize(group []string, samples int, o FilterOptions) float64 {
 
 // FilterByExpr returns edgeR's filterByExpr keep flags for every gene: the
 // gene has CPM >= cutoff in at least n - 1e-14 samples, with cutoff =
-// min.count/median(lib)·1e6, and a total count >= min.total.count - 1e-14.
+// min.count/median(lib)·1e6, and a total count >= min.total.count - 1e-14
+// (the total summed exactly, then rounded once).
 // lib are the library sizes (lib × TMM factor for edgeR's DGEList usage);
 // group gives one label per sample, or nil for one group.
 func FilterByExpr(ctx context.Context, src columnar.Source, lib []float64, group []string, o FilterOptions, opts pass.Options) ([]bool, error) {
@@ -68,14 +69,14 @@ func FilterByExpr(ctx context.Context, src columnar.Source, lib []float64, group
 	cutoff := o.MinCount / kernels.Median(append([]float64(nil), lib...)) * 1e6
 	G := len(src.Genes())
 	above := make([]int32, G)
-	total := make([]float64, G)
+	total := kernels.NewExactSums(G) // exact: the same bits when shards of samples are merged
 	reduce := func(j int, col []float64) error {
 		scale := 1e6 / lib[j]
 		for i, y := range col {
 			if y*scale >= cutoff {
 				above[i]++
 			}
-			total[i] += y
+			total.Add(i, y)
 		}
 		return nil
 	}
@@ -85,7 +86,7 @@ func FilterByExpr(ctx context.Context, src columnar.Source, lib []float64, group
 	const tol = 1e-14
 	keep := make([]bool, G)
 	for i := range keep {
-		keep[i] = float64(above[i]) >= n-tol && total[i] >= o.MinTotalCount-tol
+		keep[i] = float64(above[i]) >= n-tol && total.Float64(i) >= o.MinTotalCount-tol
 	}
 	return keep, nil
 }

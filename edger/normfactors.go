@@ -83,8 +83,7 @@ type firstPass struct {
 	sqrtSum []float64 // per sample: Σ√x
 	keep    []bool    // per gene: some count > 0
 	kept    int
-	logSum  []float64 // per gene (RLE): Σ ln x over samples
-	logComp []float64
+	logSum  kernels.ExactSums // per gene (RLE): Σ ln x over samples, exact
 	zeros   []int32
 }
 
@@ -92,7 +91,7 @@ func runFirstPass(ctx context.Context, src columnar.Source, rle bool, opts pass.
 	G, S := len(src.Genes()), len(src.Samples())
 	fp := &firstPass{lib: make([]float64, S), sqrtSum: make([]float64, S), keep: make([]bool, G)}
 	if rle {
-		fp.logSum, fp.logComp, fp.zeros = make([]float64, G), make([]float64, G), make([]int32, G)
+		fp.logSum, fp.zeros = kernels.NewExactSums(G), make([]int32, G)
 	}
 	work := func(_, j int, col []float64) error {
 		fp.lib[j] = kernels.Sum(col)
@@ -110,7 +109,7 @@ func runFirstPass(ctx context.Context, src columnar.Source, rle bool, opts pass.
 			}
 		}
 		if rle {
-			kernels.LogSums(fp.logSum, fp.logComp, fp.zeros, col)
+			kernels.LogSumsExact(fp.logSum, fp.zeros, col)
 		}
 		return nil
 	}
@@ -218,7 +217,7 @@ func rleFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts pa
 	for i := range gm {
 		if fp.keep[i] && fp.zeros[i] == 0 {
 			// exp(rowMeans(log(data)))
-			gm[i] = math.Exp(kernels.CompensatedTotal(fp.logSum[i], fp.logComp[i]) / float64(S))
+			gm[i] = math.Exp(fp.logSum.Float64(i) / float64(S))
 			any = any || gm[i] > 0
 		}
 	}
