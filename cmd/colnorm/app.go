@@ -52,6 +52,7 @@ func newApp(e *env) *cli.App {
 			qcCommand(e),
 			convertCommand(e),
 			demoCommand(e),
+			mergeCommand(e),
 		},
 		HideHelpCommand: true,
 		Action: func(c *cli.Context) error {

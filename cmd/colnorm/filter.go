@@ -16,7 +16,7 @@ func filterCommand(e *env) *cli.Command {
 		Description: "--by-expr: edgeR filterByExpr(y, group) on TMM-normalized library sizes, with its defaults\n" +
 			"(--min-count 10 --min-total-count 15 --large-n 10 --min-prop 0.7); --meta F --group COL give the groups.\n" +
 			"Otherwise: keep genes with at least --min-samples samples at count >= --min-count (and CPM >= --min-cpm).",
-		Flags: append(append(inputFlags(), outputFlags()...),
+		Flags: append(append(append(inputFlags(), outputFlags()...), shardFlags()...),
 			&cli.BoolFlag{Name: "by-expr", Usage: "edgeR filterByExpr"},
 			&cli.StringFlag{Name: "meta", Usage: "sample metadata (TSV/CSV, first column the sample id)"},
 			&cli.StringFlag{Name: "group", Usage: "metadata column with the group of each sample"},
@@ -28,6 +28,9 @@ func filterCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "min-samples", Usage: "threshold filter: number of samples that must pass"},
 		),
 		Action: func(c *cli.Context) error {
+			if sharded(c) {
+				return runShardFilterCommand(e, c)
+			}
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err

@@ -26,7 +26,7 @@ func normalizeCommand(e *env) *cli.Command {
 			"                                   or the median of the non-zero column sums; --log1p adds scanpy's log1p (ln(1 + x))\n" +
 			"--log: for CPM-type methods (tmm..., cpm, rpkm) edgeR's log-CPM with --prior-count; otherwise log2(x + 1).\n" +
 			"Gene lengths come from --lengths, --gtf (union of each gene's exons) or a featureCounts Length column.",
-		Flags: append(append(append(inputFlags(), outputFlags()...), edgerFlags()...),
+		Flags: append(append(append(append(inputFlags(), outputFlags()...), edgerFlags()...), shardFlags()...),
 			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, tmm, tmmwsp, rle, upperquartile, cpm, tpm, rpkm, fpkm or total"},
 			&cli.BoolFlag{Name: "log", Usage: "write log2 values (edgeR log-CPM for CPM-type methods, log2(x + 1) otherwise)"},
 			&cli.Float64Flag{Name: "target-sum", Usage: "total: every column's sum after normalization (scanpy target_sum; default: the median of the non-zero column sums)"},
@@ -39,6 +39,9 @@ func normalizeCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "drop-controls", Usage: "leave the control genes out of the output"},
 		),
 		Action: func(c *cli.Context) error {
+			if sharded(c) {
+				return runShardFactors(e, c, "normalize")
+			}
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err

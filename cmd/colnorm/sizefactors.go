@@ -22,13 +22,16 @@ func sizeFactorsCommand(e *env) *cli.Command {
 			"Methods: ratio (DESeq2 median of ratios, the default), poscounts (DESeq2, for data where every gene\n" +
 			"has a zero), iterate (DESeq2 type=\"iterate\": maximises a negative binomial likelihood; at least 5 samples),\n" +
 			"tmm, tmmwsp, rle, upperquartile (edgeR).",
-		Flags: append(append(inputFlags(), edgerFlags()...),
+		Flags: append(append(append(inputFlags(), edgerFlags()...), shardFlags()...),
 			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, iterate, tmm, tmmwsp, rle or upperquartile"},
 			&cli.StringFlag{Name: "control-prefix", Usage: "take the median over genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},
 			&cli.StringFlag{Name: "control-genes", Usage: "file with one control gene id a line: the median is taken over these genes only"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the table here (.tsv or .csv) instead of stdout"},
 		),
 		Action: func(c *cli.Context) error {
+			if sharded(c) {
+				return runShardFactors(e, c, "size-factors")
+			}
 			path, err := oneInput(c)
 			if err != nil {
 				return err
