@@ -14,7 +14,7 @@ import (
 // options, passes or models, a shard given twice and a missing shard.
 func Merge(prev *Model, states []*State) (*Model, error) {
 	if len(states) == 0 {
-		return nil, fmt.Errorf("merge needs the state files of one pass, one for each shard")
+		return nil, usageError("merge needs the state files of one pass, one for each shard")
 	}
 	first := states[0]
 	want := first.Spec
@@ -61,8 +61,8 @@ func Merge(prev *Model, states []*State) (*Model, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("merge of pass %d: shard %s of %d missing (no state file given for it): run pass %d for it (--shard I/%d) and merge again",
-			wantPass, strings.Join(missing, ", "), N, wantPass, N)
+		return nil, usageError(fmt.Sprintf("merge of pass %d: shard %s of %d missing (no state file given for it): run pass %d for it (--shard I/%d) and merge again",
+			wantPass, strings.Join(missing, ", "), N, wantPass, N))
 	}
 	shards := byShard[1:]
 	m := &Model{Spec: want, Pass: wantPass, Passes: first.Passes, Path: first.Path}
