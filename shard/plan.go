@@ -39,7 +39,9 @@ func (s Spec) edgerOptions() edger.Options {
 
 // usesTMM reports whether the spec runs edgeR's first pass and factors
 // (edgeR methods, and filterByExpr's TMM library sizes).
-func (s Spec) usesTMM() bool { return isEdgeR(s.Method) || (s.Job == JobFilter && s.Method == "by-expr") }
+func (s Spec) usesTMM() bool {
+	return isEdgeR(s.Method) || (s.Job == JobFilter && s.Method == "by-expr")
+}
 
 // tmmChoosesRef reports whether TMM's reference needs the upper-quartile pass.
 func (s Spec) tmmChoosesRef() bool {
