@@ -90,19 +90,30 @@ func (g *GeneLogSums) LogGeoMeans(method Method) []float64 {
 // on the order of the samples, the number of threads or a split into shards.
 func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*GeneLogSums, error) {
 	G, S := len(src.Genes()), len(src.Samples())
-	exact, zeros, lib := kernels.NewExactSums(G), make([]int32, G), make([]float64, S)
-	work := func(_, j int, col []float64) error {
+	lib := make([]float64, S)
+	// Exact sums do not depend on the order of the additions, so each worker
+	// sums its own columns and the workers' sums are merged at the end: no
+	// serial reduction, and the same bits for any number of threads.
+	workers := opts.Workers(src)
+	exact, zeros := make([]kernels.ExactSums, workers), make([][]int32, workers)
+	for w := range exact {
+		exact[w], zeros[w] = kernels.NewExactSums(G), make([]int32, G)
+	}
+	work := func(w, j int, col []float64) error {
 		lib[j] = kernels.Sum(col)
+		kernels.LogSumsExact(exact[w], zeros[w], col)
 		return nil
 	}
-	reduce := func(_ int, col []float64) error {
-		kernels.LogSumsExact(exact, zeros, col)
-		return nil
-	}
-	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
+	if err := pass.Run(ctx, src, opts, work, nil); err != nil {
 		return nil, err
 	}
-	return NewGeneLogSums(exact, zeros, lib), nil
+	for w := 1; w < workers; w++ {
+		exact[0].Merge(exact[w])
+		for i, z := range zeros[w] {
+			zeros[0][i] += z
+		}
+	}
+	return NewGeneLogSums(exact[0], zeros[0], lib), nil
 }
 
 // GeoMeans holds the log geometric means ℓ_i and the library sizes.
