@@ -2,7 +2,6 @@ package shard
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/colnorm/colnorm/columnar"
@@ -103,14 +102,4 @@ func concat(shards []*State, name string) ([]float64, error) {
 		out = append(out, v...)
 	}
 	return out, nil
-}
-
-// sortedFiles lists the states' files (for messages).
-func sortedFiles(states []*State) []string {
-	var f []string
-	for _, s := range states {
-		f = append(f, s.file)
-	}
-	sort.Strings(f)
-	return f
 }

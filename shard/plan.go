@@ -344,7 +344,7 @@ func filterCountPass(ctx context.Context, in *Input, m *Model, offset int, d *Da
 // mergeData combines the shards' data of pass m.Pass into m.Data.
 func mergeData(prev *Model, m *Model, shards []*State) error {
 	s, k := m.Spec, m.Pass
-	G, S := s.Input.Genes, len(m.Samples)
+	G := s.Input.Genes
 	file := m.Path
 	if prev != nil {
 		m.Data = prev.Data // carried forward; entries below replace or add
@@ -471,7 +471,6 @@ func mergeData(prev *Model, m *Model, shards []*State) error {
 	default:
 		return fmt.Errorf("shard: no merge of pass %d for %s %s", k, s.Job, s.Method)
 	}
-	_ = S
 	return nil
 }
 

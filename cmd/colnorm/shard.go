@@ -199,11 +199,7 @@ func runShardTable(e *env, modelPath, output string) error {
 			rows[j] = append(rows[j], formatFloat(values[k][j]))
 		}
 	}
-	header := []string{"sample"}
-	if len(cols) == 3 { // edgeR: the single-machine column order
-		cols = []string{"lib_size", "norm_factor", "size_factor"}
-	}
-	return writeTable(e, output, append(header, cols...), rows)
+	return writeTable(e, output, append([]string{"sample"}, cols...), rows)
 }
 
 // edgerShardOptions are the calcNormFactors options a sharded run records.
