@@ -46,9 +46,22 @@ type Factors struct {
 // GeneLogSums is the state of pass 1, from which either method's log
 // geometric means follow without reading the data again.
 type GeneLogSums struct {
-	Total   []float64 // per gene: Σ_j ln c_ij over the positive counts (compensated)
+	Total   []float64 // per gene: Σ_j ln c_ij over the positive counts, correctly rounded
 	Zeros   []int32   // per gene: the number of zero counts
 	LibSize []float64 // per sample: the column sum
+	// Exact holds the per-gene sums before rounding: sums over shards of
+	// samples merge (kernels.ExactSums.Merge) to the bits of one pass over
+	// all samples.
+	Exact kernels.ExactSums
+}
+
+// NewGeneLogSums rounds merged exact sums into the state of pass 1.
+func NewGeneLogSums(exact kernels.ExactSums, zeros []int32, lib []float64) *GeneLogSums {
+	g := &GeneLogSums{Total: make([]float64, exact.Len()), Zeros: zeros, LibSize: lib, Exact: exact}
+	for i := range g.Total {
+		g.Total[i] = exact.Float64(i)
+	}
+	return g
 }
 
 // LogGeoMeans returns ℓ_i for the method: -Inf where the gene cannot be used.
@@ -72,36 +85,42 @@ func (g *GeneLogSums) LogGeoMeans(method Method) []float64 {
 	return ell
 }
 
-// SumLogs runs pass 1: library sizes and per-gene sums of log counts,
-// accumulated in sample order.
+// SumLogs runs pass 1: library sizes and per-gene sums of log counts. The
+// sums are exact (kernels.ExactSums) and rounded once, so they do not depend
+// on the order of the samples, the number of threads or a split into shards.
 func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*GeneLogSums, error) {
 	G, S := len(src.Genes()), len(src.Samples())
-	sum, comp := make([]float64, G), make([]float64, G)
-	g := &GeneLogSums{Zeros: make([]int32, G), LibSize: make([]float64, S)}
-	// The workers check the counts, sum them and take their logarithms in
-	// place, in one sweep (SumLogCounts; the pass's own check is skipped);
-	// only the additions run in sample order.
+	lib := make([]float64, S)
+	// Exact sums do not depend on the order of the additions, so each worker
+	// sums its own columns and the workers' sums are merged at the end: no
+	// serial reduction, and the same bits for any number of threads. The
+	// workers check the counts, sum them and take their logarithms in one
+	// sweep (SumLogCounts; the pass's own check is skipped).
+	workers := opts.Workers(src)
+	exact, zeros := make([]kernels.ExactSums, workers), make([][]int32, workers)
+	for w := range exact {
+		exact[w], zeros[w] = kernels.NewExactSums(G), make([]int32, G)
+	}
 	checked := opts
 	checked.NoCheck = true
-	work := func(_, j int, col []float64) error {
+	work := func(w, j int, col []float64) error {
 		var bad int
-		if g.LibSize[j], bad = kernels.SumLogCounts(col, opts.AllowFractional); bad >= 0 {
+		if lib[j], bad = kernels.SumLogCounts(col, opts.AllowFractional); bad >= 0 {
 			return pass.CountError(src, j, bad, col[bad])
 		}
+		kernels.AddLogsExact(exact[w], zeros[w], col)
 		return nil
 	}
-	reduce := func(_ int, logs []float64) error {
-		kernels.AddLogs(sum, comp, g.Zeros, logs)
-		return nil
-	}
-	if err := pass.Run(ctx, src, checked, work, reduce); err != nil {
+	if err := pass.Run(ctx, src, checked, work, nil); err != nil {
 		return nil, err
 	}
-	for i := range sum {
-		sum[i] = kernels.CompensatedTotal(sum[i], comp[i])
+	for w := 1; w < workers; w++ {
+		exact[0].Merge(exact[w])
+		for i, z := range zeros[w] {
+			zeros[0][i] += z
+		}
 	}
-	g.Total = sum
-	return g, nil
+	return NewGeneLogSums(exact[0], zeros[0], lib), nil
 }
 
 // GeoMeans holds the log geometric means ℓ_i and the library sizes.

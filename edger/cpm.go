@@ -2,8 +2,6 @@ package edger
 
 import (
 	"context"
-	"fmt"
-	"math"
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/kernels"
@@ -31,13 +29,7 @@ func PriorCounts(lib []float64, prior float64) []float64 {
 // checkLibSizes is edgeR's "library sizes should be finite and non-negative"
 // check (cpm stops on L <= 0), naming the sample.
 func checkLibSizes(src columnar.Source, lib []float64) error {
-	for j, l := range lib {
-		if !(l > 0) || math.IsInf(l, 0) {
-			return &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
-				Msg: fmt.Sprintf("library size %v: CPM needs a positive library size (edgeR stops here); remove the sample", l)}
-		}
-	}
-	return nil
+	return CheckLibSizes(src.Path(), src.Samples(), lib)
 }
 
 // CPM writes edgeR's cpm(y, lib.size = lib) for every sample to sink; with
@@ -47,7 +39,13 @@ func CPM(ctx context.Context, src columnar.Source, lib []float64, log bool, prio
 	if err := checkLibSizes(src, lib); err != nil {
 		return err
 	}
-	p := PriorCounts(lib, prior)
+	return CPMPriors(ctx, src, lib, PriorCounts(lib, prior), log, sink, opts)
+}
+
+// CPMPriors is CPM with the per-library prior counts given (PriorCounts of
+// every library, for a shard of the samples whose mean library size is
+// that of all samples).
+func CPMPriors(ctx context.Context, src columnar.Source, lib, p []float64, log bool, sink columnar.Sink, opts pass.Options) error {
 	work := func(_, j int, col []float64) error {
 		if log {
 			kernels.LogCPMInto(col, col, lib[j], p[j])

@@ -2,6 +2,8 @@ package edger
 
 import (
 	"context"
+	"fmt"
+	"math"
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/kernels"
@@ -56,7 +58,8 @@ func MinSampleSize(group []string, samples int, o FilterOptions) float64 {
 
 // FilterByExpr returns edgeR's filterByExpr keep flags for every gene: the
 // gene has CPM >= cutoff in at least n - 1e-14 samples, with cutoff =
-// min.count/median(lib)·1e6, and a total count >= min.total.count - 1e-14.
+// min.count/median(lib)·1e6, and a total count >= min.total.count - 1e-14
+// (the total summed exactly, then rounded once).
 // lib are the library sizes (lib × TMM factor for edgeR's DGEList usage);
 // group gives one label per sample, or nil for one group.
 func FilterByExpr(ctx context.Context, src columnar.Source, lib []float64, group []string, o FilterOptions, opts pass.Options) ([]bool, error) {
@@ -65,29 +68,61 @@ func FilterByExpr(ctx context.Context, src columnar.Source, lib []float64, group
 		return nil, err
 	}
 	n := MinSampleSize(group, len(src.Samples()), o)
-	cutoff := o.MinCount / kernels.Median(append([]float64(nil), lib...)) * 1e6
+	cutoff := FilterCutoff(lib, o)
 	G := len(src.Genes())
 	above := make([]int32, G)
-	total := make([]float64, G)
+	total := kernels.NewExactSums(G) // exact: the same bits when shards of samples are merged
 	reduce := func(j int, col []float64) error {
-		scale := 1e6 / lib[j]
-		for i, y := range col {
-			if y*scale >= cutoff {
-				above[i]++
-			}
-			total[i] += y
-		}
+		FilterAccumulate(above, total, col, lib[j], cutoff)
 		return nil
 	}
 	if err := pass.Run(ctx, src, opts, nil, reduce); err != nil {
 		return nil, err
 	}
-	const tol = 1e-14
-	keep := make([]bool, G)
-	for i := range keep {
-		keep[i] = float64(above[i]) >= n-tol && total[i] >= o.MinTotalCount-tol
+	return FilterKeep(above, total, n, o), nil
+}
+
+// FilterCutoff is filterByExpr's CPM cutoff min.count / median(lib) · 1e6.
+func FilterCutoff(lib []float64, o FilterOptions) float64 {
+	o.defaults()
+	return o.MinCount / kernels.Median(append([]float64(nil), lib...)) * 1e6
+}
+
+// FilterAccumulate adds one sample (library size lib) to filterByExpr's
+// per-gene counts: above[i]++ where the CPM reaches cutoff, total[i] += count.
+func FilterAccumulate(above []int32, total kernels.ExactSums, col []float64, lib, cutoff float64) {
+	scale := 1e6 / lib
+	for i, y := range col {
+		if y*scale >= cutoff {
+			above[i]++
+		}
+		total.Add(i, y)
 	}
-	return keep, nil
+}
+
+// FilterKeep is filterByExpr's decision from the accumulated counts: at
+// least n - 1e-14 samples above the cutoff and a total count of at least
+// min.total.count - 1e-14.
+func FilterKeep(above []int32, total kernels.ExactSums, n float64, o FilterOptions) []bool {
+	o.defaults()
+	const tol = 1e-14
+	keep := make([]bool, len(above))
+	for i := range keep {
+		keep[i] = float64(above[i]) >= n-tol && total.Float64(i) >= o.MinTotalCount-tol
+	}
+	return keep
+}
+
+// CheckLibSizes is CPM's check that every library size is positive and
+// finite; file names the input in the message.
+func CheckLibSizes(file string, samples []string, lib []float64) error {
+	for j, l := range lib {
+		if !(l > 0) || math.IsInf(l, 0) {
+			return &columnar.InputError{File: file, Sample: samples[j],
+				Msg: fmt.Sprintf("library size %v: CPM needs a positive library size (edgeR stops here); remove the sample", l)}
+		}
+	}
+	return nil
 }
 
 // FilterThreshold keeps the genes with at least minSamples samples whose
@@ -97,15 +132,7 @@ func FilterThreshold(ctx context.Context, src columnar.Source, minCount, minCPM 
 	G := len(src.Genes())
 	hits := make([]int32, G)
 	reduce := func(j int, col []float64) error {
-		scale := 0.0
-		if minCPM > 0 {
-			scale = 1e6 / kernels.Sum(col)
-		}
-		for i, y := range col {
-			if y >= minCount && (minCPM <= 0 || y*scale >= minCPM) {
-				hits[i]++
-			}
-		}
+		ThresholdAccumulate(hits, col, minCount, minCPM)
 		return nil
 	}
 	if err := pass.Run(ctx, src, opts, nil, reduce); err != nil {
@@ -116,6 +143,20 @@ func FilterThreshold(ctx context.Context, src columnar.Source, minCount, minCPM 
 		keep[i] = int(hits[i]) >= minSamples
 	}
 	return keep, nil
+}
+
+// ThresholdAccumulate counts, per gene, whether one sample's count is >=
+// minCount and (when minCPM > 0) its CPM on the column sum >= minCPM.
+func ThresholdAccumulate(hits []int32, col []float64, minCount, minCPM float64) {
+	scale := 0.0
+	if minCPM > 0 {
+		scale = 1e6 / kernels.Sum(col)
+	}
+	for i, y := range col {
+		if y >= minCount && (minCPM <= 0 || y*scale >= minCPM) {
+			hits[i]++
+		}
+	}
 }
 
 // WriteKept copies the rows of the kept genes of src, unchanged, to sink

@@ -83,8 +83,7 @@ type firstPass struct {
 	sqrtSum []float64 // per sample: Σ√x
 	keep    []bool    // per gene: some count > 0
 	kept    int
-	logSum  []float64 // per gene (RLE): Σ ln x over samples
-	logComp []float64
+	logSum  kernels.ExactSums // per gene (RLE): Σ ln x over samples, exact
 	zeros   []int32
 }
 
@@ -92,15 +91,11 @@ func runFirstPass(ctx context.Context, src columnar.Source, rle bool, opts pass.
 	G, S := len(src.Genes()), len(src.Samples())
 	fp := &firstPass{lib: make([]float64, S), sqrtSum: make([]float64, S), keep: make([]bool, G)}
 	if rle {
-		fp.logSum, fp.logComp, fp.zeros = make([]float64, G), make([]float64, G), make([]int32, G)
+		fp.logSum, fp.zeros = kernels.NewExactSums(G), make([]int32, G)
 	}
 	work := func(_, j int, col []float64) error {
 		fp.lib[j] = kernels.Sum(col)
-		var s float64
-		for _, v := range col {
-			s += math.Sqrt(v)
-		}
-		fp.sqrtSum[j] = s
+		fp.sqrtSum[j] = SqrtSum(col)
 		return nil
 	}
 	reduce := func(_ int, col []float64) error {
@@ -110,7 +105,7 @@ func runFirstPass(ctx context.Context, src columnar.Source, rle bool, opts pass.
 			}
 		}
 		if rle {
-			kernels.LogSums(fp.logSum, fp.logComp, fp.zeros, col)
+			kernels.LogSumsExact(fp.logSum, fp.zeros, col)
 		}
 		return nil
 	}
@@ -189,8 +184,7 @@ func quantiles(ctx context.Context, src columnar.Source, fp *firstPass, p float6
 	q := make([]float64, len(src.Samples()))
 	scratch := make([][]float64, opts.Workers(src))
 	work := func(w, j int, col []float64) error {
-		scratch[w] = gatherKept(scratch[w], col, fp.keep)
-		q[j] = kernels.Quantile7(scratch[w], p) / fp.lib[j]
+		q[j], scratch[w] = ColumnQuantile(scratch[w], col, fp.keep, p, fp.lib[j])
 		return nil
 	}
 	return q, pass.Run(ctx, src, opts, work, nil)
@@ -212,31 +206,15 @@ func upperQuartiles(ctx context.Context, src columnar.Source, fp *firstPass, p f
 
 // rleFactors: median over genes with a positive geometric mean of x_ij/gm_i, over lib_j.
 func rleFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts pass.Options) ([]float64, error) {
-	G, S := len(src.Genes()), len(src.Samples())
-	gm := make([]float64, G)
-	any := false
-	for i := range gm {
-		if fp.keep[i] && fp.zeros[i] == 0 {
-			// exp(rowMeans(log(data)))
-			gm[i] = math.Exp(kernels.CompensatedTotal(fp.logSum[i], fp.logComp[i]) / float64(S))
-			any = any || gm[i] > 0
-		}
-	}
-	if !any {
-		return nil, &columnar.InputError{File: src.Path(),
-			Msg: "every gene has a zero count, so edgeR's RLE factors are NA; use tmm, tmmwsp, or DESeq2's poscounts"}
+	S := len(src.Samples())
+	gm, ok := RLEGeoMeans(fp.logSum, fp.zeros, fp.keep, S) // exp(rowMeans(log(data)))
+	if !ok {
+		return nil, &columnar.InputError{File: src.Path(), Msg: RLENoGenes}
 	}
 	f := make([]float64, S)
 	scratch := make([][]float64, opts.Workers(src))
 	work := func(w, j int, col []float64) error {
-		r := scratch[w][:0]
-		for i, v := range col {
-			if gm[i] > 0 {
-				r = append(r, v/gm[i])
-			}
-		}
-		scratch[w] = r
-		f[j] = kernels.Median(r) / fp.lib[j]
+		f[j], scratch[w] = RLEFactor(scratch[w], col, gm, fp.lib[j])
 		return nil
 	}
 	return f, pass.Run(ctx, src, opts, work, nil)
@@ -248,24 +226,14 @@ func tmmFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts Op
 	S := len(src.Samples())
 	ref := opts.RefSample - 1
 	if ref < 0 {
-		ref = argmaxFirst(fp.sqrtSum)
+		var q []float64
 		if opts.Method == TMM {
-			q, err := quantiles(ctx, src, fp, 0.75, opts.Pass)
-			if err != nil {
+			var err error
+			if q, err = quantiles(ctx, src, fp, 0.75, opts.Pass); err != nil {
 				return nil, 0, err
 			}
-			med := kernels.Median(append([]float64(nil), q...))
-			if !(med < 1e-20) {
-				mean := kernels.MeanR(q)
-				ref = 0
-				best := math.Inf(1)
-				for j, v := range q {
-					if d := math.Abs(v - mean); d < best {
-						best, ref = d, j
-					}
-				}
-			}
 		}
+		ref = ChooseReference(fp.sqrtSum, q)
 	}
 	full := make([]float64, len(src.Genes()))
 	if err := src.ReadColumn(ref, full); err != nil {
@@ -275,15 +243,9 @@ func tmmFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts Op
 	nR := fp.lib[ref]
 	f := make([]float64, S)
 	workers := opts.Pass.Workers(src)
-	scratch := make([]tmmScratch, workers)
+	scratch := make([]TMMScratch, workers)
 	work := func(w, j int, col []float64) error {
-		obs := gatherKept(scratch[w].obs, col, fp.keep)
-		scratch[w].obs = obs
-		if opts.Method == TMM {
-			f[j] = scratch[w].tmm(obs, refCol, fp.lib[j], nR, opts)
-		} else {
-			f[j] = scratch[w].tmmwsp(obs, refCol, fp.lib[j], nR, opts)
-		}
+		f[j] = scratch[w].Factor(col, fp.keep, refCol, fp.lib[j], nR, opts)
 		return nil
 	}
 	if err := pass.Run(ctx, src, opts.Pass, work, nil); err != nil {

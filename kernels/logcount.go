@@ -127,3 +127,20 @@ func LogRatiosRange(dst, x, logRef []float64, idx []int32) (ratios []float64, lo
 	}
 	return dst, lo, hi
 }
+
+// AddLogsExact is AddLogs into exact sums: for every i with a finite
+// logs[i] it adds logs[i] to slot i of sums; for logs[i] = -Inf (a zero
+// count) it counts the zero in zeros[i]. Over LogCountsInto it equals
+// LogSumsExact on the counts.
+func AddLogsExact(sums ExactSums, zeros []int32, logs []float64) {
+	if sums.Len() != len(logs) || len(zeros) != len(logs) {
+		panic(badLength)
+	}
+	for i, l := range logs {
+		if l > math.Inf(-1) {
+			sums.Add(i, l)
+		} else {
+			zeros[i]++
+		}
+	}
+}

@@ -66,6 +66,7 @@ func newApp(e *env) *cli.App {
 			inspectCommand(e),
 			demoCommand(e),
 			completionCommand(e),
+			mergeCommand(e),
 		},
 		HideHelpCommand:      true,
 		EnableBashCompletion: true, // the hidden --generate-bash-completion flag the completion scripts call

@@ -8,8 +8,14 @@ import (
 	"testing"
 )
 
-// TestMain removes the binary that buildColnorm built, after all tests.
+// TestMain runs the test binary as colnorm itself when
+// COLNORM_TEST_AS_MAIN=1 (colnormProcess: sharded runs as separate
+// processes), and otherwise the tests, then removes the binary that
+// buildColnorm built.
 func TestMain(m *testing.M) {
+	if os.Getenv("COLNORM_TEST_AS_MAIN") == "1" {
+		main()
+	}
 	code := m.Run()
 	if builtDir != "" {
 		os.RemoveAll(builtDir)

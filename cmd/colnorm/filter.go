@@ -20,7 +20,7 @@ func filterCommand(e *env) *cli.Command {
 			"  colnorm filter --by-expr --meta samples.tsv --group tissue counts.tsv -o kept.tsv\n" +
 			"  colnorm filter --by-expr gtex.gct -o kept.parquet                       # one group\n" +
 			"  colnorm filter --min-count 10 --min-samples 3 counts.parquet -o kept.parquet",
-		Flags: append(append(inputFlags(), outputFlags()...),
+		Flags: append(append(append(inputFlags(), outputFlags()...), shardFlags()...),
 			&cli.BoolFlag{Name: "by-expr", Usage: "edgeR filterByExpr"},
 			&cli.StringFlag{Name: "meta", Usage: "sample metadata (TSV/CSV, first column the sample id)"},
 			&cli.StringFlag{Name: "group", Usage: "metadata column with the group of each sample"},
@@ -33,6 +33,9 @@ func filterCommand(e *env) *cli.Command {
 			jsonFlag(),
 		),
 		Action: withJSON(e, true, func(c *cli.Context) error {
+			if sharded(c) {
+				return runShardFilterCommand(e, c)
+			}
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err

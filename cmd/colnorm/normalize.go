@@ -33,7 +33,7 @@ func normalizeCommand(e *env) *cli.Command {
 			"  colnorm normalize --method tmm --log counts.tsv -o logcpm.tsv           # edgeR log-CPM\n" +
 			"  colnorm normalize --method tpm featureCounts.txt -o tpm.parquet         # lengths from featureCounts\n" +
 			"  colnorm normalize --layout long --json counts.tsv -o long.parquet       # gene_id, sample, value; JSON summary",
-		Flags: append(append(append(inputFlags(), outputFlags()...), edgerFlags()...),
+		Flags: append(append(append(append(inputFlags(), outputFlags()...), edgerFlags()...), shardFlags()...),
 			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, tmm, tmmwsp, rle, upperquartile, cpm, tpm, rpkm, fpkm or total"},
 			&cli.BoolFlag{Name: "log", Usage: "write log2 values (edgeR log-CPM for CPM-type methods, log2(x + 1) otherwise)"},
 			&cli.Float64Flag{Name: "target-sum", Usage: "total: every column's sum after normalization (scanpy target_sum; default: the median of the non-zero column sums)"},
@@ -47,6 +47,9 @@ func normalizeCommand(e *env) *cli.Command {
 			jsonFlag(),
 		),
 		Action: withJSON(e, true, func(c *cli.Context) error {
+			if sharded(c) {
+				return runShardFactors(e, c, "normalize")
+			}
 			in, out, err := matrixIO(c)
 			if err != nil {
 				return err

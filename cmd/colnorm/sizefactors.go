@@ -28,7 +28,7 @@ func sizeFactorsCommand(e *env) *cli.Command {
 			"  colnorm size-factors --method tmm counts.parquet -o sf.tsv  # edgeR TMM, table to a file\n" +
 			"  colnorm size-factors --control-prefix ERCC- counts.tsv      # from the spike-ins only\n" +
 			"  colnorm size-factors --json featureCounts.txt               # a JSON summary instead of the table",
-		Flags: append(append(inputFlags(), edgerFlags()...),
+		Flags: append(append(append(inputFlags(), edgerFlags()...), shardFlags()...),
 			&cli.StringFlag{Name: "method", Aliases: []string{"m"}, Value: "ratio", Usage: "ratio, poscounts, iterate, tmm, tmmwsp, rle or upperquartile"},
 			&cli.StringFlag{Name: "control-prefix", Usage: "take the median over genes whose id starts with this prefix only (e.g. ERCC- spike-ins)"},
 			&cli.StringFlag{Name: "control-genes", Usage: "file with one control gene id a line: the median is taken over these genes only"},
@@ -36,6 +36,9 @@ func sizeFactorsCommand(e *env) *cli.Command {
 			jsonFlag(),
 		),
 		Action: withJSON(e, false, func(c *cli.Context) error {
+			if sharded(c) {
+				return runShardFactors(e, c, "size-factors")
+			}
 			path, err := oneInput(c)
 			if err != nil {
 				return err

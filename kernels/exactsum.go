@@ -1,0 +1,174 @@
+package kernels
+
+import (
+	"math"
+	"math/big"
+	"math/bits"
+)
+
+// ExactSums is a set of n exact float64 accumulators ("slots"): each holds
+// the sum of the values added to it as a 256-bit two's-complement fixed-point
+// number with 128 fraction bits, so additions are integer additions. The sum
+// therefore does not depend on the order of the additions, and two sets
+// merge (Merge) to the very bits that adding every value to one set gives:
+// sums over sample shards computed on different machines combine to the
+// result of one run over all samples.
+//
+// Every value added must be finite with |x| < 2^100 (Add panics otherwise).
+// Binary digits below 2^-128 are dropped (truncated toward zero) when a value
+// is added; no natural logarithm of a positive float64 and no count below
+// 2^53 has such digits, so sums of log counts and of counts are exact. Up to
+// 2^27 values of magnitude below 2^100 sum without overflow (far more for
+// logs, which are below 2^10).
+//
+// The zero value holds no slots; use NewExactSums. The words are exposed
+// (Words, ExactSumsFrom) for serialisation: 4 uint64 per slot, least
+// significant first.
+type ExactSums struct {
+	w []uint64
+}
+
+const (
+	exactWords    = 4   // 256 bits a slot
+	exactFracBits = 128 // the fixed point's fraction bits
+	exactMaxBit   = 227 // a value's highest bit may sit at most here (|x| < 2^100)
+)
+
+// NewExactSums returns n slots, each holding 0.
+func NewExactSums(n int) ExactSums { return ExactSums{w: make([]uint64, exactWords*n)} }
+
+// ExactSumsFrom wraps the words of a serialised set (4 per slot); it panics
+// when len(words) is not a multiple of 4.
+func ExactSumsFrom(words []uint64) ExactSums {
+	if len(words)%exactWords != 0 {
+		panic("kernels: ExactSums words must come in fours")
+	}
+	return ExactSums{w: words}
+}
+
+// Len is the number of slots.
+func (e ExactSums) Len() int { return len(e.w) / exactWords }
+
+// Words returns the underlying words (4 per slot, least significant first);
+// they alias e.
+func (e ExactSums) Words() []uint64 { return e.w }
+
+// Add adds x to slot i exactly (up to the truncation below 2^-128). It
+// panics when x is NaN, infinite or |x| >= 2^100.
+func (e ExactSums) Add(i int, x float64) {
+	b := math.Float64bits(x)
+	exp := int(b>>52) & 0x7ff
+	mant := b & (1<<52 - 1)
+	if exp == 0x7ff {
+		panic("kernels: ExactSums.Add of a NaN or infinite value")
+	}
+	if exp == 0 {
+		exp = 1 // subnormal: no implicit bit
+	} else {
+		mant |= 1 << 52
+	}
+	// x = ±mant·2^(exp-1075); in the fixed point its bit 0 sits at shift.
+	shift := exp - 1075 + exactFracBits
+	if shift < 0 {
+		if shift <= -64 {
+			return
+		}
+		mant >>= uint(-shift)
+		shift = 0
+	}
+	if mant == 0 {
+		return
+	}
+	if shift+52 > exactMaxBit {
+		panic("kernels: ExactSums.Add of a value of magnitude 2^100 or more")
+	}
+	k, r := shift/64, uint(shift%64)
+	lo := mant << r
+	var hi uint64
+	if r > 0 {
+		hi = mant >> (64 - r)
+	}
+	w := e.w[exactWords*i : exactWords*i+exactWords : exactWords*i+exactWords]
+	var c uint64
+	if b>>63 == 0 {
+		w[k], c = bits.Add64(w[k], lo, 0)
+		for k++; k < exactWords; k++ {
+			w[k], c = bits.Add64(w[k], hi, c)
+			hi = 0
+			if c == 0 {
+				break
+			}
+		}
+	} else {
+		w[k], c = bits.Sub64(w[k], lo, 0)
+		for k++; k < exactWords; k++ {
+			w[k], c = bits.Sub64(w[k], hi, c)
+			hi = 0
+			if c == 0 {
+				break
+			}
+		}
+	}
+}
+
+// Merge adds every slot of o to the same slot of e. It panics when the
+// numbers of slots differ.
+func (e ExactSums) Merge(o ExactSums) {
+	if len(e.w) != len(o.w) {
+		panic(badLength)
+	}
+	for s := 0; s < len(e.w); s += exactWords {
+		var c uint64
+		for k := 0; k < exactWords; k++ {
+			e.w[s+k], c = bits.Add64(e.w[s+k], o.w[s+k], c)
+		}
+	}
+}
+
+// Float64 returns slot i's sum rounded to the nearest float64 (ties to
+// even): the correctly rounded sum of the values added.
+func (e ExactSums) Float64(i int) float64 {
+	w := e.w[exactWords*i : exactWords*i+exactWords]
+	var mag [exactWords]uint64
+	copy(mag[:], w)
+	neg := mag[exactWords-1]>>63 != 0
+	if neg { // two's complement: negate
+		var c uint64 = 1
+		for k := range mag {
+			mag[k], c = bits.Add64(^mag[k], 0, c)
+		}
+	}
+	var be [8 * exactWords]byte
+	for k := 0; k < exactWords; k++ {
+		v := mag[exactWords-1-k]
+		for b := 0; b < 8; b++ {
+			be[8*k+b] = byte(v >> (56 - 8*b))
+		}
+	}
+	z := new(big.Int).SetBytes(be[:])
+	f := new(big.Float).SetPrec(53).SetMode(big.ToNearestEven).SetInt(z)
+	f.SetMantExp(f, -exactFracBits)
+	v, _ := f.Float64()
+	if neg {
+		v = -v
+	}
+	return v
+}
+
+// LogSumsExact accumulates, per gene, the natural logarithms of one sample's
+// positive counts: for every i with x[i] > 0 it adds ln x[i] to slot i of
+// sums; for x[i] == 0 it counts the zero in zeros[i]. The totals
+// (sums.Float64(i)) are the correctly rounded sums, whatever the order in
+// which samples (or shards of samples, merged with ExactSums.Merge) arrive.
+func LogSumsExact(sums ExactSums, zeros []int32, x []float64) {
+	if sums.Len() != len(x) || len(zeros) != len(x) {
+		panic(badLength)
+	}
+	for i, v := range x {
+		if v > 0 {
+			sums.Add(i, LogCount(v))
+		} else {
+			zeros[i]++
+		}
+	}
+}
