@@ -106,8 +106,7 @@ func exactSum(x []float64) float64 {
 func TestLogSumsAgainstExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	const genes, samples = 50, 300
-	sum := make([]float64, genes)
-	comp := make([]float64, genes)
+	sums := NewExactSums(genes)
 	zero := make([]int32, genes)
 	logs := make([][]float64, genes)
 	col := make([]float64, genes)
@@ -121,11 +120,11 @@ func TestLogSumsAgainstExact(t *testing.T) {
 				logs[i] = append(logs[i], math.Log(col[i]))
 			}
 		}
-		LogSums(sum, comp, zero, col)
+		AddLogsExact(sums, zero, LogCountsInto(make([]float64, genes), col))
 	}
 	for i := 0; i < genes; i++ {
 		want := exactSum(logs[i])
-		got := CompensatedTotal(sum[i], comp[i])
+		got := sums.Float64(i)
 		if got != want {
 			t.Errorf("gene %d: log sum %v, exact %v", i, got, want)
 		}
@@ -148,17 +147,17 @@ func TestMeanR(t *testing.T) {
 	}
 }
 
-func TestLogRatios(t *testing.T) {
+func TestLogRatiosRange(t *testing.T) {
 	x := []float64{10, 0, 5, 7}
 	ref := []float64{math.Log(5), math.Log(2), math.Inf(-1), 1}
-	got := LogRatios(nil, x, ref, nil)
+	got, lo, hi := LogRatiosRange(nil, x, ref, UsableGenes(ref, nil))
 	want := []float64{math.Log(10) - math.Log(5), math.Log(7) - 1}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
-		t.Fatalf("LogRatios = %v, want %v", got, want)
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || lo != min(want[0], want[1]) || hi != max(want[0], want[1]) {
+		t.Fatalf("LogRatiosRange = %v [%v, %v], want %v", got, lo, hi, want)
 	}
-	got = LogRatios(got, x, ref, []bool{false, true, true, true})
+	got, _, _ = LogRatiosRange(got, x, ref, UsableGenes(ref, []bool{false, true, true, true}))
 	if len(got) != 1 || got[0] != want[1] {
-		t.Fatalf("LogRatios with use = %v", got)
+		t.Fatalf("LogRatiosRange with use = %v", got)
 	}
 }
 
@@ -193,14 +192,15 @@ func TestNoAllocations(t *testing.T) {
 	}
 	ref := make([]float64, n)
 	dst := make([]float64, 0, n)
-	sum, comp, zero := make([]float64, n), make([]float64, n), make([]int32, n)
+	sums, zero := NewExactSums(n), make([]int32, n)
+	idx := UsableGenes(ref, nil)
 	buf := make([]float64, n)
 	for name, f := range map[string]func(){
-		"Median":    func() { copy(buf, x); Median(buf) },
-		"LogSums":   func() { LogSums(sum, comp, zero, x) },
-		"LogRatios": func() { dst = LogRatios(dst, x, ref, nil) },
-		"Divide":    func() { DivideInto(buf, x, 3) },
-		"MeanR":     func() { MeanR(x) },
+		"Median":         func() { copy(buf, x); Median(buf) },
+		"AddLogsExact":   func() { AddLogsExact(sums, zero, x) },
+		"LogRatiosRange": func() { dst, _, _ = LogRatiosRange(dst, x, ref, idx) },
+		"Divide":         func() { DivideInto(buf, x, 3) },
+		"MeanR":          func() { MeanR(x) },
 	} {
 		if a := testing.AllocsPerRun(20, f); a != 0 {
 			t.Errorf("%s allocates %v times per call", name, a)

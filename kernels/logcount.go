@@ -39,32 +39,6 @@ func LogCountsInto(dst, x []float64) []float64 {
 	return dst
 }
 
-// AddLogs accumulates one sample's log counts, as LogCountsInto gives them,
-// into per-gene compensated sums: for every i with a finite logs[i] it adds
-// logs[i] to (sum[i], comp[i]) by Neumaier's algorithm; for logs[i] = -Inf
-// (a zero count) it counts the zero in zeros[i]. It equals LogSums on the
-// counts, split so that the logarithms can be taken by parallel workers and
-// only the additions, in sample order, stay sequential.
-func AddLogs(sum, comp []float64, zeros []int32, logs []float64) {
-	if len(sum) != len(logs) || len(comp) != len(logs) || len(zeros) != len(logs) {
-		panic(badLength)
-	}
-	for i, l := range logs {
-		if l > math.Inf(-1) {
-			s := sum[i]
-			t := s + l
-			if math.Abs(s) >= math.Abs(l) {
-				comp[i] += (s - t) + l
-			} else {
-				comp[i] += (l - t) + s
-			}
-			sum[i] = t
-		} else {
-			zeros[i]++
-		}
-	}
-}
-
 // maxExactCount is 2^53: larger counts are not all representable in float64.
 const maxExactCount = 1 << 53
 
@@ -102,16 +76,10 @@ func UsableGenes(logRef []float64, use []bool) []int32 {
 	return idx
 }
 
-// LogRatiosAt appends ln x[i] - logRef[i] to dst[:0] for every i in idx
-// with x[i] > 0 and returns dst: LogRatios with the usable genes found once
-// (UsableGenes) instead of tested in every sample.
-func LogRatiosAt(dst, x, logRef []float64, idx []int32) []float64 {
-	dst, _, _ = LogRatiosRange(dst, x, logRef, idx)
-	return dst
-}
-
-// LogRatiosRange is LogRatiosAt that also returns the smallest and largest
-// ratio (+Inf and -Inf when there is none), for MedianWithin.
+// LogRatiosRange appends ln x[i] - logRef[i] to dst[:0] for every i in idx
+// (UsableGenes) with x[i] > 0, and returns it with the smallest and largest
+// ratio (+Inf and -Inf when there is none), for MedianWithin: DESeq2's log
+// ratios of a sample to the geometric means.
 func LogRatiosRange(dst, x, logRef []float64, idx []int32) (ratios []float64, lo, hi float64) {
 	if len(logRef) != len(x) {
 		panic(badLength)
@@ -128,7 +96,8 @@ func LogRatiosRange(dst, x, logRef []float64, idx []int32) (ratios []float64, lo
 	return dst, lo, hi
 }
 
-// AddLogsExact is AddLogs into exact sums: for every i with a finite
+// AddLogsExact accumulates one sample's log counts, as LogCountsInto
+// gives them, into per-gene exact sums: for every i with a finite
 // logs[i] it adds logs[i] to slot i of sums; for logs[i] = -Inf (a zero
 // count) it counts the zero in zeros[i]. Over LogCountsInto it equals
 // LogSumsExact on the counts.

@@ -14,38 +14,6 @@ func LogInto(dst, x []float64) []float64 {
 	return dst
 }
 
-// LogSums accumulates, per gene, the natural logarithms of one sample's
-// positive counts: for every i with x[i] > 0 it adds ln x[i] to the
-// compensated sum (sum[i], comp[i]) (Neumaier's algorithm, so the total is
-// nearly exact whatever the number of samples, close to R's long double
-// rowSums); for x[i] == 0 it counts the zero in zeros[i]. Adding samples in a fixed order
-// gives the same bits every time.
-//
-// The per-gene log sum is sum[i] + comp[i] (see CompensatedTotal).
-func LogSums(sum, comp []float64, zeros []int32, x []float64) {
-	if len(sum) != len(x) || len(comp) != len(x) || len(zeros) != len(x) {
-		panic(badLength)
-	}
-	for i, v := range x {
-		if v > 0 {
-			l := LogCount(v)
-			s := sum[i]
-			t := s + l
-			if math.Abs(s) >= math.Abs(l) {
-				comp[i] += (s - t) + l
-			} else {
-				comp[i] += (l - t) + s
-			}
-			sum[i] = t
-		} else {
-			zeros[i]++
-		}
-	}
-}
-
-// CompensatedTotal returns the total of a compensated sum.
-func CompensatedTotal(sum, comp float64) float64 { return sum + comp }
-
 // Sum returns x[0] + x[1] + ... in order. Counts below 2^53 sum exactly.
 func Sum(x []float64) float64 {
 	var s float64

@@ -25,20 +25,3 @@ func Log2p1Into(dst, x []float64) []float64 {
 	}
 	return dst
 }
-
-// LogRatios appends ln x[i] - logRef[i] to dst[:0] for every gene i with a
-// finite logRef[i], x[i] > 0 and (when use is not nil) use[i], and returns
-// dst: DESeq2's log ratios of a sample to the geometric means.
-func LogRatios(dst, x, logRef []float64, use []bool) []float64 {
-	if len(logRef) != len(x) || (use != nil && len(use) != len(x)) {
-		panic(badLength)
-	}
-	dst = dst[:0]
-	for i, v := range x {
-		r := logRef[i]
-		if v > 0 && !math.IsInf(r, 0) && !math.IsNaN(r) && (use == nil || use[i]) {
-			dst = append(dst, LogCount(v)-r)
-		}
-	}
-	return dst
-}
