@@ -229,9 +229,11 @@ func readInputConfig(c *cli.Context, path string) (inputConfig, error) {
 }
 
 // defaultCacheBudget is the memory that holds decoded columns between the
-// passes of a command (columnar.Cached): 128 MiB keeps a 60,000-gene column
-// in about 120 KB, so the first thousand or so samples are decoded once.
-const defaultCacheBudget = 128 << 20
+// passes of a command (columnar.Cached): 96 MiB keeps a 60,000-gene column
+// of counts in about 73 KB, so the first 1,300 or so samples are decoded
+// once, and peak memory stays under 256 MiB with the footer of a
+// 20,000-sample Parquet file.
+const defaultCacheBudget = 96 << 20
 
 // open opens the input for a command that reads it more than once: decoded
 // columns are kept within defaultCacheBudget for the later passes.
@@ -243,7 +245,7 @@ func (cfg inputConfig) open() (columnar.Source, error) {
 	return columnar.Cached(src, cfg.cacheBudget()), nil
 }
 
-// cacheBudget is the memory for decoded columns kept between passes: 128
+// cacheBudget is the memory for decoded columns kept between passes: 96
 // MiB, or an eighth of a smaller --memory.
 func (cfg inputConfig) cacheBudget() int64 {
 	if cfg.Memory > 0 {

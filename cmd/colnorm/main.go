@@ -8,11 +8,17 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 )
 
 func main() {
+	// The heap is mostly long-lived (a Parquet footer of many thousands of
+	// column chunks, per-gene state); letting it grow to only 1.5 times the
+	// live heap before a collection, instead of Go's default 2, keeps peak
+	// memory flat in the number of samples at a small cost in GC time.
+	debug.SetGCPercent(50)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startProfile(os.Getenv("COLNORM_CPUPROFILE"))
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
