@@ -469,8 +469,21 @@ func runSize(ctx context.Context, cfg config, work string, p bench.Params, metho
 	return size, nil
 }
 
-// warm reads a file once so that every tool finds it in the page cache.
+// warm reads a file (or every file of a folder) once so that every tool
+// finds it in the page cache.
 func warm(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := warm(filepath.Join(path, e.Name())); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
