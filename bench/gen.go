@@ -210,7 +210,7 @@ func Cached(ctx context.Context, dir string, p Params, kind Kind) (string, error
 	case LongParquet:
 		opts.Layout = columnar.LayoutLong
 	case ShardFolder:
-		return path, writeShards(ctx, New(p), path, opts)
+		return path, WriteShards(ctx, New(p), path, ShardSamples, opts)
 	default:
 		return "", fmt.Errorf("bench: unknown file kind %q (want %s)", kind,
 			strings.Join([]string{string(WideParquet), string(LongParquet), string(TSV), string(ShardFolder)}, ", "))
@@ -224,10 +224,9 @@ func Cached(ctx context.Context, dir string, p Params, kind Kind) (string, error
 	return path, nil
 }
 
-// writeShards writes m as a folder of wide Parquet files of ShardSamples
-// samples each (part-00001.parquet, ...), renamed into place when all are
-// written.
-func writeShards(ctx context.Context, m *Matrix, path string, opts columnar.SinkOptions) error {
+// WriteShards writes m as a folder of wide Parquet files of per samples
+// each (part-00001.parquet, ...), renamed into place when all are written.
+func WriteShards(ctx context.Context, m *Matrix, path string, per int, opts columnar.SinkOptions) error {
 	tmp := path + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
 		return err
@@ -236,8 +235,8 @@ func writeShards(ctx context.Context, m *Matrix, path string, opts columnar.Sink
 		return err
 	}
 	S := len(m.Samples())
-	for k, lo := 1, 0; lo < S; k, lo = k+1, lo+ShardSamples {
-		part := &sampleRange{Matrix: m, lo: lo, hi: min(lo+ShardSamples, S)}
+	for k, lo := 1, 0; lo < S; k, lo = k+1, lo+per {
+		part := &sampleRange{Matrix: m, lo: lo, hi: min(lo+per, S)}
 		if err := Write(ctx, part, filepath.Join(tmp, fmt.Sprintf("part-%05d.parquet", k)), opts); err != nil {
 			os.RemoveAll(tmp)
 			return fmt.Errorf("bench: generating %s: %w", path, err)

@@ -27,6 +27,7 @@ func main() {
 	layout := flag.String("layout", columnar.LayoutWide, "wide (genes as rows) or long (gene_id, sample, value)")
 	tmp := flag.String("temp-dir", "", "folder for the spill a text output needs (default: the system's)")
 	codec := flag.String("compression", columnar.CompressionSnappy, "Parquet codec: zstd, snappy, gzip or none")
+	shard := flag.Int("shard-samples", 0, "write -o as a folder of wide Parquet files of this many samples each")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: gen -genes N -samples M -seed S -o FILE [--layout long]")
 		flag.PrintDefaults()
@@ -41,7 +42,13 @@ func main() {
 	defer stop()
 	p := bench.Params{Genes: *genes, Samples: *samples, Seed: *seed}
 	start := time.Now()
-	err := bench.Write(ctx, bench.New(p), *out, columnar.SinkOptions{Layout: *layout, TempDir: *tmp, Compression: *codec})
+	opts := columnar.SinkOptions{Layout: *layout, TempDir: *tmp, Compression: *codec}
+	var err error
+	if *shard > 0 {
+		err = bench.WriteShards(ctx, bench.New(p), *out, *shard, opts)
+	} else {
+		err = bench.Write(ctx, bench.New(p), *out, opts)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
