@@ -98,8 +98,10 @@ func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*Gene
 	// sweep (SumLogCounts; the pass's own check is skipped).
 	workers := opts.Workers(src)
 	exact, zeros := make([]kernels.ExactSums, workers), make([][]int32, workers)
+	acc := make([]*kernels.LogSumAccumulator, workers)
 	for w := range exact {
 		exact[w], zeros[w] = kernels.NewExactSums(G), make([]int32, G)
+		acc[w] = kernels.NewLogSumAccumulator(exact[w])
 	}
 	checked := opts
 	checked.NoCheck = true
@@ -108,11 +110,14 @@ func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*Gene
 		if lib[j], bad = kernels.SumLogCounts(col, opts.AllowFractional); bad >= 0 {
 			return pass.CountError(src, j, bad, col[bad])
 		}
-		kernels.AddLogsExact(exact[w], zeros[w], col)
+		acc[w].AddLogs(zeros[w], col)
 		return nil
 	}
 	if err := pass.Run(ctx, src, checked, work, nil); err != nil {
 		return nil, err
+	}
+	for _, a := range acc {
+		a.Flush()
 	}
 	for w := 1; w < workers; w++ {
 		exact[0].Merge(exact[w])

@@ -111,6 +111,18 @@ func (e ExactSums) Add(i int, x float64) {
 	}
 }
 
+// addFixed53 adds the non-negative number (hi·2^64 + lo)·2^-53 to slot i:
+// in the fixed point (2^-128 units) that is the 128-bit integer shifted left
+// by 75 bits, across words 1 to 3.
+func (e ExactSums) addFixed53(i int, lo, hi uint64) {
+	const shift = exactFracBits - 53 - 64 // 11: bits above word 0
+	w := e.w[exactWords*i : exactWords*i+exactWords : exactWords*i+exactWords]
+	var c uint64
+	w[1], c = bits.Add64(w[1], lo<<shift, 0)
+	w[2], c = bits.Add64(w[2], lo>>(64-shift)|hi<<shift, c)
+	w[3], _ = bits.Add64(w[3], hi>>(64-shift), c)
+}
+
 // Merge adds every slot of o to the same slot of e. It panics when the
 // numbers of slots differ.
 func (e ExactSums) Merge(o ExactSums) {

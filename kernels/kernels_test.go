@@ -107,6 +107,7 @@ func TestLogSumsAgainstExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	const genes, samples = 50, 300
 	sums := NewExactSums(genes)
+	acc := NewLogSumAccumulator(sums)
 	zero := make([]int32, genes)
 	logs := make([][]float64, genes)
 	col := make([]float64, genes)
@@ -120,8 +121,9 @@ func TestLogSumsAgainstExact(t *testing.T) {
 				logs[i] = append(logs[i], math.Log(col[i]))
 			}
 		}
-		AddLogsExact(sums, zero, LogCountsInto(make([]float64, genes), col))
+		acc.AddLogs(zero, LogCountsInto(make([]float64, genes), col))
 	}
+	acc.Flush()
 	for i := 0; i < genes; i++ {
 		want := exactSum(logs[i])
 		got := sums.Float64(i)
@@ -192,12 +194,12 @@ func TestNoAllocations(t *testing.T) {
 	}
 	ref := make([]float64, n)
 	dst := make([]float64, 0, n)
-	sums, zero := NewExactSums(n), make([]int32, n)
+	acc, zero := NewLogSumAccumulator(NewExactSums(n)), make([]int32, n)
 	idx := UsableGenes(ref, nil)
 	buf := make([]float64, n)
 	for name, f := range map[string]func(){
 		"Median":         func() { copy(buf, x); Median(buf) },
-		"AddLogsExact":   func() { AddLogsExact(sums, zero, x) },
+		"AddLogs":        func() { acc.AddLogs(zero, x) },
 		"LogRatiosRange": func() { dst, _, _ = LogRatiosRange(dst, x, ref, idx) },
 		"Divide":         func() { DivideInto(buf, x, 3) },
 		"MeanR":          func() { MeanR(x) },

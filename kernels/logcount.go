@@ -1,6 +1,9 @@
 package kernels
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // logTableSize bounds the counts whose logarithm comes from logTable: most
 // RNA-seq counts are below it, and its 512 KiB stay in a core's L2 cache.
@@ -96,20 +99,53 @@ func LogRatiosRange(dst, x, logRef []float64, idx []int32) (ratios []float64, lo
 	return dst, lo, hi
 }
 
-// AddLogsExact accumulates one sample's log counts, as LogCountsInto
-// gives them, into per-gene exact sums: for every i with a finite
-// logs[i] it adds logs[i] to slot i of sums; for logs[i] = -Inf (a zero
-// count) it counts the zero in zeros[i]. Over LogCountsInto it equals
-// LogSumsExact on the counts.
-func AddLogsExact(sums ExactSums, zeros []int32, logs []float64) {
-	if sums.Len() != len(logs) || len(zeros) != len(logs) {
+// LogSumAccumulator adds per-gene log counts into ExactSums fast: a log of
+// a count of 2 or more is at least ln 2 > 1/2, so it is a whole multiple of
+// 2^-53 below 2^6, and l * 2^53 is a whole number below 2^59 that a 128-bit
+// integer per gene sums exactly with one add and carry. Other values (logs of
+// fractional counts) go to the ExactSums directly. Flush folds the integers
+// into the ExactSums; the result has the very bits that adding every value
+// with ExactSums.Add gives.
+type LogSumAccumulator struct {
+	fixed []uint64 // per gene: lo, hi of the sum of l * 2^53
+	exact ExactSums
+}
+
+// NewLogSumAccumulator accumulates into exact.
+func NewLogSumAccumulator(exact ExactSums) *LogSumAccumulator {
+	return &LogSumAccumulator{fixed: make([]uint64, 2*exact.Len()), exact: exact}
+}
+
+// AddLogs accumulates one sample's log counts, as LogCountsInto or
+// SumLogCounts give them: for every i with a finite logs[i] it adds logs[i]
+// to gene i; for logs[i] = -Inf (a zero count) it counts the zero in
+// zeros[i]. Over LogCountsInto it equals LogSumsExact on the counts.
+func (a *LogSumAccumulator) AddLogs(zeros []int32, logs []float64) {
+	if len(a.fixed) != 2*len(logs) || len(zeros) != len(logs) {
 		panic(badLength)
 	}
+	fixed := a.fixed[:2*len(logs)]
 	for i, l := range logs {
-		if l > math.Inf(-1) {
-			sums.Add(i, l)
-		} else {
+		switch {
+		case l >= 0.5 && l < 64:
+			var c uint64
+			fixed[2*i], c = bits.Add64(fixed[2*i], uint64(l*0x1p53), 0)
+			fixed[2*i+1] += c
+		case l > math.Inf(-1):
+			a.exact.Add(i, l)
+		default:
 			zeros[i]++
+		}
+	}
+}
+
+// Flush adds the whole-number sums to the ExactSums and clears them.
+func (a *LogSumAccumulator) Flush() {
+	for i := 0; i < len(a.fixed)/2; i++ {
+		lo, hi := a.fixed[2*i], a.fixed[2*i+1]
+		if lo|hi != 0 {
+			a.exact.addFixed53(i, lo, hi)
+			a.fixed[2*i], a.fixed[2*i+1] = 0, 0
 		}
 	}
 }
