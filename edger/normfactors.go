@@ -271,19 +271,25 @@ func tmmFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts Op
 	if err := src.ReadColumn(ref, full); err != nil {
 		return nil, 0, err
 	}
-	refCol := gatherKept(nil, full, fp.keep)
 	nR := fp.lib[ref]
+	var refTMM *tmmReference
+	var refCol []float64
+	if opts.Method == TMM {
+		refTMM = newTMMReference(full, fp.keep, nR)
+	} else {
+		refCol = gatherKept(nil, full, fp.keep)
+	}
 	f := make([]float64, S)
 	workers := opts.Pass.Workers(src)
 	scratch := make([]tmmScratch, workers)
 	work := func(w, j int, col []float64) error {
+		if opts.Method == TMM {
+			f[j] = scratch[w].tmm(col, refTMM, fp.lib[j], opts)
+			return nil
+		}
 		obs := gatherKept(scratch[w].obs, col, fp.keep)
 		scratch[w].obs = obs
-		if opts.Method == TMM {
-			f[j] = scratch[w].tmm(obs, refCol, fp.lib[j], nR, opts)
-		} else {
-			f[j] = scratch[w].tmmwsp(obs, refCol, fp.lib[j], nR, opts)
-		}
+		f[j] = scratch[w].tmmwsp(obs, refCol, fp.lib[j], nR, opts)
 		return nil
 	}
 	if err := pass.Run(ctx, src, opts.Pass, work, nil); err != nil {
@@ -303,13 +309,6 @@ func argmaxFirst(x []float64) int {
 	return best
 }
 
-// tmmScratch is one worker's reusable memory for TMM.
-type tmmScratch struct {
-	obs, ref, m, a, v, ms, rankM, rankA, w []float64
-	order                                  []int
-	idx                                    []int
-}
-
 func grow(s []float64, n int) []float64 {
 	if cap(s) < n {
 		return make([]float64, n)
@@ -322,62 +321,6 @@ func growInt(s []int, n int) []int {
 		return make([]int, n)
 	}
 	return s[:n]
-}
-
-// tmm is edgeR's .calcFactorTMM for one sample against the reference.
-func (s *tmmScratch) tmm(obs, ref []float64, nO, nR float64, o Options) float64 {
-	s.m, s.a, s.v = s.m[:0], s.a[:0], s.v[:0]
-	maxAbs := math.Inf(-1)
-	for i := range obs {
-		x, r := obs[i], ref[i]
-		logR := kernels.Log2((x / nO) / (r / nR))
-		absE := (kernels.Log2(x/nO) + kernels.Log2(r/nR)) / 2
-		if math.IsInf(logR, 0) || math.IsNaN(logR) || math.IsInf(absE, 0) || math.IsNaN(absE) || !(absE > o.ACutoff) {
-			continue
-		}
-		v := (nO-x)/nO/x + (nR-r)/nR/r
-		s.m = append(s.m, logR)
-		s.a = append(s.a, absE)
-		s.v = append(s.v, v)
-		maxAbs = math.Max(maxAbs, math.Abs(logR))
-	}
-	if maxAbs < 1e-6 {
-		return 1
-	}
-	n := len(s.m)
-	nf := float64(n)
-	loL := math.Floor(nf*o.LogratioTrim) + 1
-	hiL := nf + 1 - loL
-	loS := math.Floor(nf*o.SumTrim) + 1
-	hiS := nf + 1 - loS
-	s.rankM, s.order = kernels.AverageRanks(grow(s.rankM, n), growInt(s.order, n), s.m)
-	s.rankA, s.order = kernels.AverageRanks(grow(s.rankA, n), s.order, s.a)
-	s.w = s.w[:0]
-	if o.NoWeighting {
-		for i := 0; i < n; i++ {
-			if s.rankM[i] >= loL && s.rankM[i] <= hiL && s.rankA[i] >= loS && s.rankA[i] <= hiS {
-				s.w = append(s.w, s.m[i])
-			}
-		}
-		f := kernels.MeanR(s.w)
-		if math.IsNaN(f) {
-			f = 0
-		}
-		return math.Pow(2, f)
-	}
-	terms, weights := s.w[:0], s.ms[:0]
-	for i := 0; i < n; i++ {
-		if s.rankM[i] >= loL && s.rankM[i] <= hiL && s.rankA[i] >= loS && s.rankA[i] <= hiS {
-			terms = append(terms, s.m[i]/s.v[i])
-			weights = append(weights, 1/s.v[i])
-		}
-	}
-	s.w, s.ms = terms, weights
-	f := kernels.SumCompensated(terms) / kernels.SumCompensated(weights)
-	if math.IsNaN(f) {
-		f = 0
-	}
-	return math.Pow(2, f)
 }
 
 // tmmwsp is edgeR's .calcFactorTMMwsp for one sample against the reference.

@@ -1,0 +1,438 @@
+package edger
+
+import (
+	"math"
+	"slices"
+
+	"github.com/colnorm/colnorm/kernels"
+)
+
+// This file is edgeR's .calcFactorTMM for one sample against the reference,
+// computed without sorting and with few logarithms.
+//
+// The trim. With n rows kept by the filter and average ranks (R's rank),
+// row i survives the log-ratio trim when loL <= rank(M_i) <= hiL. The
+// average rank of a value v is less(v) + (equal(v)+1)/2, a non-decreasing
+// function of v, so each of the two conditions keeps every value on one side
+// of a boundary value b and decides b's tie group as a whole:
+//
+//   - rank >= t, for 1 < t <= n: with p = ⌈t⌉ and b the p-th smallest value,
+//     values below b fail (their ranks are at most p-1 < t), values above b
+//     pass (their ranks are at least p+1), and b passes when
+//     less(b) + (equal(b)+1)/2 >= t. For t <= 1 all pass, for t > n (or a
+//     NaN t) none do.
+//   - rank <= t, for 1 <= t < n: with p = ⌊t⌋ and b the p-th smallest value,
+//     values below b pass, values above b fail, and b passes when its
+//     average rank is <= t. For t >= n all pass, for t < 1 (or NaN) none do.
+//
+// So four order statistics (two of M, two of A) and the counts of their
+// ties replace the two sorts.
+//
+// Approximate keys. In the common case (every positive count and library
+// size between 1e-100 and 1e100, and an A cutoff below -1000, which every
+// such A passes) the order statistics are found on cheap keys:
+// kM_i = ln x_i - ln r_i and kA_i = ln x_i + ln r_i, the logarithms from
+// kernels.LogCount and computed once for the reference. For each row,
+// kM_i = g(M_i) + e_i with g(M) = M·ln 2 + ln nO - ln nR, a strictly
+// increasing function, and |e_i| < 1e-12 (a few rounding errors of
+// logarithms below 700 in magnitude; likewise for A with
+// g(A) = 2A·ln 2 + ln nO + ln nR). Let eps = 1e-10 bound |e_i|. The p-th
+// smallest key k' is within eps of g(b), b the p-th smallest exact value,
+// so a row with key < k' - 2eps has its exact value below b, and a row with
+// key > k' + 2eps above it. Only the rows in the window between (the tie
+// group of b and any value within about 2e-10 of it) get exact M or A:
+// b is the (p - below)-th smallest of their exact values, below being the
+// number of keys under the window. The exact M (edgeR's M, by kernels.Log2)
+// is then computed for the rows that survive both trims, which enter the
+// weighted mean; everything else is decided by its key.
+//
+// Outside the common case the keys are the exact M and A themselves,
+// eps = 0, and the same selection runs on every finite row (edgeR's filter).
+//
+// The sums add the surviving rows in gene order as before, so the factor has
+// the bits of the sorting implementation (see tmm_old_test.go).
+
+// keyEps bounds |key - g(exact)| for the approximate keys (see above).
+const keyEps = 1e-10
+
+// fastRange bounds the positive counts and library sizes of the fast path:
+// within it every quotient is a normal float64 and every logarithm is below
+// 700 in magnitude.
+const (
+	fastMin = 1e-100
+	fastMax = 1e100
+)
+
+// fastACutoff: every A of the fast path is above -700, so a cutoff below
+// this one keeps them all.
+const fastACutoff = -1000
+
+// tmmReference is what every sample's TMM needs from the reference column,
+// computed once. Its slices run over the kept genes (some count > 0), in
+// order.
+type tmmReference struct {
+	nR     float64
+	gene   []int32   // gene index of each kept gene
+	r      []float64 // reference count
+	rq     []float64 // r/nR
+	log2RQ []float64 // Log2(r/nR)
+	lnR    []float64 // LogCount(r)
+	vR     []float64 // (nR-r)/nR/r, the reference's half of the variance
+	pos    []int32   // positions (into the slices above) with r > 0
+	fast   bool      // every positive r and nR within [fastMin, fastMax]
+}
+
+// newTMMReference prepares the reference column ref (all genes) with
+// library size nR for the genes with keep[i].
+func newTMMReference(ref []float64, keep []bool, nR float64) *tmmReference {
+	t := &tmmReference{nR: nR, fast: nR >= fastMin && nR <= fastMax}
+	for i, r := range ref {
+		if !keep[i] {
+			continue
+		}
+		k := int32(len(t.gene))
+		t.gene = append(t.gene, int32(i))
+		t.r = append(t.r, r)
+		t.rq = append(t.rq, r/nR)
+		t.log2RQ = append(t.log2RQ, kernels.Log2(r/nR))
+		t.lnR = append(t.lnR, kernels.LogCount(r))
+		t.vR = append(t.vR, (nR-r)/nR/r)
+		if r > 0 {
+			t.pos = append(t.pos, k)
+			if r < fastMin || r > fastMax {
+				t.fast = false
+			}
+		}
+	}
+	return t
+}
+
+// tmmScratch is one worker's reusable memory for TMM and TMMwsp.
+type tmmScratch struct {
+	// TMM rows that pass the filter: position into the reference slices,
+	// count, and the two keys.
+	at     []int32
+	x      []float64
+	kM, kA []float64
+	sel    []float64 // selection scratch
+	win    []float64 // exact values of a window
+	terms  []float64
+
+	// TMMwsp
+	obs, ref, m, a, v, ms []float64
+	order                 []int
+}
+
+// trimBound is one of the four conditions of the trim, resolved: all or
+// none of the rows pass, or a row passes by its key and, in the window
+// [lo, hi], by its exact value against b.
+type trimBound struct {
+	all, none bool
+	lower     bool    // the condition is rank >= t (else rank <= t)
+	lo, hi    float64 // the window of keys
+	b         float64 // the boundary value (exact)
+	tieIn     bool    // whether rows equal to b pass
+}
+
+// verdicts of trimBound.byKey
+const (
+	fails = iota
+	passes
+	undecided // in the window: byValue decides
+)
+
+// byKey decides a row by its key where it can.
+func (tb *trimBound) byKey(k float64) int {
+	switch {
+	case tb.all:
+		return passes
+	case tb.none:
+		return fails
+	case k < tb.lo:
+		if tb.lower {
+			return fails
+		}
+		return passes
+	case k > tb.hi:
+		if tb.lower {
+			return passes
+		}
+		return fails
+	}
+	return undecided
+}
+
+// byValue decides a row of the window by its exact value v.
+func (tb *trimBound) byValue(v float64) bool {
+	switch {
+	case v == tb.b:
+		return tb.tieIn
+	case v > tb.b:
+		return tb.lower
+	default:
+		return !tb.lower
+	}
+}
+
+// position returns the 1-based position of the order statistic that decides
+// "rank >= t" (lower) or "rank <= t" among n values, or resolves the
+// condition for every value at once.
+func position(t float64, n int, lower bool) (p int, all, none bool) {
+	nf := float64(n)
+	if lower {
+		switch {
+		case t <= 1:
+			return 0, true, false
+		case !(t <= nf):
+			return 0, false, true
+		}
+		return int(math.Ceil(t)), false, false
+	}
+	switch {
+	case t >= nf:
+		return 0, true, false
+	case !(t >= 1):
+		return 0, false, true
+	}
+	return int(math.Floor(t)), false, false
+}
+
+// trimBounds resolves "rank >= tLo" and "rank <= tHi" over keys (with
+// bound eps; exact(c) is row c's exact value).
+func (s *tmmScratch) trimBounds(keys []float64, eps, tLo, tHi float64, exact func(c int) float64) (lo, hi trimBound) {
+	n := len(keys)
+	pLo, allLo, noneLo := position(tLo, n, true)
+	pHi, allHi, noneHi := position(tHi, n, false)
+	lo = trimBound{all: allLo, none: noneLo, lower: true}
+	hi = trimBound{all: allHi, none: noneHi, lower: false}
+	if pLo == 0 && pHi == 0 {
+		return lo, hi
+	}
+	s.sel = append(s.sel[:0], keys...)
+	sel := s.sel
+	// the order statistics of the keys: the second within the part the first
+	// selection left on its side
+	var kLo, kHi float64
+	switch {
+	case pLo != 0 && pHi != 0:
+		kLo = kernels.Select(sel, pLo-1)
+		switch {
+		case pHi == pLo:
+			kHi = kLo
+		case pHi > pLo:
+			kHi = kernels.Select(sel[pLo:], pHi-1-pLo)
+		default:
+			kHi = kernels.Select(sel[:pLo-1], pHi-1)
+		}
+	case pLo != 0:
+		kLo = kernels.Select(sel, pLo-1)
+	default:
+		kHi = kernels.Select(sel, pHi-1)
+	}
+	if pLo != 0 {
+		s.resolve(&lo, keys, kLo, eps, pLo, tLo, exact)
+	}
+	if pHi != 0 {
+		s.resolve(&hi, keys, kHi, eps, pHi, tHi, exact)
+	}
+	return lo, hi
+}
+
+// resolve finds the exact p-th smallest value b, given the p-th smallest
+// key k, and whether b's tie group passes the condition against t.
+func (s *tmmScratch) resolve(tb *trimBound, keys []float64, k, eps float64, p int, t float64, exact func(c int) float64) {
+	tb.lo, tb.hi = k-2*eps, k+2*eps
+	below := 0
+	s.win = s.win[:0]
+	for c, key := range keys {
+		switch {
+		case key < tb.lo:
+			below++
+		case key <= tb.hi:
+			s.win = append(s.win, exact(c))
+		}
+	}
+	win := s.win
+	slices.Sort(win)
+	tb.b = win[p-below-1]
+	less, equal := below, 0
+	for _, v := range win {
+		if v < tb.b {
+			less++
+		} else if v == tb.b {
+			equal++
+		}
+	}
+	rank := float64(2*less+equal+1) / 2 // the average of ranks less+1 .. less+equal
+	if tb.lower {
+		tb.tieIn = rank >= t
+	} else {
+		tb.tieIn = rank <= t
+	}
+}
+
+// tmm is edgeR's .calcFactorTMM of the sample col (all genes, library size
+// nO) against the reference.
+func (s *tmmScratch) tmm(col []float64, ref *tmmReference, nO float64, o Options) float64 {
+	fast := ref.fast && nO >= fastMin && nO <= fastMax && o.ACutoff < fastACutoff
+	if fast {
+		fast = s.fastRows(col, ref, nO)
+	}
+	eps := keyEps
+	if !fast {
+		s.exactRows(col, ref, nO, o)
+		eps = 0
+	}
+	n := len(s.at)
+	// max|M| < 1e-6: nothing kept (R's max of nothing is -Inf), or the
+	// reference itself.
+	if n == 0 {
+		return 1
+	}
+	if fast {
+		// |kM - c| > 1e-6 puts |M| above 1e-6/ln 2 - 1e-12 > 1e-6.
+		c := math.Log(nO) - math.Log(ref.nR)
+		big := false
+		for _, k := range s.kM {
+			if math.Abs(k-c) > 1e-6 {
+				big = true
+				break
+			}
+		}
+		if !big {
+			maxAbs := math.Inf(-1)
+			for c := range s.at {
+				maxAbs = math.Max(maxAbs, math.Abs(s.exactM(c, ref, nO)))
+			}
+			if maxAbs < 1e-6 {
+				return 1
+			}
+		}
+	} else {
+		maxAbs := math.Inf(-1)
+		for _, m := range s.kM {
+			maxAbs = math.Max(maxAbs, math.Abs(m))
+		}
+		if maxAbs < 1e-6 {
+			return 1
+		}
+	}
+	nf := float64(n)
+	loL := math.Floor(nf*o.LogratioTrim) + 1
+	hiL := nf + 1 - loL
+	loS := math.Floor(nf*o.SumTrim) + 1
+	hiS := nf + 1 - loS
+	exactM := func(c int) float64 { return s.exactM(c, ref, nO) }
+	exactA := func(c int) float64 { return s.exactA(c, ref, nO) }
+	if !fast {
+		exactM = func(c int) float64 { return s.kM[c] }
+		exactA = func(c int) float64 { return s.kA[c] }
+	}
+	mLo, mHi := s.trimBounds(s.kM, eps, loL, hiL, exactM)
+	aLo, aHi := s.trimBounds(s.kA, eps, loS, hiS, exactA)
+
+	// The surviving rows in gene order: Σ(M/v)/Σ(1/v) by Neumaier's
+	// compensated sums (kernels.SumCompensated's arithmetic), or mean(M).
+	var st, ct, sw, cw float64
+	s.terms = s.terms[:0]
+	for c, at := range s.at {
+		km, ka := s.kM[c], s.kA[c]
+		vmLo, vmHi := mLo.byKey(km), mHi.byKey(km)
+		vaLo, vaHi := aLo.byKey(ka), aHi.byKey(ka)
+		if vmLo == fails || vmHi == fails || vaLo == fails || vaHi == fails {
+			continue
+		}
+		m := km
+		if fast {
+			m = s.exactM(c, ref, nO)
+		}
+		if vmLo == undecided && !mLo.byValue(m) || vmHi == undecided && !mHi.byValue(m) {
+			continue
+		}
+		if vaLo == undecided || vaHi == undecided {
+			a := exactA(c)
+			if vaLo == undecided && !aLo.byValue(a) || vaHi == undecided && !aHi.byValue(a) {
+				continue
+			}
+		}
+		if o.NoWeighting {
+			s.terms = append(s.terms, m)
+			continue
+		}
+		x := s.x[c]
+		v := (nO-x)/nO/x + ref.vR[at]
+		st, ct = neumaierAdd(st, ct, m/v)
+		sw, cw = neumaierAdd(sw, cw, 1/v)
+	}
+	var f float64
+	if o.NoWeighting {
+		f = kernels.MeanR(s.terms)
+	} else {
+		f = (st + ct) / (sw + cw)
+	}
+	if math.IsNaN(f) {
+		f = 0
+	}
+	return math.Pow(2, f)
+}
+
+// neumaierAdd adds v to the compensated sum (s, c), as
+// kernels.SumCompensated does for each term.
+func neumaierAdd(s, c, v float64) (float64, float64) {
+	t := s + v
+	if math.Abs(s) >= math.Abs(v) {
+		c += (s - t) + v
+	} else {
+		c += (v - t) + s
+	}
+	return t, c
+}
+
+// exactM is edgeR's M of row c: log2((x/nO)/(r/nR)).
+func (s *tmmScratch) exactM(c int, ref *tmmReference, nO float64) float64 {
+	return kernels.Log2((s.x[c] / nO) / ref.rq[s.at[c]])
+}
+
+// exactA is edgeR's A of row c: (log2(x/nO) + log2(r/nR))/2.
+func (s *tmmScratch) exactA(c int, ref *tmmReference, nO float64) float64 {
+	return (kernels.Log2(s.x[c]/nO) + ref.log2RQ[s.at[c]]) / 2
+}
+
+// fastRows collects the rows positive in both columns with their
+// approximate keys. It reports false, leaving the rows unusable, when a
+// count is outside [fastMin, fastMax].
+func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool {
+	s.at, s.x, s.kM, s.kA = s.at[:0], s.x[:0], s.kM[:0], s.kA[:0]
+	for _, k := range ref.pos {
+		x := col[ref.gene[k]]
+		if x > 0 {
+			if x < fastMin || x > fastMax {
+				return false
+			}
+			lx := kernels.LogCount(x)
+			s.at = append(s.at, k)
+			s.x = append(s.x, x)
+			s.kM = append(s.kM, lx-ref.lnR[k])
+			s.kA = append(s.kA, lx+ref.lnR[k])
+		}
+	}
+	return true
+}
+
+// exactRows collects the rows edgeR keeps, finite M and A with A > ACutoff,
+// with their exact M and A as keys.
+func (s *tmmScratch) exactRows(col []float64, ref *tmmReference, nO float64, o Options) {
+	s.at, s.x, s.kM, s.kA = s.at[:0], s.x[:0], s.kM[:0], s.kA[:0]
+	for k, g := range ref.gene {
+		x, r := col[g], ref.r[k]
+		logR := kernels.Log2((x / nO) / (r / ref.nR))
+		absE := (kernels.Log2(x/nO) + kernels.Log2(r/ref.nR)) / 2
+		if math.IsInf(logR, 0) || math.IsNaN(logR) || math.IsInf(absE, 0) || math.IsNaN(absE) || !(absE > o.ACutoff) {
+			continue
+		}
+		s.at = append(s.at, int32(k))
+		s.x = append(s.x, x)
+		s.kM = append(s.kM, logR)
+		s.kA = append(s.kA, absE)
+	}
+}

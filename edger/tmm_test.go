@@ -1,0 +1,219 @@
+package edger
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/colnorm/colnorm/kernels"
+)
+
+// tmmCase is one sample and reference column pair for the bit-identity
+// tests, with the rows kept (some count > 0 in the whole matrix) and the
+// library sizes.
+type tmmCase struct {
+	name     string
+	obs, ref []float64
+	keep     []bool
+	nO, nR   float64
+}
+
+// randomTMMCase draws a column pair meant to hit what the trims are
+// sensitive to: many tied small counts, zeros in one or both columns, rows
+// whose log ratios or averages tie exactly (a common scale) or nearly (the
+// same ratio at different sizes, whose quotients round differently), the
+// sample equal to the reference or a multiple of it, very large counts,
+// fractional counts, and now and then values outside the fast path's range.
+func randomTMMCase(rng *rand.Rand, trial int) tmmCase {
+	G := 1 + rng.IntN(400)
+	if rng.IntN(20) == 0 {
+		G = 2000 + rng.IntN(3000)
+	}
+	obs, ref := make([]float64, G), make([]float64, G)
+	mean := math.Exp(rng.Float64() * 8)
+	zeroP := []float64{0, 0.05, 0.3, 0.7}[rng.IntN(4)]
+	style := rng.IntN(8)
+	count := func(mu float64) float64 {
+		// a Poisson-gamma-ish draw: exponential spread, rounded
+		return math.Floor(mu * rng.ExpFloat64() * rng.ExpFloat64())
+	}
+	for i := range obs {
+		mu := mean * math.Exp(rng.NormFloat64()*2)
+		ref[i] = count(mu)
+		switch style {
+		case 0: // the reference itself
+			obs[i] = ref[i]
+		case 1: // a multiple of it: every M equal
+			obs[i] = 3 * ref[i]
+		case 2: // a few ratio families: exact and near ties of M
+			k := float64(1 + rng.IntN(1000))
+			a := float64(1 + rng.IntN(3))
+			ref[i] = k * float64(1+rng.IntN(3))
+			obs[i] = k * a
+		case 3: // tiny counts: everything ties
+			ref[i] = float64(rng.IntN(4))
+			obs[i] = float64(rng.IntN(4))
+		case 4: // large counts
+			ref[i] = math.Floor(mu * 1e6 * rng.Float64())
+			obs[i] = math.Floor(mu * 1e6 * rng.Float64())
+		case 5: // fractional counts
+			ref[i] = mu * rng.Float64()
+			obs[i] = mu * rng.Float64()
+		default:
+			obs[i] = count(mu)
+		}
+		if rng.Float64() < zeroP {
+			obs[i] = 0
+		}
+		if rng.Float64() < zeroP {
+			ref[i] = 0
+		}
+	}
+	name := fmt.Sprintf("trial %d style %d G %d", trial, style, G)
+	// now and then a value outside [fastMin, fastMax]: the exact path
+	if rng.IntN(25) == 0 {
+		v := []float64{1e-120, 1e-300, 5e-324, 1e101}[rng.IntN(4)]
+		if rng.IntN(2) == 0 {
+			obs[rng.IntN(G)] = v
+		} else {
+			ref[rng.IntN(G)] = v
+		}
+		name += fmt.Sprintf(" with %g", v)
+	}
+	keep := make([]bool, G)
+	for i := range keep {
+		keep[i] = obs[i] > 0 || ref[i] > 0 || rng.IntN(3) == 0
+	}
+	c := tmmCase{name: name, obs: obs, ref: ref, keep: keep, nO: kernels.Sum(obs), nR: kernels.Sum(ref)}
+	if c.nO == 0 {
+		c.nO = 1
+	}
+	if c.nR == 0 {
+		c.nR = 1
+	}
+	return c
+}
+
+// randomTMMOptions draws calcNormFactors options: mostly the defaults, and
+// trims, weighting and A cutoffs that move the bounds to their edges.
+func randomTMMOptions(rng *rand.Rand) Options {
+	o := Options{Method: TMM}
+	o.defaults()
+	if rng.IntN(3) == 0 {
+		return o
+	}
+	trims := []float64{0.3, 0.05, 0, 0.1, 0.25, 0.45, 0.5, 0.7, 1, 1.5, -0.2, math.NaN()}
+	o.LogratioTrim = trims[rng.IntN(len(trims))]
+	o.SumTrim = trims[rng.IntN(len(trims))]
+	o.NoWeighting = rng.IntN(3) == 0
+	if rng.IntN(4) == 0 {
+		o.ACutoff = []float64{-1e10, -1001, -999, -20, -5, 2, math.NaN()}[rng.IntN(7)]
+	}
+	return o
+}
+
+// TestTMMSameBits: the selection kernel gives the bits of the sorting
+// implementation (tmm_old_test.go) on many random columns.
+func TestTMMSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 1))
+	trials := 4000
+	if testing.Short() {
+		trials = 500
+	}
+	var s tmmScratch
+	var old oldTMMScratch
+	notOne := 0
+	for trial := 0; trial < trials; trial++ {
+		c := randomTMMCase(rng, trial)
+		o := randomTMMOptions(rng)
+		want := old.tmmOld(gatherKept(nil, c.obs, c.keep), gatherKept(nil, c.ref, c.keep), c.nO, c.nR, o)
+		got := s.tmm(c.obs, newTMMReference(c.ref, c.keep, c.nR), c.nO, o)
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%s, options %+v: factor %.17g, the sorting implementation %.17g", c.name, o, got, want)
+		}
+		if want != 1 {
+			notOne++
+		}
+	}
+	// the trials must mostly exercise the trims, not the early returns
+	if notOne < trials/2 {
+		t.Errorf("only %d of %d trials gave a factor other than 1", notOne, trials)
+	}
+}
+
+// TestTMMEdgeCases: hand-made columns at the edges of the selection.
+func TestTMMEdgeCases(t *testing.T) {
+	cases := map[string][2][]float64{
+		"one row":              {{5}, {7}},
+		"two rows":             {{5, 1}, {7, 9}},
+		"all tied M":           {{2, 4, 6, 8, 10}, {1, 2, 3, 4, 5}},
+		"reference":            {{1, 2, 3}, {1, 2, 3}},
+		"no row in both":       {{1, 0, 3}, {0, 2, 0}},
+		"ties at the bounds":   {{1, 1, 1, 2, 2, 2, 3, 3, 3, 4}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+		"every row zero":       {{0, 0}, {1, 2}},
+		"near ratios":          {{1000001, 2000001, 3, 999999, 6}, {1000000, 2000000, 3, 1000000, 6}},
+		"same ratio, scaled":   {{3, 6, 9, 12, 15, 1, 2}, {7, 14, 21, 28, 35, 3, 3}},
+		"tiny fractional":      {{1e-120, 2, 3, 4}, {1, 2, 5, 4}},
+		"subnormal":            {{5e-324, 2, 3, 4}, {1, 2, 5, 4}},
+		"larger than fast max": {{1e101, 2, 3, 4}, {1, 2, 5, 4}},
+	}
+	for name, cols := range cases {
+		obs, ref := cols[0], cols[1]
+		keep := make([]bool, len(obs))
+		for i := range keep {
+			keep[i] = true
+		}
+		for _, o := range []Options{{}, {NoWeighting: true}, {LogratioTrim: 0.45, SumTrim: 0.2}} {
+			o.defaults()
+			nO, nR := kernels.Sum(obs), kernels.Sum(ref)
+			var s tmmScratch
+			var old oldTMMScratch
+			want := old.tmmOld(obs, ref, nO, nR, o)
+			got := s.tmm(obs, newTMMReference(ref, keep, nR), nO, o)
+			if math.Float64bits(got) != math.Float64bits(want) {
+				t.Errorf("%s, options %+v: factor %.17g, the sorting implementation %.17g", name, o, got, want)
+			}
+		}
+	}
+}
+
+// TestTrimBoundsMatchRanks: the resolved conditions rank >= tLo and
+// rank <= tHi agree with R's average ranks (kernels.AverageRanks) for
+// exact keys with many ties and thresholds anywhere, integer or not.
+func TestTrimBoundsMatchRanks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 2))
+	var s tmmScratch
+	for trial := 0; trial < 3000; trial++ {
+		n := 1 + rng.IntN(60)
+		keys := make([]float64, n)
+		levels := 1 + rng.IntN(n)
+		for i := range keys {
+			keys[i] = float64(rng.IntN(levels)) - float64(levels)/3
+		}
+		tLo := rng.Float64()*float64(n+4) - 2
+		tHi := rng.Float64()*float64(n+4) - 2
+		if rng.IntN(3) == 0 {
+			tLo, tHi = math.Round(tLo), math.Round(tHi)
+		}
+		lo, hi := s.trimBounds(keys, 0, tLo, tHi, func(c int) float64 { return keys[c] })
+		rank, _ := kernels.AverageRanks(make([]float64, n), make([]int, n), keys)
+		for i, k := range keys {
+			for _, c := range []struct {
+				tb   *trimBound
+				want bool
+			}{{&lo, rank[i] >= tLo}, {&hi, rank[i] <= tHi}} {
+				got := false
+				switch c.tb.byKey(k) {
+				case passes:
+					got = true
+				case undecided:
+					got = c.tb.byValue(k)
+				}
+				if got != c.want {
+					t.Fatalf("keys %v, tLo %g, tHi %g: row %d (rank %g) passes %v, want %v", keys, tLo, tHi, i, rank[i], got, c.want)
+				}
+			}
+		}
+	}
+}
