@@ -78,6 +78,7 @@ type tmmReference struct {
 	log2RQ []float64 // Log2(r/nR)
 	lnR    []float64 // LogCount(r)
 	vR     []float64 // (nR-r)/nR/r, the reference's half of the variance
+	rSmall []int16   // r when it is a whole number below memoSide, else -1
 	pos    []int32   // positions (into the slices above) with r > 0
 	fast   bool      // every positive r and nR within [fastMin, fastMax]
 }
@@ -97,6 +98,11 @@ func newTMMReference(ref []float64, keep []bool, nR float64) *tmmReference {
 		t.log2RQ = append(t.log2RQ, kernels.Log2(r/nR))
 		t.lnR = append(t.lnR, kernels.LogCount(r))
 		t.vR = append(t.vR, (nR-r)/nR/r)
+		small := int16(-1)
+		if r >= 0 && r < memoSide && float64(int(r)) == r {
+			small = int16(r)
+		}
+		t.rSmall = append(t.rSmall, small)
 		if r > 0 {
 			t.pos = append(t.pos, k)
 			if r < fastMin || r > fastMax {
@@ -115,8 +121,18 @@ type tmmScratch struct {
 	x      []float64
 	kM, kA []float64
 	sel    []float64 // selection scratch
-	win    []float64 // exact values of a window
-	terms  []float64
+	counts []int32   // selection buckets
+	rows   []int32   // the rows of the buckets that hold the order statistics
+	// bucketOf's parameters for the keys being selected
+	bMin, bScale float64
+	win          []float64 // exact values of a window
+	terms        []float64
+	cand         []int32 // rows that may survive the trims
+	// memoM's memory: M by (count, reference count), valid where the stamp
+	// is memoGen
+	memo      []float64
+	memoStamp []uint32
+	memoGen   uint32
 
 	// TMMwsp
 	obs, ref, m, a, v, ms []float64
@@ -160,6 +176,31 @@ func (tb *trimBound) byKey(k float64) int {
 		return fails
 	}
 	return undecided
+}
+
+// floor is the smallest key a lower bound may pass (-Inf for all).
+func (tb *trimBound) floor() float64 {
+	if tb.all {
+		return math.Inf(-1)
+	}
+	return tb.lo
+}
+
+// ceil is the largest key an upper bound may pass (+Inf for all).
+func (tb *trimBound) ceil() float64 {
+	if tb.all {
+		return math.Inf(1)
+	}
+	return tb.hi
+}
+
+// b2i is 1 for true and 0 for false (compiled without a branch).
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
+	}
+	return i
 }
 
 // byValue decides a row of the window by its exact value v.
@@ -208,48 +249,140 @@ func (s *tmmScratch) trimBounds(keys []float64, eps, tLo, tHi float64, exact fun
 	if pLo == 0 && pHi == 0 {
 		return lo, hi
 	}
-	s.sel = append(s.sel[:0], keys...)
-	sel := s.sel
-	// the order statistics of the keys: the second within the part the first
-	// selection left on its side
-	var kLo, kHi float64
-	switch {
-	case pLo != 0 && pHi != 0:
-		kLo = kernels.Select(sel, pLo-1)
-		switch {
-		case pHi == pLo:
-			kHi = kLo
-		case pHi > pLo:
-			kHi = kernels.Select(sel[pLo:], pHi-1-pLo)
-		default:
-			kHi = kernels.Select(sel[:pLo-1], pHi-1)
-		}
-	case pLo != 0:
-		kLo = kernels.Select(sel, pLo-1)
-	default:
-		kHi = kernels.Select(sel, pHi-1)
+	// the second position defaults to the first when only one is needed
+	p1, p2 := pLo, pHi
+	if p1 == 0 {
+		p1 = p2
+	} else if p2 == 0 {
+		p2 = p1
 	}
+	os1, os2 := s.orderStats(keys, p1, p2)
 	if pLo != 0 {
-		s.resolve(&lo, keys, kLo, eps, pLo, tLo, exact)
+		s.resolve(&lo, keys, os1, eps, pLo, tLo, exact)
 	}
 	if pHi != 0 {
-		s.resolve(&hi, keys, kHi, eps, pHi, tHi, exact)
+		s.resolve(&hi, keys, os2, eps, pHi, tHi, exact)
 	}
 	return lo, hi
 }
 
+// selectBuckets is the number of equal-width buckets orderStats sorts the
+// keys into before selecting within the one or two that hold the positions.
+const selectBuckets = 2048
+
+// orderStat is the p-th smallest key k and, when orderStats used buckets,
+// its bucket and the number of keys in lower buckets.
+type orderStat struct {
+	k         float64
+	bucketed  bool
+	bucket    int
+	belowKeys int
+}
+
+// bucketOf is the bucket of key v: ⌊(v-min)·scale⌋ clamped to
+// [0, selectBuckets-1], a non-decreasing function of v (so keys in a lower
+// bucket are smaller than keys in a higher one), also for v outside the keys'
+// range.
+func (s *tmmScratch) bucketOf(v float64) int {
+	return max(0, min(int((v-s.bMin)*s.bScale), selectBuckets-1))
+}
+
+// orderStats returns the p1-th and p2-th smallest of keys (1-based). Long
+// keys are counted into equal-width buckets; the p-th smallest lies in the
+// bucket where the running count reaches p, and quickselect finishes among
+// the keys of that bucket (and the other position's) only, which orderStats
+// leaves in s.rows (their indices) for resolve.
+func (s *tmmScratch) orderStats(keys []float64, p1, p2 int) (o1, o2 orderStat) {
+	lo, hi := keys[0], keys[0]
+	for _, v := range keys {
+		lo = min(lo, v)
+		hi = max(hi, v)
+	}
+	scale := selectBuckets / (hi - lo)
+	if lo == hi || len(keys) < selectBuckets/4 || math.IsInf(scale, 0) || math.IsNaN(scale) || math.IsInf(hi-lo, 0) {
+		s.sel = append(s.sel[:0], keys...)
+		o1.k = kernels.Select(s.sel, p1-1)
+		switch {
+		case p2 == p1:
+			o2.k = o1.k
+		case p2 > p1:
+			o2.k = kernels.Select(s.sel[p1:], p2-1-p1)
+		default:
+			o2.k = kernels.Select(s.sel[:p1-1], p2-1)
+		}
+		return o1, o2
+	}
+	s.bMin, s.bScale = lo, scale
+	if len(s.counts) != selectBuckets {
+		s.counts = make([]int32, selectBuckets)
+	}
+	counts := s.counts
+	clear(counts)
+	for _, v := range keys {
+		counts[s.bucketOf(v)]++
+	}
+	// the bucket holding the p-th smallest, and how many keys lie below it
+	find := func(p int) orderStat {
+		seen := 0
+		for b, c := range counts {
+			if seen+int(c) >= p {
+				return orderStat{bucketed: true, bucket: b, belowKeys: seen}
+			}
+			seen += int(c)
+		}
+		panic("edger: orderStats position out of range")
+	}
+	o1, o2 = find(p1), find(p2)
+	s.rows, s.sel = s.rows[:0], s.sel[:0]
+	for c, v := range keys {
+		if b := s.bucketOf(v); b == o1.bucket || b == o2.bucket {
+			s.rows = append(s.rows, int32(c))
+			s.sel = append(s.sel, v)
+		}
+	}
+	// In the union of the two buckets' keys, the lower bucket's come first.
+	i1, i2 := p1-1-o1.belowKeys, p2-1-o2.belowKeys
+	switch {
+	case o1.bucket < o2.bucket:
+		i2 += int(counts[o1.bucket])
+	case o2.bucket < o1.bucket:
+		i1 += int(counts[o2.bucket])
+	}
+	o1.k = kernels.Select(s.sel, i1)
+	o2.k = kernels.Select(s.sel, i2)
+	return o1, o2
+}
+
 // resolve finds the exact p-th smallest value b, given the p-th smallest
-// key k, and whether b's tie group passes the condition against t.
-func (s *tmmScratch) resolve(tb *trimBound, keys []float64, k, eps float64, p int, t float64, exact func(c int) float64) {
-	tb.lo, tb.hi = k-2*eps, k+2*eps
+// key, and whether b's tie group passes the condition against t. Where the
+// window of keys lies within the key's bucket, it looks only at the keys of
+// that bucket (s.rows): lower buckets hold only keys below the window.
+func (s *tmmScratch) resolve(tb *trimBound, keys []float64, os orderStat, eps float64, p int, t float64, exact func(c int) float64) {
+	tb.lo, tb.hi = os.k-2*eps, os.k+2*eps
 	below := 0
 	s.win = s.win[:0]
-	for c, key := range keys {
-		switch {
-		case key < tb.lo:
-			below++
-		case key <= tb.hi:
-			s.win = append(s.win, exact(c))
+	if os.bucketed && s.bucketOf(tb.lo) == os.bucket && s.bucketOf(tb.hi) == os.bucket {
+		below = os.belowKeys
+		for _, c := range s.rows {
+			key := keys[c]
+			if s.bucketOf(key) != os.bucket {
+				continue
+			}
+			switch {
+			case key < tb.lo:
+				below++
+			case key <= tb.hi:
+				s.win = append(s.win, exact(int(c)))
+			}
+		}
+	} else {
+		for c, key := range keys {
+			switch {
+			case key < tb.lo:
+				below++
+			case key <= tb.hi:
+				s.win = append(s.win, exact(c))
+			}
 		}
 	}
 	win := s.win
@@ -277,6 +410,7 @@ func (s *tmmScratch) tmm(col []float64, ref *tmmReference, nO float64, o Options
 	fast := ref.fast && nO >= fastMin && nO <= fastMax && o.ACutoff < fastACutoff
 	if fast {
 		fast = s.fastRows(col, ref, nO)
+		s.newMemo()
 	}
 	eps := keyEps
 	if !fast {
@@ -331,11 +465,28 @@ func (s *tmmScratch) tmm(col []float64, ref *tmmReference, nO float64, o Options
 	mLo, mHi := s.trimBounds(s.kM, eps, loL, hiL, exactM)
 	aLo, aHi := s.trimBounds(s.kA, eps, loS, hiS, exactA)
 
+	if mLo.none || mHi.none || aLo.none || aHi.none {
+		return 1 // no row survives: 0/0 (or the mean of nothing) is NaN, so f = 0
+	}
+	// The rows that may survive, found without branches: the keys of the
+	// others are below a lower bound's window or above an upper bound's.
+	s.cand = slices.Grow(s.cand[:0], n)[:n]
+	kept := 0
+	mFloor, mCeil := mLo.floor(), mHi.ceil()
+	aFloor, aCeil := aLo.floor(), aHi.ceil()
+	for c := range s.kM {
+		km, ka := s.kM[c], s.kA[c]
+		s.cand[kept] = int32(c)
+		kept += b2i(km >= mFloor) & b2i(km <= mCeil) & b2i(ka >= aFloor) & b2i(ka <= aCeil)
+	}
+
 	// The surviving rows in gene order: Σ(M/v)/Σ(1/v) by Neumaier's
 	// compensated sums (kernels.SumCompensated's arithmetic), or mean(M).
 	var st, ct, sw, cw float64
 	s.terms = s.terms[:0]
-	for c, at := range s.at {
+	for _, c32 := range s.cand[:kept] {
+		c := int(c32)
+		at := s.at[c]
 		km, ka := s.kM[c], s.kA[c]
 		vmLo, vmHi := mLo.byKey(km), mHi.byKey(km)
 		vaLo, vaHi := aLo.byKey(ka), aHi.byKey(ka)
@@ -344,7 +495,7 @@ func (s *tmmScratch) tmm(col []float64, ref *tmmReference, nO float64, o Options
 		}
 		m := km
 		if fast {
-			m = s.exactM(c, ref, nO)
+			m = s.memoM(c, ref, nO)
 		}
 		if vmLo == undecided && !mLo.byValue(m) || vmHi == undecided && !mHi.byValue(m) {
 			continue
@@ -391,6 +542,42 @@ func neumaierAdd(s, c, v float64) (float64, float64) {
 // exactM is edgeR's M of row c: log2((x/nO)/(r/nR)).
 func (s *tmmScratch) exactM(c int, ref *tmmReference, nO float64) float64 {
 	return kernels.Log2((s.x[c] / nO) / ref.rq[s.at[c]])
+}
+
+// memoSide bounds the whole counts whose M memoM keeps: most rows that
+// survive the trims have both counts below it, in a few hundred distinct
+// pairs per sample.
+const memoSide = 64
+
+// memoM is exactM, remembered for the sample's rows whose count and
+// reference count are whole numbers below memoSide (M is a function of the
+// two counts and the library sizes).
+func (s *tmmScratch) memoM(c int, ref *tmmReference, nO float64) float64 {
+	at := s.at[c]
+	x, rs := s.x[c], ref.rSmall[at]
+	if rs < 0 || !(x < memoSide) || float64(int(x)) != x {
+		return s.exactM(c, ref, nO)
+	}
+	k := int(x)*memoSide + int(rs)
+	if s.memoStamp[k] == s.memoGen {
+		return s.memo[k]
+	}
+	m := s.exactM(c, ref, nO)
+	s.memo[k], s.memoStamp[k] = m, s.memoGen
+	return m
+}
+
+// newMemo starts memoM afresh for a new sample.
+func (s *tmmScratch) newMemo() {
+	if s.memo == nil {
+		s.memo = make([]float64, memoSide*memoSide)
+		s.memoStamp = make([]uint32, memoSide*memoSide)
+	}
+	s.memoGen++
+	if s.memoGen == 0 { // wrapped: forget every stamp
+		clear(s.memoStamp)
+		s.memoGen = 1
+	}
 }
 
 // exactA is edgeR's A of row c: (log2(x/nO) + log2(r/nR))/2.

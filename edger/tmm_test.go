@@ -186,10 +186,19 @@ func TestTrimBoundsMatchRanks(t *testing.T) {
 	var s tmmScratch
 	for trial := 0; trial < 3000; trial++ {
 		n := 1 + rng.IntN(60)
+		if trial%10 == 0 { // long enough for orderStats' buckets
+			n = 500 + rng.IntN(3000)
+		}
 		keys := make([]float64, n)
 		levels := 1 + rng.IntN(n)
 		for i := range keys {
 			keys[i] = float64(rng.IntN(levels)) - float64(levels)/3
+			if trial%3 == 0 { // skewed, with a far outlier now and then
+				keys[i] = math.Exp(keys[i] / float64(levels) * 6)
+			}
+		}
+		if trial%7 == 0 {
+			keys[rng.IntN(n)] = 1e9
 		}
 		tLo := rng.Float64()*float64(n+4) - 2
 		tHi := rng.Float64()*float64(n+4) - 2
