@@ -187,10 +187,15 @@ func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 // quantiles runs the pass that gives quantile7(kept counts of sample j, p)/lib_j.
 func quantiles(ctx context.Context, src columnar.Source, fp *firstPass, p float64, opts pass.Options) ([]float64, error) {
 	q := make([]float64, len(src.Samples()))
-	scratch := make([][]float64, opts.Workers(src))
+	scratch := make([]countQuantile, opts.Workers(src))
+	var keptGenes []int32
+	for i, k := range fp.keep {
+		if k {
+			keptGenes = append(keptGenes, int32(i))
+		}
+	}
 	work := func(w, j int, col []float64) error {
-		scratch[w] = gatherKept(scratch[w], col, fp.keep)
-		q[j] = kernels.Quantile7(scratch[w], p) / fp.lib[j]
+		q[j] = scratch[w].quantile7(col, keptGenes, fp.keep, p) / fp.lib[j]
 		return nil
 	}
 	return q, pass.Run(ctx, src, opts, work, nil)

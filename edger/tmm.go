@@ -80,7 +80,10 @@ type tmmReference struct {
 	vR     []float64 // (nR-r)/nR/r, the reference's half of the variance
 	rSmall []int16   // r when it is a whole number below memoSide, else -1
 	pos    []int32   // positions (into the slices above) with r > 0
-	fast   bool      // every positive r and nR within [fastMin, fastMax]
+	// gene and lnR at pos
+	posGene []int32
+	posLnR  []float64
+	fast    bool // every positive r and nR within [fastMin, fastMax]
 }
 
 // newTMMReference prepares the reference column ref (all genes) with
@@ -105,6 +108,8 @@ func newTMMReference(ref []float64, keep []bool, nR float64) *tmmReference {
 		t.rSmall = append(t.rSmall, small)
 		if r > 0 {
 			t.pos = append(t.pos, k)
+			t.posGene = append(t.posGene, int32(i))
+			t.posLnR = append(t.posLnR, kernels.LogCount(r))
 			if r < fastMin || r > fastMax {
 				t.fast = false
 			}
@@ -120,9 +125,11 @@ type tmmScratch struct {
 	at     []int32
 	x      []float64
 	kM, kA []float64
-	sel    []float64 // selection scratch
-	counts []int32   // selection buckets
-	rows   []int32   // the rows of the buckets that hold the order statistics
+	// the smallest and largest kM and kA
+	kMRange, kARange [2]float64
+	sel              []float64 // selection scratch
+	counts           []int32   // selection buckets
+	rows             []int32   // the rows of the buckets that hold the order statistics
 	// bucketOf's parameters for the keys being selected
 	bMin, bScale float64
 	win          []float64 // exact values of a window
@@ -133,6 +140,10 @@ type tmmScratch struct {
 	memo      []float64
 	memoStamp []uint32
 	memoGen   uint32
+	// log2Obs's memory: Log2(x/nO) by whole x, valid where the stamp is
+	// memoGen
+	obsMemo  []float64
+	obsStamp []uint32
 
 	// TMMwsp
 	obs, ref, m, a, v, ms []float64
@@ -239,8 +250,9 @@ func position(t float64, n int, lower bool) (p int, all, none bool) {
 }
 
 // trimBounds resolves "rank >= tLo" and "rank <= tHi" over keys (with
-// bound eps; exact(c) is row c's exact value).
-func (s *tmmScratch) trimBounds(keys []float64, eps, tLo, tHi float64, exact func(c int) float64) (lo, hi trimBound) {
+// bound eps; exact(c) is row c's exact value; span holds the smallest and
+// largest key).
+func (s *tmmScratch) trimBounds(keys []float64, span [2]float64, eps, tLo, tHi float64, exact func(c int) float64) (lo, hi trimBound) {
 	n := len(keys)
 	pLo, allLo, noneLo := position(tLo, n, true)
 	pHi, allHi, noneHi := position(tHi, n, false)
@@ -256,7 +268,7 @@ func (s *tmmScratch) trimBounds(keys []float64, eps, tLo, tHi float64, exact fun
 	} else if p2 == 0 {
 		p2 = p1
 	}
-	os1, os2 := s.orderStats(keys, p1, p2)
+	os1, os2 := s.orderStats(keys, span, p1, p2)
 	if pLo != 0 {
 		s.resolve(&lo, keys, os1, eps, pLo, tLo, exact)
 	}
@@ -287,17 +299,14 @@ func (s *tmmScratch) bucketOf(v float64) int {
 	return max(0, min(int((v-s.bMin)*s.bScale), selectBuckets-1))
 }
 
-// orderStats returns the p1-th and p2-th smallest of keys (1-based). Long
+// orderStats returns the p1-th and p2-th smallest of keys (1-based); span
+// holds the smallest and largest key. Long
 // keys are counted into equal-width buckets; the p-th smallest lies in the
 // bucket where the running count reaches p, and quickselect finishes among
 // the keys of that bucket (and the other position's) only, which orderStats
 // leaves in s.rows (their indices) for resolve.
-func (s *tmmScratch) orderStats(keys []float64, p1, p2 int) (o1, o2 orderStat) {
-	lo, hi := keys[0], keys[0]
-	for _, v := range keys {
-		lo = min(lo, v)
-		hi = max(hi, v)
-	}
+func (s *tmmScratch) orderStats(keys []float64, span [2]float64, p1, p2 int) (o1, o2 orderStat) {
+	lo, hi := span[0], span[1]
 	scale := selectBuckets / (hi - lo)
 	if lo == hi || len(keys) < selectBuckets/4 || math.IsInf(scale, 0) || math.IsNaN(scale) || math.IsInf(hi-lo, 0) {
 		s.sel = append(s.sel[:0], keys...)
@@ -462,8 +471,8 @@ func (s *tmmScratch) tmm(col []float64, ref *tmmReference, nO float64, o Options
 		exactM = func(c int) float64 { return s.kM[c] }
 		exactA = func(c int) float64 { return s.kA[c] }
 	}
-	mLo, mHi := s.trimBounds(s.kM, eps, loL, hiL, exactM)
-	aLo, aHi := s.trimBounds(s.kA, eps, loS, hiS, exactA)
+	mLo, mHi := s.trimBounds(s.kM, s.kMRange, eps, loL, hiL, exactM)
+	aLo, aHi := s.trimBounds(s.kA, s.kARange, eps, loS, hiS, exactA)
 
 	if mLo.none || mHi.none || aLo.none || aHi.none {
 		return 1 // no row survives: 0/0 (or the mean of nothing) is NaN, so f = 0
@@ -549,6 +558,9 @@ func (s *tmmScratch) exactM(c int, ref *tmmReference, nO float64) float64 {
 // pairs per sample.
 const memoSide = 64
 
+// memoObs bounds the whole counts whose Log2(x/nO) log2Obs keeps.
+const memoObs = 1024
+
 // memoM is exactM, remembered for the sample's rows whose count and
 // reference count are whole numbers below memoSide (M is a function of the
 // two counts and the library sizes).
@@ -572,17 +584,35 @@ func (s *tmmScratch) newMemo() {
 	if s.memo == nil {
 		s.memo = make([]float64, memoSide*memoSide)
 		s.memoStamp = make([]uint32, memoSide*memoSide)
+		s.obsMemo = make([]float64, memoObs)
+		s.obsStamp = make([]uint32, memoObs)
 	}
 	s.memoGen++
 	if s.memoGen == 0 { // wrapped: forget every stamp
 		clear(s.memoStamp)
+		clear(s.obsStamp)
 		s.memoGen = 1
 	}
 }
 
 // exactA is edgeR's A of row c: (log2(x/nO) + log2(r/nR))/2.
 func (s *tmmScratch) exactA(c int, ref *tmmReference, nO float64) float64 {
-	return (kernels.Log2(s.x[c]/nO) + ref.log2RQ[s.at[c]]) / 2
+	return (s.log2Obs(s.x[c], nO) + ref.log2RQ[s.at[c]]) / 2
+}
+
+// log2Obs is Log2(x/nO), remembered for whole x below memoObs: the exact A
+// of a window's tie group takes it many times.
+func (s *tmmScratch) log2Obs(x, nO float64) float64 {
+	if !(x < memoObs) || float64(int(x)) != x {
+		return kernels.Log2(x / nO)
+	}
+	k := int(x)
+	if s.obsStamp[k] == s.memoGen {
+		return s.obsMemo[k]
+	}
+	l := kernels.Log2(x / nO)
+	s.obsMemo[k], s.obsStamp[k] = l, s.memoGen
+	return l
 }
 
 // fastRows collects the rows positive in both columns with their
@@ -590,20 +620,34 @@ func (s *tmmScratch) exactA(c int, ref *tmmReference, nO float64) float64 {
 // count is outside [fastMin, fastMax].
 func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool {
 	s.at, s.x, s.kM, s.kA = s.at[:0], s.x[:0], s.kM[:0], s.kA[:0]
-	for _, k := range ref.pos {
-		x := col[ref.gene[k]]
+	mMin, mMax, aMin, aMax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for p, k := range ref.pos {
+		x := col[ref.posGene[p]]
 		if x > 0 {
 			if x < fastMin || x > fastMax {
 				return false
 			}
-			lx := kernels.LogCount(x)
+			lx, lr := kernels.LogCount(x), ref.posLnR[p]
+			km, ka := lx-lr, lx+lr
 			s.at = append(s.at, k)
 			s.x = append(s.x, x)
-			s.kM = append(s.kM, lx-ref.lnR[k])
-			s.kA = append(s.kA, lx+ref.lnR[k])
+			s.kM = append(s.kM, km)
+			s.kA = append(s.kA, ka)
+			mMin, mMax = min(mMin, km), max(mMax, km)
+			aMin, aMax = min(aMin, ka), max(aMax, ka)
 		}
 	}
+	s.kMRange, s.kARange = [2]float64{mMin, mMax}, [2]float64{aMin, aMax}
 	return true
+}
+
+// keyRange returns the smallest and largest of keys.
+func keyRange(keys []float64) [2]float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range keys {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return [2]float64{lo, hi}
 }
 
 // exactRows collects the rows edgeR keeps, finite M and A with A > ACutoff,
@@ -622,4 +666,5 @@ func (s *tmmScratch) exactRows(col []float64, ref *tmmReference, nO float64, o O
 		s.kM = append(s.kM, logR)
 		s.kA = append(s.kA, absE)
 	}
+	s.kMRange, s.kARange = keyRange(s.kM), keyRange(s.kA)
 }

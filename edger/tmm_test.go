@@ -205,7 +205,7 @@ func TestTrimBoundsMatchRanks(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			tLo, tHi = math.Round(tLo), math.Round(tHi)
 		}
-		lo, hi := s.trimBounds(keys, 0, tLo, tHi, func(c int) float64 { return keys[c] })
+		lo, hi := s.trimBounds(keys, keyRange(keys), 0, tLo, tHi, func(c int) float64 { return keys[c] })
 		rank, _ := kernels.AverageRanks(make([]float64, n), make([]int, n), keys)
 		for i, k := range keys {
 			for _, c := range []struct {
@@ -223,6 +223,41 @@ func TestTrimBoundsMatchRanks(t *testing.T) {
 					t.Fatalf("keys %v, tLo %g, tHi %g: row %d (rank %g) passes %v, want %v", keys, tLo, tHi, i, rank[i], got, c.want)
 				}
 			}
+		}
+	}
+}
+
+// TestCountQuantileSameBits: the histogram quantile gives the bits of
+// kernels.Quantile7 on the gathered kept counts: small and large whole
+// counts, ties, zeros, fractional counts, and quantiles at and between
+// order statistics.
+func TestCountQuantileSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 3))
+	var q countQuantile
+	for trial := 0; trial < 3000; trial++ {
+		G := 1 + rng.IntN(300)
+		col := make([]float64, G)
+		keep := make([]bool, G)
+		var kept []int32
+		scale := math.Exp(rng.Float64() * 12)
+		for i := range col {
+			col[i] = math.Floor(scale * rng.ExpFloat64() * rng.ExpFloat64())
+			if rng.IntN(4) == 0 {
+				col[i] = 0
+			}
+			if trial%50 == 0 && rng.IntN(10) == 0 {
+				col[i] += 0.5
+			}
+			keep[i] = col[i] > 0 || rng.IntN(2) == 0
+			if keep[i] {
+				kept = append(kept, int32(i))
+			}
+		}
+		p := []float64{0.75, 0.5, 0, 1, 0.1, 0.999, rng.Float64()}[rng.IntN(7)]
+		want := kernels.Quantile7(gatherKept(nil, col, keep), p)
+		got := q.quantile7(col, kept, keep, p)
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("trial %d, p %g, counts %v: %.17g, Quantile7 %.17g", trial, p, gatherKept(nil, col, keep), got, want)
 		}
 	}
 }
