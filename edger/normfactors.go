@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/kernels"
@@ -278,11 +277,11 @@ func tmmFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts Op
 	}
 	nR := fp.lib[ref]
 	var refTMM *tmmReference
-	var refCol []float64
+	var refWSP *wspReference
 	if opts.Method == TMM {
 		refTMM = newTMMReference(full, fp.keep, nR)
 	} else {
-		refCol = gatherKept(nil, full, fp.keep)
+		refWSP = newWSPReference(full, fp.keep, nR)
 	}
 	f := make([]float64, S)
 	workers := opts.Pass.Workers(src)
@@ -292,9 +291,7 @@ func tmmFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts Op
 			f[j] = scratch[w].tmm(col, refTMM, fp.lib[j], opts)
 			return nil
 		}
-		obs := gatherKept(scratch[w].obs, col, fp.keep)
-		scratch[w].obs = obs
-		f[j] = scratch[w].tmmwsp(obs, refCol, fp.lib[j], nR, opts)
+		f[j] = scratch[w].tmmwsp(col, refWSP, fp.lib[j], opts)
 		return nil
 	}
 	if err := pass.Run(ctx, src, opts.Pass, work, nil); err != nil {
@@ -312,113 +309,4 @@ func argmaxFirst(x []float64) int {
 		}
 	}
 	return best
-}
-
-func grow(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
-}
-
-func growInt(s []int, n int) []int {
-	if cap(s) < n {
-		return make([]int, n)
-	}
-	return s[:n]
-}
-
-// tmmwsp is edgeR's .calcFactorTMMwsp for one sample against the reference.
-func (s *tmmScratch) tmmwsp(obsIn, refIn []float64, nO, nR float64, o Options) float64 {
-	const eps = 1e-14
-	// rows positive in both, then the singles paired by size
-	obs, ref := s.ref[:0], s.ms[:0]
-	var obsOnly, refOnly []float64
-	for i := range obsIn {
-		po, pr := obsIn[i] > eps, refIn[i] > eps
-		switch {
-		case po && pr:
-			obs = append(obs, obsIn[i])
-			ref = append(ref, refIn[i])
-		case po:
-			obsOnly = append(obsOnly, obsIn[i])
-		case pr:
-			refOnly = append(refOnly, refIn[i])
-		}
-	}
-	if e := min(len(obsOnly), len(refOnly)); e > 0 {
-		sort.Sort(sort.Reverse(sort.Float64Slice(obsOnly)))
-		sort.Sort(sort.Reverse(sort.Float64Slice(refOnly)))
-		obs = append(obs, obsOnly[:e]...)
-		ref = append(ref, refOnly[:e]...)
-	}
-	s.ref, s.ms = obs, ref
-	n := len(obs)
-	if n == 0 {
-		return 1
-	}
-	m := grow(s.m, n)
-	a := grow(s.a, n)
-	mShrunk := grow(s.v, n)
-	s.m, s.a, s.v = m, a, mShrunk
-	maxAbs := 0.0
-	for i := 0; i < n; i++ {
-		po, pr := obs[i]/nO, ref[i]/nR
-		m[i] = kernels.Log2(po / pr)
-		a[i] = 0.5 * kernels.Log2(po*pr)
-		maxAbs = math.Max(maxAbs, math.Abs(m[i]))
-		mShrunk[i] = kernels.Log2(((obs[i] + 0.5) / (nO + 0.5)) / ((ref[i] + 0.5) / (nR + 0.5)))
-	}
-	if maxAbs < 1e-6 {
-		return 1
-	}
-	order := growInt(s.order, n)
-	s.order = order
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(x, y int) bool {
-		i, k := order[x], order[y]
-		if m[i] != m[k] {
-			return m[i] < m[k]
-		}
-		return mShrunk[i] < mShrunk[k]
-	})
-	keepM := make([]bool, n)
-	loM := int(float64(n)*o.LogratioTrim) + 1
-	for p := loM; p <= n+1-loM; p++ {
-		keepM[order[p-1]] = true
-	}
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(x, y int) bool { return a[order[x]] < a[order[y]] })
-	loA := int(float64(n)*o.SumTrim) + 1
-	keep := make([]bool, n)
-	for p := loA; p <= n+1-loA; p++ {
-		i := order[p-1]
-		keep[i] = keepM[i]
-	}
-	var wm, ws []float64
-	for i := 0; i < n; i++ {
-		if !keep[i] {
-			continue
-		}
-		if o.NoWeighting {
-			wm = append(wm, m[i])
-			continue
-		}
-		po, pr := obs[i]/nO, ref[i]/nR
-		v := (1-po)/po/nO + (1-pr)/pr/nR
-		w := (1 + 1e-6) / (v + 1e-6)
-		wm = append(wm, w*m[i])
-		ws = append(ws, w)
-	}
-	var f float64
-	if o.NoWeighting {
-		f = kernels.MeanR(wm)
-	} else {
-		f = kernels.SumCompensated(wm) / kernels.SumCompensated(ws)
-	}
-	return math.Pow(2, f)
 }

@@ -145,9 +145,10 @@ type tmmScratch struct {
 	obsMemo  []float64
 	obsStamp []uint32
 
-	// TMMwsp
-	obs, ref, m, a, v, ms []float64
-	order                 []int
+	// TMMwsp: the reference counts of the rows, the counts positive in only
+	// one column, and a window's exact tuples
+	wr, obsOnly, refOnly []float64
+	tuples               []wspTuple
 }
 
 // trimBound is one of the four conditions of the trim, resolved: all or

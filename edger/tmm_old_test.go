@@ -168,3 +168,17 @@ func (s *oldTMMScratch) tmmwspOld(obsIn, refIn []float64, nO, nR float64, o Opti
 	}
 	return math.Pow(2, f)
 }
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+func growInt(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}

@@ -261,3 +261,92 @@ func TestCountQuantileSameBits(t *testing.T) {
 		}
 	}
 }
+
+// randomWSPOptions draws options for TMMwsp: trims in [0, 1] (the sorting
+// implementation indexes out of range with negative or NaN trims, which the
+// command line refuses) and weighting on or off.
+func randomWSPOptions(rng *rand.Rand) Options {
+	o := Options{Method: TMMwsp}
+	o.defaults()
+	if rng.IntN(3) == 0 {
+		return o
+	}
+	trims := []float64{0.3, 0.05, 0, 0.1, 0.25, 0.45, 0.5, 0.7, 1}
+	o.LogratioTrim = trims[rng.IntN(len(trims))]
+	o.SumTrim = trims[rng.IntN(len(trims))]
+	o.NoWeighting = rng.IntN(3) == 0
+	return o
+}
+
+// TestTMMwspSameBits: the selection kernel of TMMwsp gives the bits of the
+// sorting implementation (tmm_old_test.go) on many random columns, with
+// rows positive in one column only (the pairing of singles), values at the
+// 1e-14 threshold of "positive", and large values off the fast path.
+func TestTMMwspSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 4))
+	trials := 4000
+	if testing.Short() {
+		trials = 500
+	}
+	var s tmmScratch
+	var old oldTMMScratch
+	notOne := 0
+	for trial := 0; trial < trials; trial++ {
+		c := randomTMMCase(rng, trial)
+		for i := range c.obs {
+			// below and at the threshold of "positive"; no subnormal
+			// fractions of 1e-14 are needed to reach the exact path
+			if c.obs[i] < 1e-100 && c.obs[i] > 0 {
+				c.obs[i] = []float64{1e-14, 1e-15, 2e-14}[rng.IntN(3)]
+			}
+			if c.ref[i] < 1e-100 && c.ref[i] > 0 {
+				c.ref[i] = []float64{1e-14, 1e-15, 2e-14}[rng.IntN(3)]
+			}
+		}
+		o := randomWSPOptions(rng)
+		want := old.tmmwspOld(gatherKept(nil, c.obs, c.keep), gatherKept(nil, c.ref, c.keep), c.nO, c.nR, o)
+		got := s.tmmwsp(c.obs, newWSPReference(c.ref, c.keep, c.nR), c.nO, o)
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%s, options %+v: factor %.17g, the sorting implementation %.17g", c.name, o, got, want)
+		}
+		if want != 1 && !math.IsNaN(want) {
+			notOne++
+		}
+	}
+	if notOne < trials/2 {
+		t.Errorf("only %d of %d trials gave a factor other than 1", notOne, trials)
+	}
+}
+
+// TestTMMwspEdgeCases: hand-made columns at the edges of TMMwsp.
+func TestTMMwspEdgeCases(t *testing.T) {
+	cases := map[string][2][]float64{
+		"one row":              {{5}, {7}},
+		"singles only":         {{5, 0, 3, 0}, {0, 7, 0, 2}},
+		"more singles in obs":  {{5, 0, 3, 4, 1, 9}, {0, 7, 0, 0, 2, 9}},
+		"reference":            {{1, 2, 3}, {1, 2, 3}},
+		"all tied M":           {{2, 4, 6, 8, 10}, {1, 2, 3, 4, 5}},
+		"ties broken by M*":    {{1, 2, 4, 8, 3, 6, 12}, {2, 4, 8, 16, 6, 12, 24}},
+		"threshold":            {{1e-14, 2e-14, 3, 4}, {2e-14, 1e-14, 5, 4}},
+		"larger than fast max": {{1e101, 2, 3, 4}, {1, 2, 5, 4}},
+		"every row zero":       {{0, 0}, {0, 0}},
+	}
+	for name, cols := range cases {
+		obs, ref := cols[0], cols[1]
+		keep := make([]bool, len(obs))
+		for i := range keep {
+			keep[i] = true
+		}
+		for _, o := range []Options{{}, {NoWeighting: true}, {LogratioTrim: 0.45, SumTrim: 0.2}} {
+			o.defaults()
+			nO, nR := max(kernels.Sum(obs), 1), max(kernels.Sum(ref), 1)
+			var s tmmScratch
+			var old oldTMMScratch
+			want := old.tmmwspOld(obs, ref, nO, nR, o)
+			got := s.tmmwsp(obs, newWSPReference(ref, keep, nR), nO, o)
+			if math.Float64bits(got) != math.Float64bits(want) {
+				t.Errorf("%s, options %+v: factor %.17g, the sorting implementation %.17g", name, o, got, want)
+			}
+		}
+	}
+}

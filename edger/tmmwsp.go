@@ -1,0 +1,310 @@
+package edger
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/colnorm/colnorm/kernels"
+)
+
+// This file is edgeR's .calcFactorTMMwsp for one sample against the
+// reference, by selection (see tmm.go for the keys and their windows).
+//
+// TMMwsp trims by position in stable sorts: by M with ties broken by the
+// shrunk log ratio M* and then by the row's place in the vector, and by A
+// with ties broken by place. Both orders are total, so "position in
+// [lo, hi]" is "at or after the lo-th row and at or before the hi-th row" in
+// that order, and two selections per order find those rows. The keys
+// kM = ln obs - ln ref and kA = ln obs + ln ref are within 1e-12 of strictly
+// increasing functions of M and A (A = log2(p_o·p_r)/2 here), so only rows
+// whose key is in a window around the selected key need their exact
+// (M, M*, place) or (A, place); the others are before or after by key alone.
+
+// wspReference is what every sample's TMMwsp needs from the reference,
+// computed once, over the kept genes in order.
+type wspReference struct {
+	nR   float64
+	gene []int32   // gene index
+	r    []float64 // reference count
+	lnR  []float64 // LogCount(r)
+}
+
+func newWSPReference(ref []float64, keep []bool, nR float64) *wspReference {
+	t := &wspReference{nR: nR}
+	for i, r := range ref {
+		if keep[i] {
+			t.gene = append(t.gene, int32(i))
+			t.r = append(t.r, r)
+			t.lnR = append(t.lnR, kernels.LogCount(r))
+		}
+	}
+	return t
+}
+
+// wspTuple is a row's place in one of TMMwsp's total orders: by v, then
+// tie, then place.
+type wspTuple struct {
+	v, tie float64
+	place  int
+}
+
+func compareWSP(a, b wspTuple) int {
+	if c := cmp.Compare(a.v, b.v); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.tie, b.tie); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.place, b.place)
+}
+
+// posBound is "at or after the p-th row" (lower) or "at or before it" in
+// a total order: rows with a key below lo come before that row, rows with a
+// key above hi after it, and the rest compare their exact tuples with b.
+type posBound struct {
+	none   bool
+	lower  bool
+	lo, hi float64
+	b      wspTuple
+}
+
+// byKey decides a row by its key where it can (fails, passes, undecided);
+// pb must not be none.
+func (pb *posBound) byKey(k float64) int {
+	switch {
+	case k < pb.lo:
+		if pb.lower {
+			return fails
+		}
+		return passes
+	case k > pb.hi:
+		if pb.lower {
+			return passes
+		}
+		return fails
+	}
+	return undecided
+}
+
+// byTuple decides a row of the window by its exact tuple.
+func (pb *posBound) byTuple(t wspTuple) bool {
+	c := compareWSP(t, pb.b)
+	if pb.lower {
+		return c >= 0
+	}
+	return c <= 0
+}
+
+// positionBounds resolves "position >= lo" and "position <= hi" (1-based)
+// in the total order given by exact, over keys (bound eps).
+func (s *tmmScratch) positionBounds(keys []float64, span [2]float64, eps float64, lo, hi int, exact func(c int) wspTuple) (pLo, pHi posBound) {
+	n := len(keys)
+	lo = max(lo, 1)
+	pLo, pHi = posBound{lower: true}, posBound{}
+	if lo > hi || lo > n {
+		pLo.none, pHi.none = true, true
+		return pLo, pHi
+	}
+	os1, os2 := s.orderStats(keys, span, lo, hi)
+	s.resolveTuple(&pLo, keys, os1, eps, lo, exact)
+	s.resolveTuple(&pHi, keys, os2, eps, hi, exact)
+	return pLo, pHi
+}
+
+// resolveTuple finds the p-th row in the total order given the p-th smallest
+// key: the (p - below)-th of the window's rows by exact tuple.
+func (s *tmmScratch) resolveTuple(pb *posBound, keys []float64, os orderStat, eps float64, p int, exact func(c int) wspTuple) {
+	pb.lo, pb.hi = os.k-2*eps, os.k+2*eps
+	below := 0
+	s.tuples = s.tuples[:0]
+	if os.bucketed && s.bucketOf(pb.lo) == os.bucket && s.bucketOf(pb.hi) == os.bucket {
+		below = os.belowKeys
+		for _, c := range s.rows {
+			key := keys[c]
+			if s.bucketOf(key) != os.bucket {
+				continue
+			}
+			switch {
+			case key < pb.lo:
+				below++
+			case key <= pb.hi:
+				s.tuples = append(s.tuples, exact(int(c)))
+			}
+		}
+	} else {
+		for c, key := range keys {
+			switch {
+			case key < pb.lo:
+				below++
+			case key <= pb.hi:
+				s.tuples = append(s.tuples, exact(c))
+			}
+		}
+	}
+	slices.SortFunc(s.tuples, compareWSP)
+	pb.b = s.tuples[p-below-1]
+}
+
+// tmmwsp is edgeR's .calcFactorTMMwsp of the sample col (all genes, library
+// size nO) against the reference.
+func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Options) float64 {
+	const eps = 1e-14 // "positive"
+	nR := ref.nR
+	// The rows positive in both, in gene order, then the singles paired by
+	// size: the e largest counts positive only in the sample with the e
+	// largest positive only in the reference, each in decreasing order.
+	s.x, s.wr = s.x[:0], s.wr[:0]
+	s.kM, s.kA = s.kM[:0], s.kA[:0]
+	s.obsOnly, s.refOnly = s.obsOnly[:0], s.refOnly[:0]
+	fast := nO >= fastMin && nO <= fastMax && nR >= fastMin && nR <= fastMax
+	for k, g := range ref.gene {
+		x, r := col[g], ref.r[k]
+		po, pr := x > eps, r > eps
+		switch {
+		case po && pr:
+			s.x = append(s.x, x)
+			s.wr = append(s.wr, r)
+			lx, lr := kernels.LogCount(x), ref.lnR[k]
+			s.kM = append(s.kM, lx-lr)
+			s.kA = append(s.kA, lx+lr)
+		case po:
+			s.obsOnly = append(s.obsOnly, x)
+		case pr:
+			s.refOnly = append(s.refOnly, r)
+		}
+	}
+	if e := min(len(s.obsOnly), len(s.refOnly)); e > 0 {
+		slices.Sort(s.obsOnly)
+		slices.Sort(s.refOnly)
+		for i := 1; i <= e; i++ {
+			x, r := s.obsOnly[len(s.obsOnly)-i], s.refOnly[len(s.refOnly)-i]
+			s.x = append(s.x, x)
+			s.wr = append(s.wr, r)
+			lx, lr := kernels.LogCount(x), kernels.LogCount(r)
+			s.kM = append(s.kM, lx-lr)
+			s.kA = append(s.kA, lx+lr)
+		}
+	}
+	n := len(s.x)
+	if n == 0 {
+		return 1
+	}
+	// every count is above 1e-14, so only large values leave the fast path
+	for i := range s.x {
+		if s.x[i] > fastMax || s.wr[i] > fastMax {
+			fast = false
+			break
+		}
+	}
+	s.newMemo()
+	m := func(c int) float64 { return s.memoLogRatio(s.x[c], s.wr[c], nO, nR) }
+	a := func(c int) float64 { return 0.5 * kernels.Log2((s.x[c]/nO)*(s.wr[c]/nR)) }
+	mShrunk := func(c int) float64 {
+		return kernels.Log2(((s.x[c] + 0.5) / (nO + 0.5)) / ((s.wr[c] + 0.5) / (nR + 0.5)))
+	}
+	keyEpsilon := keyEps
+	if !fast {
+		// the keys become the exact M and A
+		for c := range s.kM {
+			s.kM[c], s.kA[c] = m(c), a(c)
+		}
+		keyEpsilon = 0
+	}
+	s.kMRange, s.kARange = keyRange(s.kM), keyRange(s.kA)
+
+	// max|M| < 1e-6 gives 1; as in tmm, a key off by more than 1e-6 from
+	// ln nO - ln nR settles it
+	big := false
+	if fast {
+		c0 := math.Log(nO) - math.Log(nR)
+		for _, k := range s.kM {
+			if math.Abs(k-c0) > 1e-6 {
+				big = true
+				break
+			}
+		}
+	}
+	if !big {
+		maxAbs := 0.0
+		for c := range s.x {
+			maxAbs = math.Max(maxAbs, math.Abs(m(c)))
+		}
+		if maxAbs < 1e-6 {
+			return 1
+		}
+	}
+
+	tupleM := func(c int) wspTuple { return wspTuple{m(c), mShrunk(c), c} }
+	tupleA := func(c int) wspTuple { return wspTuple{a(c), 0, c} }
+	loM := int(float64(n)*o.LogratioTrim) + 1
+	loA := int(float64(n)*o.SumTrim) + 1
+	mLo, mHi := s.positionBounds(s.kM, s.kMRange, keyEpsilon, loM, n+1-loM, tupleM)
+	aLo, aHi := s.positionBounds(s.kA, s.kARange, keyEpsilon, loA, n+1-loA, tupleA)
+
+	// the kept rows in order: Σ wM / Σ w by compensated sums, or mean(M)
+	var st, ct, sw, cw float64
+	s.terms = s.terms[:0]
+	if !mLo.none && !aLo.none {
+		mFloor, mCeil, aFloor, aCeil := mLo.lo, mHi.hi, aLo.lo, aHi.hi
+		s.cand = slices.Grow(s.cand[:0], n)[:n]
+		kept := 0
+		for c := range s.kM {
+			km, ka := s.kM[c], s.kA[c]
+			s.cand[kept] = int32(c)
+			kept += b2i(km >= mFloor) & b2i(km <= mCeil) & b2i(ka >= aFloor) & b2i(ka <= aCeil)
+		}
+		for _, c32 := range s.cand[:kept] {
+			c := int(c32)
+			vmLo, vmHi := mLo.byKey(s.kM[c]), mHi.byKey(s.kM[c])
+			vaLo, vaHi := aLo.byKey(s.kA[c]), aHi.byKey(s.kA[c])
+			if vmLo == fails || vmHi == fails || vaLo == fails || vaHi == fails {
+				continue
+			}
+			if vmLo == undecided || vmHi == undecided {
+				t := tupleM(c)
+				if vmLo == undecided && !mLo.byTuple(t) || vmHi == undecided && !mHi.byTuple(t) {
+					continue
+				}
+			}
+			if vaLo == undecided || vaHi == undecided {
+				t := tupleA(c)
+				if vaLo == undecided && !aLo.byTuple(t) || vaHi == undecided && !aHi.byTuple(t) {
+					continue
+				}
+			}
+			mc := m(c)
+			if o.NoWeighting {
+				s.terms = append(s.terms, mc)
+				continue
+			}
+			po, pr := s.x[c]/nO, s.wr[c]/nR
+			v := (1-po)/po/nO + (1-pr)/pr/nR
+			w := (1 + 1e-6) / (v + 1e-6)
+			st, ct = neumaierAdd(st, ct, w*mc)
+			sw, cw = neumaierAdd(sw, cw, w)
+		}
+	}
+	var f float64
+	if o.NoWeighting {
+		f = kernels.MeanR(s.terms)
+	} else {
+		f = (st + ct) / (sw + cw)
+	}
+	return math.Pow(2, f)
+}
+
+// memoLogRatio is log2((x/nO)/(r/nR)), remembered (in memoM's table) for
+// whole x and r below memoSide.
+func (s *tmmScratch) memoLogRatio(x, r, nO, nR float64) float64 {
+	if !(x < memoSide) || !(r < memoSide) || float64(int(x)) != x || float64(int(r)) != r {
+		return kernels.Log2((x / nO) / (r / nR))
+	}
+	k := int(x)*memoSide + int(r)
+	if s.memoStamp[k] == s.memoGen {
+		return s.memo[k]
+	}
+	m := kernels.Log2((x / nO) / (r / nR))
+	s.memo[k], s.memoStamp[k] = m, s.memoGen
+	return m
+}
