@@ -151,6 +151,9 @@ func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 	if err != nil {
 		return nil, err
 	}
+	// The first pass checked every count; the later passes read the same
+	// columns again and need not.
+	opts.Pass.NoCheck = true
 	for j, l := range fp.lib {
 		if l == 0 {
 			return nil, &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],

@@ -144,6 +144,10 @@ type tmmScratch struct {
 	// memoGen
 	obsMemo  []float64
 	obsStamp []uint32
+	// TMMwsp's A and M* by (count, reference count), valid where wspStamp
+	// is memoGen
+	memoA, memoShrunk []float64
+	wspStamp          []uint32
 
 	// TMMwsp: the reference counts of the rows, the counts positive in only
 	// one column, and a window's exact tuples
@@ -587,11 +591,15 @@ func (s *tmmScratch) newMemo() {
 		s.memoStamp = make([]uint32, memoSide*memoSide)
 		s.obsMemo = make([]float64, memoObs)
 		s.obsStamp = make([]uint32, memoObs)
+		s.memoA = make([]float64, memoSide*memoSide)
+		s.memoShrunk = make([]float64, memoSide*memoSide)
+		s.wspStamp = make([]uint32, memoSide*memoSide)
 	}
 	s.memoGen++
 	if s.memoGen == 0 { // wrapped: forget every stamp
 		clear(s.memoStamp)
 		clear(s.obsStamp)
+		clear(s.wspStamp)
 		s.memoGen = 1
 	}
 }
@@ -634,8 +642,7 @@ func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool
 			s.x = append(s.x, x)
 			s.kM = append(s.kM, km)
 			s.kA = append(s.kA, ka)
-			mMin, mMax = min(mMin, km), max(mMax, km)
-			aMin, aMax = min(aMin, ka), max(aMax, ka)
+			_, mMin, mMax, aMin, aMax = widen(0, 0, 0, mMin, mMax, aMin, aMax, km, ka)
 		}
 	}
 	s.kMRange, s.kARange = [2]float64{mMin, mMax}, [2]float64{aMin, aMax}

@@ -76,3 +76,37 @@ func BenchmarkTMMSampleSorting(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
 }
+
+// BenchmarkTMMwspSample times TMMwsp of one 60,000-gene sample against the
+// reference (tmmScratch.tmmwsp), the reference prepared once.
+func BenchmarkTMMwspSample(b *testing.B) {
+	c := newTMMBenchColumns(b)
+	ref := newWSPReference(c.ref, c.keep, c.nR)
+	o := Options{Method: TMMwsp}
+	o.defaults()
+	var s tmmScratch
+	j := 0
+	for b.Loop() {
+		s.tmmwsp(c.cols[j], ref, c.lib[j], o)
+		j = (j + 1) % len(c.cols)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+}
+
+// BenchmarkTMMwspSampleSorting is BenchmarkTMMwspSample for the sorting
+// implementation the kernel replaced (tmm_old_test.go).
+func BenchmarkTMMwspSampleSorting(b *testing.B) {
+	c := newTMMBenchColumns(b)
+	o := Options{Method: TMMwsp}
+	o.defaults()
+	var s oldTMMScratch
+	refKept := gatherKept(nil, c.ref, c.keep)
+	var obs []float64
+	j := 0
+	for b.Loop() {
+		obs = gatherKept(obs, c.cols[j], c.keep)
+		s.tmmwspOld(obs, refKept, c.lib[j], c.nR, o)
+		j = (j + 1) % len(c.cols)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+}

@@ -142,8 +142,20 @@ func (s *tmmScratch) resolveTuple(pb *posBound, keys []float64, os orderStat, ep
 			}
 		}
 	}
-	slices.SortFunc(s.tuples, compareWSP)
-	pb.b = s.tuples[p-below-1]
+	// The window's tuples come in place order; when they share v and tie
+	// (a tie group, the common case) that is their order already.
+	t := s.tuples
+	same := true
+	for _, u := range t[1:] {
+		if u.v != t[0].v || u.tie != t[0].tie {
+			same = false
+			break
+		}
+	}
+	if !same {
+		slices.SortFunc(t, compareWSP)
+	}
+	pb.b = t[p-below-1]
 }
 
 // tmmwsp is edgeR's .calcFactorTMMwsp of the sample col (all genes, library
@@ -158,16 +170,21 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 	s.kM, s.kA = s.kM[:0], s.kA[:0]
 	s.obsOnly, s.refOnly = s.obsOnly[:0], s.refOnly[:0]
 	fast := nO >= fastMin && nO <= fastMax && nR >= fastMin && nR <= fastMax
+	// the largest count of the rows, for the fast path, and the keys' ranges
+	largest := 0.0
+	mMin, mMax, aMin, aMax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for k, g := range ref.gene {
 		x, r := col[g], ref.r[k]
 		po, pr := x > eps, r > eps
 		switch {
 		case po && pr:
+			lx, lr := kernels.LogCount(x), ref.lnR[k]
+			km, ka := lx-lr, lx+lr
 			s.x = append(s.x, x)
 			s.wr = append(s.wr, r)
-			lx, lr := kernels.LogCount(x), ref.lnR[k]
-			s.kM = append(s.kM, lx-lr)
-			s.kA = append(s.kA, lx+lr)
+			s.kM = append(s.kM, km)
+			s.kA = append(s.kA, ka)
+			largest, mMin, mMax, aMin, aMax = widen(largest, x, r, mMin, mMax, aMin, aMax, km, ka)
 		case po:
 			s.obsOnly = append(s.obsOnly, x)
 		case pr:
@@ -179,11 +196,13 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 		slices.Sort(s.refOnly)
 		for i := 1; i <= e; i++ {
 			x, r := s.obsOnly[len(s.obsOnly)-i], s.refOnly[len(s.refOnly)-i]
+			lx, lr := kernels.LogCount(x), kernels.LogCount(r)
+			km, ka := lx-lr, lx+lr
 			s.x = append(s.x, x)
 			s.wr = append(s.wr, r)
-			lx, lr := kernels.LogCount(x), kernels.LogCount(r)
-			s.kM = append(s.kM, lx-lr)
-			s.kA = append(s.kA, lx+lr)
+			s.kM = append(s.kM, km)
+			s.kA = append(s.kA, ka)
+			largest, mMin, mMax, aMin, aMax = widen(largest, x, r, mMin, mMax, aMin, aMax, km, ka)
 		}
 	}
 	n := len(s.x)
@@ -191,17 +210,32 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 		return 1
 	}
 	// every count is above 1e-14, so only large values leave the fast path
-	for i := range s.x {
-		if s.x[i] > fastMax || s.wr[i] > fastMax {
-			fast = false
-			break
-		}
-	}
+	fast = fast && largest <= fastMax
 	s.newMemo()
 	m := func(c int) float64 { return s.memoLogRatio(s.x[c], s.wr[c], nO, nR) }
-	a := func(c int) float64 { return 0.5 * kernels.Log2((s.x[c]/nO)*(s.wr[c]/nR)) }
+	a := func(c int) float64 {
+		x, r := s.x[c], s.wr[c]
+		k := memoIndex(x, r)
+		if k >= 0 && s.wspStamp[k] == s.memoGen {
+			return s.memoA[k]
+		}
+		v := 0.5 * kernels.Log2((x/nO)*(r/nR))
+		if k >= 0 {
+			s.memoA[k], s.memoShrunk[k], s.wspStamp[k] = v, mShrunkOf(x, r, nO, nR), s.memoGen
+		}
+		return v
+	}
 	mShrunk := func(c int) float64 {
-		return kernels.Log2(((s.x[c] + 0.5) / (nO + 0.5)) / ((s.wr[c] + 0.5) / (nR + 0.5)))
+		x, r := s.x[c], s.wr[c]
+		k := memoIndex(x, r)
+		if k >= 0 && s.wspStamp[k] == s.memoGen {
+			return s.memoShrunk[k]
+		}
+		v := mShrunkOf(x, r, nO, nR)
+		if k >= 0 {
+			s.memoA[k], s.memoShrunk[k], s.wspStamp[k] = 0.5*kernels.Log2((x/nO)*(r/nR)), v, s.memoGen
+		}
+		return v
 	}
 	keyEpsilon := keyEps
 	if !fast {
@@ -210,8 +244,10 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 			s.kM[c], s.kA[c] = m(c), a(c)
 		}
 		keyEpsilon = 0
+		s.kMRange, s.kARange = keyRange(s.kM), keyRange(s.kA)
+	} else {
+		s.kMRange, s.kARange = [2]float64{mMin, mMax}, [2]float64{aMin, aMax}
 	}
-	s.kMRange, s.kARange = keyRange(s.kM), keyRange(s.kA)
 
 	// max|M| < 1e-6 gives 1; as in tmm, a key off by more than 1e-6 from
 	// ln nO - ln nR settles it
@@ -294,13 +330,52 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 	return math.Pow(2, f)
 }
 
+// widen returns the largest of largest, x and r, and the ranges [mMin,
+// mMax] and [aMin, aMax] widened to km and ka. (Plain comparisons: the keys
+// are never NaN, and the builtin min and max cost more.)
+func widen(largest, x, r, mMin, mMax, aMin, aMax, km, ka float64) (float64, float64, float64, float64, float64) {
+	if x > largest {
+		largest = x
+	}
+	if r > largest {
+		largest = r
+	}
+	if km < mMin {
+		mMin = km
+	}
+	if km > mMax {
+		mMax = km
+	}
+	if ka < aMin {
+		aMin = ka
+	}
+	if ka > aMax {
+		aMax = ka
+	}
+	return largest, mMin, mMax, aMin, aMax
+}
+
+// mShrunkOf is TMMwsp's M*: log2(((x+0.5)/(nO+0.5)) / ((r+0.5)/(nR+0.5))).
+func mShrunkOf(x, r, nO, nR float64) float64 {
+	return kernels.Log2(((x + 0.5) / (nO + 0.5)) / ((r + 0.5) / (nR + 0.5)))
+}
+
+// memoIndex is the place of the pair (x, r) in the memo tables, or -1 when
+// x or r is not a whole number below memoSide.
+func memoIndex(x, r float64) int {
+	if !(x < memoSide) || !(r < memoSide) || float64(int(x)) != x || float64(int(r)) != r {
+		return -1
+	}
+	return int(x)*memoSide + int(r)
+}
+
 // memoLogRatio is log2((x/nO)/(r/nR)), remembered (in memoM's table) for
 // whole x and r below memoSide.
 func (s *tmmScratch) memoLogRatio(x, r, nO, nR float64) float64 {
-	if !(x < memoSide) || !(r < memoSide) || float64(int(x)) != x || float64(int(r)) != r {
+	k := memoIndex(x, r)
+	if k < 0 {
 		return kernels.Log2((x / nO) / (r / nR))
 	}
-	k := int(x)*memoSide + int(r)
 	if s.memoStamp[k] == s.memoGen {
 		return s.memo[k]
 	}
