@@ -153,6 +153,8 @@ type tmmScratch struct {
 	// one column, and a window's exact tuples
 	wr, obsOnly, refOnly []float64
 	tuples               []wspTuple
+	singleHist           []int32   // sortSingles' histogram
+	large                []float64 // and its counts outside it
 }
 
 // trimBound is one of the four conditions of the trim, resolved: all or

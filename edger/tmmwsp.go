@@ -42,6 +42,10 @@ func newWSPReference(ref []float64, keep []bool, nR float64) *wspReference {
 	return t
 }
 
+// maxExactCount is 2^53: whole numbers from there on need not fit an int
+// conversion test.
+const maxExactCount = 1 << 53
+
 // wspTuple is a row's place in one of TMMwsp's total orders: by v, then
 // tie, then place.
 type wspTuple struct {
@@ -192,8 +196,8 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 		}
 	}
 	if e := min(len(s.obsOnly), len(s.refOnly)); e > 0 {
-		slices.Sort(s.obsOnly)
-		slices.Sort(s.refOnly)
+		s.sortSingles(s.obsOnly)
+		s.sortSingles(s.refOnly)
 		for i := 1; i <= e; i++ {
 			x, r := s.obsOnly[len(s.obsOnly)-i], s.refOnly[len(s.refOnly)-i]
 			lx, lr := kernels.LogCount(x), kernels.LogCount(r)
@@ -328,6 +332,45 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 		f = (st + ct) / (sw + cw)
 	}
 	return math.Pow(2, f)
+}
+
+// sortSingles sorts v (counts > 0) in increasing order: whole counts below
+// countHistogramSize by counting them, larger whole counts (rare) by
+// slices.Sort after them; with a fractional count, slices.Sort. Equal counts
+// are indistinguishable, so this is any sort's result.
+func (s *tmmScratch) sortSingles(v []float64) {
+	if len(v) < 64 {
+		slices.Sort(v)
+		return
+	}
+	if len(s.singleHist) != countHistogramSize {
+		s.singleHist = make([]int32, countHistogramSize)
+	}
+	hist := s.singleHist
+	clear(hist)
+	s.large = s.large[:0]
+	top := 0
+	for _, x := range v {
+		switch k := int(x); {
+		case float64(k) != x || x >= maxExactCount:
+			slices.Sort(v) // a fractional count
+			return
+		case x < countHistogramSize:
+			hist[k]++
+			top = max(top, k)
+		default:
+			s.large = append(s.large, x)
+		}
+	}
+	i := 0
+	for k, c := range hist[:top+1] {
+		for ; c > 0; c-- {
+			v[i] = float64(k)
+			i++
+		}
+	}
+	slices.Sort(s.large)
+	copy(v[i:], s.large)
 }
 
 // widen returns the largest of largest, x and r, and the ranges [mMin,
