@@ -83,13 +83,14 @@ type tmmReference struct {
 	// gene and lnR at pos
 	posGene []int32
 	posLnR  []float64
-	fast    bool // every positive r and nR within [fastMin, fastMax]
+	lnRMax  float64 // the largest lnR
+	fast    bool    // every positive r and nR within [fastMin, fastMax]
 }
 
 // newTMMReference prepares the reference column ref (all genes) with
 // library size nR for the genes with keep[i].
 func newTMMReference(ref []float64, keep []bool, nR float64) *tmmReference {
-	t := &tmmReference{nR: nR, fast: nR >= fastMin && nR <= fastMax}
+	t := &tmmReference{nR: nR, fast: nR >= fastMin && nR <= fastMax, lnRMax: math.Inf(-1)}
 	for i, r := range ref {
 		if !keep[i] {
 			continue
@@ -110,6 +111,7 @@ func newTMMReference(ref []float64, keep []bool, nR float64) *tmmReference {
 			t.pos = append(t.pos, k)
 			t.posGene = append(t.posGene, int32(i))
 			t.posLnR = append(t.posLnR, kernels.LogCount(r))
+			t.lnRMax = max(t.lnRMax, kernels.LogCount(r))
 			if r < fastMin || r > fastMax {
 				t.fast = false
 			}
@@ -125,11 +127,10 @@ type tmmScratch struct {
 	at     []int32
 	x      []float64
 	kM, kA []float64
-	// the smallest and largest kM and kA
-	kMRange, kARange [2]float64
-	sel              []float64 // selection scratch
-	counts           []int32   // selection buckets
-	rows             []int32   // the rows of the buckets that hold the order statistics
+	sel    []float64 // selection scratch
+	rows   []int32   // the rows of the buckets that hold the order statistics
+	// the keys' histograms, filled as the keys are made or by orderStats
+	histM, histA keyHist
 	// bucketOf's parameters for the keys being selected
 	bMin, bScale float64
 	win          []float64 // exact values of a window
@@ -259,7 +260,7 @@ func position(t float64, n int, lower bool) (p int, all, none bool) {
 // trimBounds resolves "rank >= tLo" and "rank <= tHi" over keys (with
 // bound eps; exact(c) is row c's exact value; span holds the smallest and
 // largest key).
-func (s *tmmScratch) trimBounds(keys []float64, span [2]float64, eps, tLo, tHi float64, exact func(c int) float64) (lo, hi trimBound) {
+func (s *tmmScratch) trimBounds(keys []float64, h *keyHist, eps, tLo, tHi float64, exact func(c int) float64) (lo, hi trimBound) {
 	n := len(keys)
 	pLo, allLo, noneLo := position(tLo, n, true)
 	pHi, allHi, noneHi := position(tHi, n, false)
@@ -275,7 +276,7 @@ func (s *tmmScratch) trimBounds(keys []float64, span [2]float64, eps, tLo, tHi f
 	} else if p2 == 0 {
 		p2 = p1
 	}
-	os1, os2 := s.orderStats(keys, span, p1, p2)
+	os1, os2 := s.orderStats(keys, h, p1, p2)
 	if pLo != 0 {
 		s.resolve(&lo, keys, os1, eps, pLo, tLo, exact)
 	}
@@ -289,6 +290,46 @@ func (s *tmmScratch) trimBounds(keys []float64, span [2]float64, eps, tLo, tHi f
 // keys into before selecting within the one or two that hold the positions.
 const selectBuckets = 2048
 
+// keyHist counts keys into selectBuckets equal-width buckets by
+// ⌊(v-min)·scale⌋, clamped to the first and last bucket. Any min and scale
+// give buckets in the order of the keys; a range close to the keys' spreads
+// them best.
+type keyHist struct {
+	min, scale float64
+	counts     []int32
+	filled     bool // counts hold the current keys
+	usable     bool // min and scale are finite
+}
+
+// reset sets the buckets' range to [lo, hi] and clears the counts.
+func (h *keyHist) reset(lo, hi float64) {
+	if len(h.counts) != selectBuckets {
+		h.counts = make([]int32, selectBuckets)
+	}
+	clear(h.counts)
+	h.min, h.scale = lo, selectBuckets/(hi-lo)
+	h.usable = lo < hi && !math.IsInf(hi-lo, 0) && !math.IsInf(h.scale, 0) && !math.IsNaN(h.scale)
+	h.filled = false
+}
+
+// fill counts keys over the range from their smallest to their largest.
+func (h *keyHist) fill(keys []float64) {
+	span := keyRange(keys)
+	h.reset(span[0], span[1])
+	h.filled = true
+	if !h.usable {
+		return
+	}
+	for _, v := range keys {
+		h.counts[h.bucket(v)]++
+	}
+}
+
+// bucket is the bucket of v (0 for -Inf).
+func (h *keyHist) bucket(v float64) int {
+	return max(0, min(int((v-h.min)*h.scale), selectBuckets-1))
+}
+
 // orderStat is the p-th smallest key k and, when orderStats used buckets,
 // its bucket and the number of keys in lower buckets.
 type orderStat struct {
@@ -298,7 +339,8 @@ type orderStat struct {
 	belowKeys int
 }
 
-// bucketOf is the bucket of key v: ⌊(v-min)·scale⌋ clamped to
+// bucketOf is the bucket of key v (for the keys orderStats last selected
+// among): ⌊(v-min)·scale⌋ clamped to
 // [0, selectBuckets-1], a non-decreasing function of v (so keys in a lower
 // bucket are smaller than keys in a higher one), also for v outside the keys'
 // range.
@@ -312,10 +354,11 @@ func (s *tmmScratch) bucketOf(v float64) int {
 // bucket where the running count reaches p, and quickselect finishes among
 // the keys of that bucket (and the other position's) only, which orderStats
 // leaves in s.rows (their indices) for resolve.
-func (s *tmmScratch) orderStats(keys []float64, span [2]float64, p1, p2 int) (o1, o2 orderStat) {
-	lo, hi := span[0], span[1]
-	scale := selectBuckets / (hi - lo)
-	if lo == hi || len(keys) < selectBuckets/4 || math.IsInf(scale, 0) || math.IsNaN(scale) || math.IsInf(hi-lo, 0) {
+func (s *tmmScratch) orderStats(keys []float64, h *keyHist, p1, p2 int) (o1, o2 orderStat) {
+	if !h.filled {
+		h.fill(keys)
+	}
+	if !h.usable || len(keys) < selectBuckets/4 {
 		s.sel = append(s.sel[:0], keys...)
 		o1.k = kernels.Select(s.sel, p1-1)
 		switch {
@@ -328,15 +371,8 @@ func (s *tmmScratch) orderStats(keys []float64, span [2]float64, p1, p2 int) (o1
 		}
 		return o1, o2
 	}
-	s.bMin, s.bScale = lo, scale
-	if len(s.counts) != selectBuckets {
-		s.counts = make([]int32, selectBuckets)
-	}
-	counts := s.counts
-	clear(counts)
-	for _, v := range keys {
-		counts[s.bucketOf(v)]++
-	}
+	s.bMin, s.bScale = h.min, h.scale
+	counts := h.counts
 	// the bucket holding the p-th smallest, and how many keys lie below it
 	find := func(p int) orderStat {
 		seen := 0
@@ -478,8 +514,8 @@ func (s *tmmScratch) tmm(col []float64, ref *tmmReference, nO float64, o Options
 		exactM = func(c int) float64 { return s.kM[c] }
 		exactA = func(c int) float64 { return s.kA[c] }
 	}
-	mLo, mHi := s.trimBounds(s.kM, s.kMRange, eps, loL, hiL, exactM)
-	aLo, aHi := s.trimBounds(s.kA, s.kARange, eps, loS, hiS, exactA)
+	mLo, mHi := s.trimBounds(s.kM, &s.histM, eps, loL, hiL, exactM)
+	aLo, aHi := s.trimBounds(s.kA, &s.histA, eps, loS, hiS, exactA)
 
 	if mLo.none || mHi.none || aLo.none || aHi.none {
 		return 1 // no row survives: 0/0 (or the mean of nothing) is NaN, so f = 0
@@ -630,32 +666,51 @@ func (s *tmmScratch) log2Obs(x, nO float64) float64 {
 // approximate keys. It reports false, leaving the rows unusable, when a
 // count is outside [fastMin, fastMax].
 func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool {
-	s.at, s.x, s.kM, s.kA = s.at[:0], s.x[:0], s.kM[:0], s.kA[:0]
-	mMin, mMax, aMin, aMax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	// Every row is written and kept only when x > 0, without branches; the
+	// histograms of the keys are counted on the way, over ranges that hold
+	// most keys: kM within ±8 of ln nO - ln nR (log ratios up to e^8), kA
+	// from 0 (two counts of 1) to ln nO + the largest ln r.
+	N := len(ref.pos)
+	s.at = slices.Grow(s.at[:0], N)[:N]
+	s.x = slices.Grow(s.x[:0], N)[:N]
+	s.kM = slices.Grow(s.kM[:0], N)[:N]
+	s.kA = slices.Grow(s.kA[:0], N)[:N]
+	c := math.Log(nO) - math.Log(ref.nR)
+	s.histM.reset(c-8, c+8)
+	s.histA.reset(0, math.Log(nO)+ref.lnRMax)
+	hM, hA := &s.histM, &s.histA
+	countsM, countsA := hM.counts, hA.counts
+	n, bad := 0, 0
 	for p, k := range ref.pos {
 		x := col[ref.posGene[p]]
-		if x > 0 {
-			if x < fastMin || x > fastMax {
-				return false
-			}
-			lx, lr := kernels.LogCount(x), ref.posLnR[p]
-			km, ka := lx-lr, lx+lr
-			s.at = append(s.at, k)
-			s.x = append(s.x, x)
-			s.kM = append(s.kM, km)
-			s.kA = append(s.kA, ka)
-			_, mMin, mMax, aMin, aMax = widen(0, 0, 0, mMin, mMax, aMin, aMax, km, ka)
-		}
+		lx, lr := kernels.LogCount(x), ref.posLnR[p] // LogCount(0) = -Inf
+		km, ka := lx-lr, lx+lr
+		s.at[n], s.x[n], s.kM[n], s.kA[n] = k, x, km, ka
+		in := b2i(x > 0)
+		bad |= in & (b2i(x < fastMin) | b2i(x > fastMax))
+		countsM[hM.bucket(km)] += int32(in)
+		countsA[hA.bucket(ka)] += int32(in)
+		n += in
 	}
-	s.kMRange, s.kARange = [2]float64{mMin, mMax}, [2]float64{aMin, aMax}
+	if bad != 0 {
+		return false
+	}
+	s.at, s.x, s.kM, s.kA = s.at[:n], s.x[:n], s.kM[:n], s.kA[:n]
+	hM.filled, hA.filled = hM.usable, hA.usable
 	return true
 }
 
-// keyRange returns the smallest and largest of keys.
+// keyRange returns the smallest and largest of keys (plain comparisons:
+// keys are never NaN).
 func keyRange(keys []float64) [2]float64 {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range keys {
-		lo, hi = min(lo, v), max(hi, v)
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
 	}
 	return [2]float64{lo, hi}
 }
@@ -676,5 +731,5 @@ func (s *tmmScratch) exactRows(col []float64, ref *tmmReference, nO float64, o O
 		s.kM = append(s.kM, logR)
 		s.kA = append(s.kA, absE)
 	}
-	s.kMRange, s.kARange = keyRange(s.kM), keyRange(s.kA)
+	s.histM.filled, s.histA.filled = false, false
 }

@@ -205,7 +205,8 @@ func TestTrimBoundsMatchRanks(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			tLo, tHi = math.Round(tLo), math.Round(tHi)
 		}
-		lo, hi := s.trimBounds(keys, keyRange(keys), 0, tLo, tHi, func(c int) float64 { return keys[c] })
+		s.histM.filled = false
+		lo, hi := s.trimBounds(keys, &s.histM, 0, tLo, tHi, func(c int) float64 { return keys[c] })
 		rank, _ := kernels.AverageRanks(make([]float64, n), make([]int, n), keys)
 		for i, k := range keys {
 			for _, c := range []struct {

@@ -102,7 +102,7 @@ func (pb *posBound) byTuple(t wspTuple) bool {
 
 // positionBounds resolves "position >= lo" and "position <= hi" (1-based)
 // in the total order given by exact, over keys (bound eps).
-func (s *tmmScratch) positionBounds(keys []float64, span [2]float64, eps float64, lo, hi int, exact func(c int) wspTuple) (pLo, pHi posBound) {
+func (s *tmmScratch) positionBounds(keys []float64, h *keyHist, eps float64, lo, hi int, exact func(c int) wspTuple) (pLo, pHi posBound) {
 	n := len(keys)
 	lo = max(lo, 1)
 	pLo, pHi = posBound{lower: true}, posBound{}
@@ -110,7 +110,7 @@ func (s *tmmScratch) positionBounds(keys []float64, span [2]float64, eps float64
 		pLo.none, pHi.none = true, true
 		return pLo, pHi
 	}
-	os1, os2 := s.orderStats(keys, span, lo, hi)
+	os1, os2 := s.orderStats(keys, h, lo, hi)
 	s.resolveTuple(&pLo, keys, os1, eps, lo, exact)
 	s.resolveTuple(&pHi, keys, os2, eps, hi, exact)
 	return pLo, pHi
@@ -174,9 +174,8 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 	s.kM, s.kA = s.kM[:0], s.kA[:0]
 	s.obsOnly, s.refOnly = s.obsOnly[:0], s.refOnly[:0]
 	fast := nO >= fastMin && nO <= fastMax && nR >= fastMin && nR <= fastMax
-	// the largest count of the rows, for the fast path, and the keys' ranges
+	// the largest count of the rows, for the fast path
 	largest := 0.0
-	mMin, mMax, aMin, aMax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for k, g := range ref.gene {
 		x, r := col[g], ref.r[k]
 		po, pr := x > eps, r > eps
@@ -188,7 +187,12 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 			s.wr = append(s.wr, r)
 			s.kM = append(s.kM, km)
 			s.kA = append(s.kA, ka)
-			largest, mMin, mMax, aMin, aMax = widen(largest, x, r, mMin, mMax, aMin, aMax, km, ka)
+			if x > largest {
+				largest = x
+			}
+			if r > largest {
+				largest = r
+			}
 		case po:
 			s.obsOnly = append(s.obsOnly, x)
 		case pr:
@@ -206,7 +210,12 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 			s.wr = append(s.wr, r)
 			s.kM = append(s.kM, km)
 			s.kA = append(s.kA, ka)
-			largest, mMin, mMax, aMin, aMax = widen(largest, x, r, mMin, mMax, aMin, aMax, km, ka)
+			if x > largest {
+				largest = x
+			}
+			if r > largest {
+				largest = r
+			}
 		}
 	}
 	n := len(s.x)
@@ -248,10 +257,8 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 			s.kM[c], s.kA[c] = m(c), a(c)
 		}
 		keyEpsilon = 0
-		s.kMRange, s.kARange = keyRange(s.kM), keyRange(s.kA)
-	} else {
-		s.kMRange, s.kARange = [2]float64{mMin, mMax}, [2]float64{aMin, aMax}
 	}
+	s.histM.filled, s.histA.filled = false, false
 
 	// max|M| < 1e-6 gives 1; as in tmm, a key off by more than 1e-6 from
 	// ln nO - ln nR settles it
@@ -279,8 +286,8 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 	tupleA := func(c int) wspTuple { return wspTuple{a(c), 0, c} }
 	loM := int(float64(n)*o.LogratioTrim) + 1
 	loA := int(float64(n)*o.SumTrim) + 1
-	mLo, mHi := s.positionBounds(s.kM, s.kMRange, keyEpsilon, loM, n+1-loM, tupleM)
-	aLo, aHi := s.positionBounds(s.kA, s.kARange, keyEpsilon, loA, n+1-loA, tupleA)
+	mLo, mHi := s.positionBounds(s.kM, &s.histM, keyEpsilon, loM, n+1-loM, tupleM)
+	aLo, aHi := s.positionBounds(s.kA, &s.histA, keyEpsilon, loA, n+1-loA, tupleA)
 
 	// the kept rows in order: Σ wM / Σ w by compensated sums, or mean(M)
 	var st, ct, sw, cw float64
@@ -371,31 +378,6 @@ func (s *tmmScratch) sortSingles(v []float64) {
 	}
 	slices.Sort(s.large)
 	copy(v[i:], s.large)
-}
-
-// widen returns the largest of largest, x and r, and the ranges [mMin,
-// mMax] and [aMin, aMax] widened to km and ka. (Plain comparisons: the keys
-// are never NaN, and the builtin min and max cost more.)
-func widen(largest, x, r, mMin, mMax, aMin, aMax, km, ka float64) (float64, float64, float64, float64, float64) {
-	if x > largest {
-		largest = x
-	}
-	if r > largest {
-		largest = r
-	}
-	if km < mMin {
-		mMin = km
-	}
-	if km > mMax {
-		mMax = km
-	}
-	if ka < aMin {
-		aMin = ka
-	}
-	if ka > aMax {
-		aMax = ka
-	}
-	return largest, mMin, mMax, aMin, aMax
 }
 
 // mShrunkOf is TMMwsp's M*: log2(((x+0.5)/(nO+0.5)) / ((r+0.5)/(nR+0.5))).
