@@ -94,19 +94,19 @@ func runFirstPass(ctx context.Context, src columnar.Source, rle bool, opts pass.
 		fp.logSum, fp.logComp, fp.zeros = make([]float64, G), make([]float64, G), make([]int32, G)
 	}
 	work := func(_, j int, col []float64) error {
-		fp.lib[j] = kernels.Sum(col)
-		var s float64
+		// Σx (kernels.Sum's order) and Σ√x in one sweep
+		var lib, sq float64
 		for _, v := range col {
-			s += math.Sqrt(v)
+			lib += v
+			sq += math.Sqrt(v)
 		}
-		fp.sqrtSum[j] = s
+		fp.lib[j], fp.sqrtSum[j] = lib, sq
 		return nil
 	}
 	reduce := func(_ int, col []float64) error {
+		keep := fp.keep[:len(col)]
 		for i, v := range col {
-			if v > 0 {
-				fp.keep[i] = true
-			}
+			keep[i] = keep[i] || v > 0
 		}
 		if rle {
 			kernels.LogSums(fp.logSum, fp.logComp, fp.zeros, col)

@@ -29,8 +29,10 @@ import (
 // ties replace the two sorts.
 //
 // Approximate keys. In the common case (every positive count and library
-// size between 1e-100 and 1e100, and an A cutoff below -1000, which every
-// such A passes) the order statistics are found on cheap keys:
+// size between 1e-100 and 1e100, each count at most its library size, so
+// that x/nO and r/nR lie in [1e-200, 1] and every M and A is finite and below
+// 700 in magnitude; and an A cutoff below -1000, which every such A passes)
+// the order statistics are found on cheap keys:
 // kM_i = ln x_i - ln r_i and kA_i = ln x_i + ln r_i, the logarithms from
 // kernels.LogCount and computed once for the reference. For each row,
 // kM_i = g(M_i) + e_i with g(M) = M·ln 2 + ln nO - ln nR, a strictly
@@ -55,9 +57,10 @@ import (
 // keyEps bounds |key - g(exact)| for the approximate keys (see above).
 const keyEps = 1e-10
 
-// fastRange bounds the positive counts and library sizes of the fast path:
-// within it every quotient is a normal float64 and every logarithm is below
-// 700 in magnitude.
+// fastMin and fastMax bound the positive counts and library sizes of the
+// fast path: within them, with counts at most their library sizes, every
+// quotient is a normal float64 and every logarithm is below 700 in
+// magnitude.
 const (
 	fastMin = 1e-100
 	fastMax = 1e100
@@ -84,7 +87,7 @@ type tmmReference struct {
 	posGene []int32
 	posLnR  []float64
 	lnRMax  float64 // the largest lnR
-	fast    bool    // every positive r and nR within [fastMin, fastMax]
+	fast    bool    // nR and every positive r within [fastMin, fastMax], r <= nR
 }
 
 // newTMMReference prepares the reference column ref (all genes) with
@@ -112,7 +115,7 @@ func newTMMReference(ref []float64, keep []bool, nR float64) *tmmReference {
 			t.posGene = append(t.posGene, int32(i))
 			t.posLnR = append(t.posLnR, kernels.LogCount(r))
 			t.lnRMax = max(t.lnRMax, kernels.LogCount(r))
-			if r < fastMin || r > fastMax {
+			if r < fastMin || r > fastMax || r > nR {
 				t.fast = false
 			}
 		}
@@ -664,7 +667,7 @@ func (s *tmmScratch) log2Obs(x, nO float64) float64 {
 
 // fastRows collects the rows positive in both columns with their
 // approximate keys. It reports false, leaving the rows unusable, when a
-// count is outside [fastMin, fastMax].
+// count is outside [fastMin, fastMax] or above nO.
 func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool {
 	// Every row is written and kept only when x > 0, without branches; the
 	// histograms of the keys are counted on the way, over ranges that hold
@@ -687,7 +690,7 @@ func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool
 		km, ka := lx-lr, lx+lr
 		s.at[n], s.x[n], s.kM[n], s.kA[n] = k, x, km, ka
 		in := b2i(x > 0)
-		bad |= in & (b2i(x < fastMin) | b2i(x > fastMax))
+		bad |= in & (b2i(x < fastMin) | b2i(x > fastMax) | b2i(x > nO))
 		countsM[hM.bucket(km)] += int32(in)
 		countsA[hA.bucket(ka)] += int32(in)
 		n += in

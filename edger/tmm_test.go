@@ -157,6 +157,7 @@ func TestTMMEdgeCases(t *testing.T) {
 		"tiny fractional":      {{1e-120, 2, 3, 4}, {1, 2, 5, 4}},
 		"subnormal":            {{5e-324, 2, 3, 4}, {1, 2, 5, 4}},
 		"larger than fast max": {{1e101, 2, 3, 4}, {1, 2, 5, 4}},
+		"extreme":              {{1e99, 2, 3, 4, 1}, {1e-99, 2, 5, 4, 1e99}},
 	}
 	for name, cols := range cases {
 		obs, ref := cols[0], cols[1]
@@ -166,13 +167,16 @@ func TestTMMEdgeCases(t *testing.T) {
 		}
 		for _, o := range []Options{{}, {NoWeighting: true}, {LogratioTrim: 0.45, SumTrim: 0.2}} {
 			o.defaults()
-			nO, nR := kernels.Sum(obs), kernels.Sum(ref)
-			var s tmmScratch
-			var old oldTMMScratch
-			want := old.tmmOld(obs, ref, nO, nR, o)
-			got := s.tmm(obs, newTMMReference(ref, keep, nR), nO, o)
-			if math.Float64bits(got) != math.Float64bits(want) {
-				t.Errorf("%s, options %+v: factor %.17g, the sorting implementation %.17g", name, o, got, want)
+			// the library sizes, and sizes below the counts (off the fast path)
+			for _, libs := range [][2]float64{{kernels.Sum(obs), kernels.Sum(ref)}, {0.5, kernels.Sum(ref)}, {kernels.Sum(obs), 0.25}, {1e-99, 1e99}} {
+				nO, nR := libs[0], libs[1]
+				var s tmmScratch
+				var old oldTMMScratch
+				want := old.tmmOld(obs, ref, nO, nR, o)
+				got := s.tmm(obs, newTMMReference(ref, keep, nR), nO, o)
+				if math.Float64bits(got) != math.Float64bits(want) {
+					t.Errorf("%s, libraries %v, options %+v: factor %.17g, the sorting implementation %.17g", name, libs, o, got, want)
+				}
 			}
 		}
 	}
@@ -331,6 +335,7 @@ func TestTMMwspEdgeCases(t *testing.T) {
 		"threshold":            {{1e-14, 2e-14, 3, 4}, {2e-14, 1e-14, 5, 4}},
 		"larger than fast max": {{1e101, 2, 3, 4}, {1, 2, 5, 4}},
 		"every row zero":       {{0, 0}, {0, 0}},
+		"extreme":              {{1e99, 2, 3, 4, 1}, {1e-13, 2, 5, 4, 1e99}},
 	}
 	for name, cols := range cases {
 		obs, ref := cols[0], cols[1]
@@ -341,12 +346,14 @@ func TestTMMwspEdgeCases(t *testing.T) {
 		for _, o := range []Options{{}, {NoWeighting: true}, {LogratioTrim: 0.45, SumTrim: 0.2}} {
 			o.defaults()
 			nO, nR := max(kernels.Sum(obs), 1), max(kernels.Sum(ref), 1)
-			var s tmmScratch
-			var old oldTMMScratch
-			want := old.tmmwspOld(obs, ref, nO, nR, o)
-			got := s.tmmwsp(obs, newWSPReference(ref, keep, nR), nO, o)
-			if math.Float64bits(got) != math.Float64bits(want) {
-				t.Errorf("%s, options %+v: factor %.17g, the sorting implementation %.17g", name, o, got, want)
+			for _, libs := range [][2]float64{{nO, nR}, {0.5, nR}, {nO, 0.25}, {1e-99, 1e99}} {
+				var s tmmScratch
+				var old oldTMMScratch
+				want := old.tmmwspOld(obs, ref, libs[0], libs[1], o)
+				got := s.tmmwsp(obs, newWSPReference(ref, keep, libs[1]), libs[0], o)
+				if math.Float64bits(got) != math.Float64bits(want) {
+					t.Errorf("%s, libraries %v, options %+v: factor %.17g, the sorting implementation %.17g", name, libs, o, got, want)
+				}
 			}
 		}
 	}

@@ -174,8 +174,8 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 	s.kM, s.kA = s.kM[:0], s.kA[:0]
 	s.obsOnly, s.refOnly = s.obsOnly[:0], s.refOnly[:0]
 	fast := nO >= fastMin && nO <= fastMax && nR >= fastMin && nR <= fastMax
-	// the largest count of the rows, for the fast path
-	largest := 0.0
+	// the largest counts of the rows, for the fast path
+	largestX, largestR := 0.0, 0.0
 	for k, g := range ref.gene {
 		x, r := col[g], ref.r[k]
 		po, pr := x > eps, r > eps
@@ -187,11 +187,11 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 			s.wr = append(s.wr, r)
 			s.kM = append(s.kM, km)
 			s.kA = append(s.kA, ka)
-			if x > largest {
-				largest = x
+			if x > largestX {
+				largestX = x
 			}
-			if r > largest {
-				largest = r
+			if r > largestR {
+				largestR = r
 			}
 		case po:
 			s.obsOnly = append(s.obsOnly, x)
@@ -210,11 +210,11 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 			s.wr = append(s.wr, r)
 			s.kM = append(s.kM, km)
 			s.kA = append(s.kA, ka)
-			if x > largest {
-				largest = x
+			if x > largestX {
+				largestX = x
 			}
-			if r > largest {
-				largest = r
+			if r > largestR {
+				largestR = r
 			}
 		}
 	}
@@ -223,7 +223,7 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 		return 1
 	}
 	// every count is above 1e-14, so only large values leave the fast path
-	fast = fast && largest <= fastMax
+	fast = fast && largestX <= min(nO, fastMax) && largestR <= min(nR, fastMax)
 	s.newMemo()
 	m := func(c int) float64 { return s.memoLogRatio(s.x[c], s.wr[c], nO, nR) }
 	a := func(c int) float64 {
