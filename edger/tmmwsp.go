@@ -24,19 +24,21 @@ import (
 // wspReference is what every sample's TMMwsp needs from the reference,
 // computed once, over the kept genes in order.
 type wspReference struct {
-	nR   float64
-	gene []int32   // gene index
-	r    []float64 // reference count
-	lnR  []float64 // LogCount(r)
+	nR     float64
+	lnRMax float64   // the largest lnR
+	gene   []int32   // gene index
+	r      []float64 // reference count
+	lnR    []float64 // LogCount(r)
 }
 
 func newWSPReference(ref []float64, keep []bool, nR float64) *wspReference {
-	t := &wspReference{nR: nR}
+	t := &wspReference{nR: nR, lnRMax: math.Inf(-1)}
 	for i, r := range ref {
 		if keep[i] {
 			t.gene = append(t.gene, int32(i))
 			t.r = append(t.r, r)
 			t.lnR = append(t.lnR, kernels.LogCount(r))
+			t.lnRMax = max(t.lnRMax, kernels.LogCount(r))
 		}
 	}
 	return t
@@ -176,6 +178,11 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 	fast := nO >= fastMin && nO <= fastMax && nR >= fastMin && nR <= fastMax
 	// the largest counts of the rows, for the fast path
 	largestX, largestR := 0.0, 0.0
+	// the keys' histograms, counted on the way over the ranges tmm uses
+	c0 := math.Log(nO) - math.Log(nR)
+	s.histM.reset(c0-8, c0+8)
+	s.histA.reset(0, math.Log(nO)+ref.lnRMax)
+	hM, hA := &s.histM, &s.histA
 	for k, g := range ref.gene {
 		x, r := col[g], ref.r[k]
 		po, pr := x > eps, r > eps
@@ -187,6 +194,8 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 			s.wr = append(s.wr, r)
 			s.kM = append(s.kM, km)
 			s.kA = append(s.kA, ka)
+			hM.counts[hM.bucket(km)]++
+			hA.counts[hA.bucket(ka)]++
 			if x > largestX {
 				largestX = x
 			}
@@ -210,6 +219,8 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 			s.wr = append(s.wr, r)
 			s.kM = append(s.kM, km)
 			s.kA = append(s.kA, ka)
+			hM.counts[hM.bucket(km)]++
+			hA.counts[hA.bucket(ka)]++
 			if x > largestX {
 				largestX = x
 			}
@@ -257,14 +268,15 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 			s.kM[c], s.kA[c] = m(c), a(c)
 		}
 		keyEpsilon = 0
+		hM.filled, hA.filled = false, false // orderStats counts the exact keys
+	} else {
+		hM.filled, hA.filled = hM.usable, hA.usable
 	}
-	s.histM.filled, s.histA.filled = false, false
 
 	// max|M| < 1e-6 gives 1; as in tmm, a key off by more than 1e-6 from
 	// ln nO - ln nR settles it
 	big := false
 	if fast {
-		c0 := math.Log(nO) - math.Log(nR)
 		for _, k := range s.kM {
 			if math.Abs(k-c0) > 1e-6 {
 				big = true
