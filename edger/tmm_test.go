@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/colnorm/colnorm/kernels"
@@ -355,6 +356,25 @@ func TestTMMwspEdgeCases(t *testing.T) {
 					t.Errorf("%s, libraries %v, options %+v: factor %.17g, the sorting implementation %.17g", name, libs, o, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestSelectTuple: selectTuple picks the tuple a sort would put at k.
+func TestSelectTuple(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for trial := 0; trial < 2000; trial++ {
+		n := 1 + rng.IntN(200)
+		tuples := make([]wspTuple, n)
+		for i := range tuples {
+			tuples[i] = wspTuple{float64(rng.IntN(1 + n/10)), float64(rng.IntN(3)), i}
+		}
+		rng.Shuffle(n, func(i, j int) { tuples[i], tuples[j] = tuples[j], tuples[i] })
+		sorted := slices.Clone(tuples)
+		slices.SortFunc(sorted, compareWSP)
+		k := rng.IntN(n)
+		if got := selectTuple(tuples, k); got != sorted[k] {
+			t.Fatalf("n %d, k %d: %v, sorted %v", n, k, got, sorted[k])
 		}
 	}
 }

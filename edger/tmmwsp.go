@@ -158,10 +158,50 @@ func (s *tmmScratch) resolveTuple(pb *posBound, keys []float64, os orderStat, ep
 			break
 		}
 	}
-	if !same {
-		slices.SortFunc(t, compareWSP)
+	if same {
+		pb.b = t[p-below-1]
+		return
 	}
-	pb.b = t[p-below-1]
+	pb.b = selectTuple(t, p-below-1)
+}
+
+// selectTuple reorders t so that t[k] (0-based) is the tuple a sort by
+// compareWSP would put there, and returns it: quickselect with a
+// median-of-three pivot. The tuples are distinct (their places are), so a
+// two-way partition suffices.
+func selectTuple(t []wspTuple, k int) wspTuple {
+	less := func(a, b wspTuple) bool { return compareWSP(a, b) < 0 }
+	lo, hi := 0, len(t)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if less(t[mid], t[lo]) {
+			t[mid], t[lo] = t[lo], t[mid]
+		}
+		if less(t[hi], t[lo]) {
+			t[hi], t[lo] = t[lo], t[hi]
+		}
+		if less(t[mid], t[hi]) {
+			t[mid], t[hi] = t[hi], t[mid]
+		}
+		pivot := t[hi] // the median of the three
+		i := lo
+		for j := lo; j < hi; j++ {
+			if less(t[j], pivot) {
+				t[i], t[j] = t[j], t[i]
+				i++
+			}
+		}
+		t[i], t[hi] = t[hi], t[i]
+		switch {
+		case k < i:
+			hi = i - 1
+		case k > i:
+			lo = i + 1
+		default:
+			return t[i]
+		}
+	}
+	return t[k]
 }
 
 // tmmwsp is edgeR's .calcFactorTMMwsp of the sample col (all genes, library
