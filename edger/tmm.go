@@ -441,8 +441,7 @@ func (s *tmmScratch) resolve(tb *trimBound, keys []float64, os orderStat, eps fl
 		}
 	}
 	win := s.win
-	slices.Sort(win)
-	tb.b = win[p-below-1]
+	tb.b = kernels.Select(win, p-below-1)
 	less, equal := below, 0
 	for _, v := range win {
 		if v < tb.b {
