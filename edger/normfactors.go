@@ -93,28 +93,40 @@ func runFirstPass(ctx context.Context, src columnar.Source, rle bool, opts pass.
 	if rle {
 		fp.logSum, fp.logComp, fp.zeros = make([]float64, G), make([]float64, G), make([]int32, G)
 	}
-	work := func(_, j int, col []float64) error {
-		// Σx (kernels.Sum's order) and Σ√x in one sweep
+	// Each worker marks the genes with a count > 0 in its own slice, in the
+	// same sweep as Σx (kernels.Sum's order) and Σ√x; the marks are OR-ed
+	// at the end (in any order: the result is the same).
+	marks := make([][]uint8, opts.Workers(src))
+	for w := range marks {
+		marks[w] = make([]uint8, G)
+	}
+	work := func(w, j int, col []float64) error {
 		var lib, sq float64
-		for _, v := range col {
+		mark := marks[w][:len(col)]
+		for i, v := range col {
 			lib += v
 			sq += math.Sqrt(v)
+			mark[i] |= uint8(b2i(v > 0))
 		}
 		fp.lib[j], fp.sqrtSum[j] = lib, sq
 		return nil
 	}
-	reduce := func(_ int, col []float64) error {
-		keep := fp.keep[:len(col)]
-		for i, v := range col {
-			keep[i] = keep[i] || v > 0
-		}
-		if rle {
+	var reduce pass.ReduceFunc
+	if rle {
+		reduce = func(_ int, col []float64) error {
 			kernels.LogSums(fp.logSum, fp.logComp, fp.zeros, col)
+			return nil
 		}
-		return nil
 	}
 	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
 		return nil, err
+	}
+	for _, mark := range marks {
+		for i, m := range mark {
+			if m != 0 {
+				fp.keep[i] = true
+			}
+		}
 	}
 	for _, k := range fp.keep {
 		if k {
