@@ -25,6 +25,13 @@
 // RLE medians; and for TMM one more against the reference column, the only
 // column held in memory.
 //
+// TMM and TMMwsp trim by selection, not sorting (tmm.go, tmmwsp.go): the
+// trims keep the rows between two order statistics of M and two of A, found
+// on cheap logarithmic keys with exact values only near the boundaries, and
+// the factors have the bits of the sorting implementation, which
+// tmm_old_test.go keeps to test against. Quantiles of whole counts come
+// from a histogram (quantile.go).
+//
 // Where edgeR fails or answers NA (an all-zero sample; RLE when every gene
 // has a zero; a zero upper quartile), the functions return a
 // *columnar.InputError that names the sample and says what works instead.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/kernels"
@@ -93,24 +92,40 @@ func runFirstPass(ctx context.Context, src columnar.Source, rle bool, opts pass.
 	if rle {
 		fp.logSum, fp.zeros = kernels.NewExactSums(G), make([]int32, G)
 	}
-	work := func(_, j int, col []float64) error {
-		fp.lib[j] = kernels.Sum(col)
-		fp.sqrtSum[j] = SqrtSum(col)
+	// Each worker marks the genes with a count > 0 in its own slice, in the
+	// same sweep as Σx (kernels.Sum's order) and Σ√x; the marks are OR-ed
+	// at the end (in any order: the result is the same).
+	marks := make([][]uint8, opts.Workers(src))
+	for w := range marks {
+		marks[w] = make([]uint8, G)
+	}
+	work := func(w, j int, col []float64) error {
+		var lib, sq float64
+		mark := marks[w][:len(col)]
+		for i, v := range col {
+			lib += v
+			sq += math.Sqrt(v)
+			mark[i] |= uint8(b2i(v > 0))
+		}
+		fp.lib[j], fp.sqrtSum[j] = lib, sq
 		return nil
 	}
-	reduce := func(_ int, col []float64) error {
-		for i, v := range col {
-			if v > 0 {
-				fp.keep[i] = true
-			}
-		}
-		if rle {
+	var reduce pass.ReduceFunc
+	if rle {
+		reduce = func(_ int, col []float64) error {
 			kernels.LogSumsExact(fp.logSum, fp.zeros, col)
+			return nil
 		}
-		return nil
 	}
 	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
 		return nil, err
+	}
+	for _, mark := range marks {
+		for i, m := range mark {
+			if m != 0 {
+				fp.keep[i] = true
+			}
+		}
 	}
 	for _, k := range fp.keep {
 		if k {
@@ -147,6 +162,9 @@ func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 	if err != nil {
 		return nil, err
 	}
+	// The first pass checked every count; the later passes read the same
+	// columns again and need not.
+	opts.Pass.NoCheck = true
 	for j, l := range fp.lib {
 		if l == 0 {
 			return nil, &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
@@ -182,9 +200,15 @@ func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 // quantiles runs the pass that gives quantile7(kept counts of sample j, p)/lib_j.
 func quantiles(ctx context.Context, src columnar.Source, fp *firstPass, p float64, opts pass.Options) ([]float64, error) {
 	q := make([]float64, len(src.Samples()))
-	scratch := make([][]float64, opts.Workers(src))
+	scratch := make([]countQuantile, opts.Workers(src))
+	var keptGenes []int32
+	for i, k := range fp.keep {
+		if k {
+			keptGenes = append(keptGenes, int32(i))
+		}
+	}
 	work := func(w, j int, col []float64) error {
-		q[j], scratch[w] = ColumnQuantile(scratch[w], col, fp.keep, p, fp.lib[j])
+		q[j] = scratch[w].quantile7(col, keptGenes, fp.keep, p) / fp.lib[j]
 		return nil
 	}
 	return q, pass.Run(ctx, src, opts, work, nil)
@@ -239,13 +263,11 @@ func tmmFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts Op
 	if err := src.ReadColumn(ref, full); err != nil {
 		return nil, 0, err
 	}
-	refCol := gatherKept(nil, full, fp.keep)
-	nR := fp.lib[ref]
+	refCol := NewTMMReference(full, fp.keep, fp.lib[ref], opts.Method)
 	f := make([]float64, S)
-	workers := opts.Pass.Workers(src)
-	scratch := make([]TMMScratch, workers)
+	scratch := make([]TMMScratch, opts.Pass.Workers(src))
 	work := func(w, j int, col []float64) error {
-		f[j] = scratch[w].Factor(col, fp.keep, refCol, fp.lib[j], nR, opts)
+		f[j] = scratch[w].Factor(col, refCol, fp.lib[j], opts)
 		return nil
 	}
 	if err := pass.Run(ctx, src, opts.Pass, work, nil); err != nil {
@@ -263,176 +285,4 @@ func argmaxFirst(x []float64) int {
 		}
 	}
 	return best
-}
-
-// tmmScratch is one worker's reusable memory for TMM.
-type tmmScratch struct {
-	obs, ref, m, a, v, ms, rankM, rankA, w []float64
-	order                                  []int
-	idx                                    []int
-}
-
-func grow(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
-}
-
-func growInt(s []int, n int) []int {
-	if cap(s) < n {
-		return make([]int, n)
-	}
-	return s[:n]
-}
-
-// tmm is edgeR's .calcFactorTMM for one sample against the reference.
-func (s *tmmScratch) tmm(obs, ref []float64, nO, nR float64, o Options) float64 {
-	s.m, s.a, s.v = s.m[:0], s.a[:0], s.v[:0]
-	maxAbs := math.Inf(-1)
-	for i := range obs {
-		x, r := obs[i], ref[i]
-		logR := kernels.Log2((x / nO) / (r / nR))
-		absE := (kernels.Log2(x/nO) + kernels.Log2(r/nR)) / 2
-		if math.IsInf(logR, 0) || math.IsNaN(logR) || math.IsInf(absE, 0) || math.IsNaN(absE) || !(absE > o.ACutoff) {
-			continue
-		}
-		v := (nO-x)/nO/x + (nR-r)/nR/r
-		s.m = append(s.m, logR)
-		s.a = append(s.a, absE)
-		s.v = append(s.v, v)
-		maxAbs = math.Max(maxAbs, math.Abs(logR))
-	}
-	if maxAbs < 1e-6 {
-		return 1
-	}
-	n := len(s.m)
-	nf := float64(n)
-	loL := math.Floor(nf*o.LogratioTrim) + 1
-	hiL := nf + 1 - loL
-	loS := math.Floor(nf*o.SumTrim) + 1
-	hiS := nf + 1 - loS
-	s.rankM, s.order = kernels.AverageRanks(grow(s.rankM, n), growInt(s.order, n), s.m)
-	s.rankA, s.order = kernels.AverageRanks(grow(s.rankA, n), s.order, s.a)
-	s.w = s.w[:0]
-	if o.NoWeighting {
-		for i := 0; i < n; i++ {
-			if s.rankM[i] >= loL && s.rankM[i] <= hiL && s.rankA[i] >= loS && s.rankA[i] <= hiS {
-				s.w = append(s.w, s.m[i])
-			}
-		}
-		f := kernels.MeanR(s.w)
-		if math.IsNaN(f) {
-			f = 0
-		}
-		return math.Pow(2, f)
-	}
-	terms, weights := s.w[:0], s.ms[:0]
-	for i := 0; i < n; i++ {
-		if s.rankM[i] >= loL && s.rankM[i] <= hiL && s.rankA[i] >= loS && s.rankA[i] <= hiS {
-			terms = append(terms, s.m[i]/s.v[i])
-			weights = append(weights, 1/s.v[i])
-		}
-	}
-	s.w, s.ms = terms, weights
-	f := kernels.SumCompensated(terms) / kernels.SumCompensated(weights)
-	if math.IsNaN(f) {
-		f = 0
-	}
-	return math.Pow(2, f)
-}
-
-// tmmwsp is edgeR's .calcFactorTMMwsp for one sample against the reference.
-func (s *tmmScratch) tmmwsp(obsIn, refIn []float64, nO, nR float64, o Options) float64 {
-	const eps = 1e-14
-	// rows positive in both, then the singles paired by size
-	obs, ref := s.ref[:0], s.ms[:0]
-	var obsOnly, refOnly []float64
-	for i := range obsIn {
-		po, pr := obsIn[i] > eps, refIn[i] > eps
-		switch {
-		case po && pr:
-			obs = append(obs, obsIn[i])
-			ref = append(ref, refIn[i])
-		case po:
-			obsOnly = append(obsOnly, obsIn[i])
-		case pr:
-			refOnly = append(refOnly, refIn[i])
-		}
-	}
-	if e := min(len(obsOnly), len(refOnly)); e > 0 {
-		sort.Sort(sort.Reverse(sort.Float64Slice(obsOnly)))
-		sort.Sort(sort.Reverse(sort.Float64Slice(refOnly)))
-		obs = append(obs, obsOnly[:e]...)
-		ref = append(ref, refOnly[:e]...)
-	}
-	s.ref, s.ms = obs, ref
-	n := len(obs)
-	if n == 0 {
-		return 1
-	}
-	m := grow(s.m, n)
-	a := grow(s.a, n)
-	mShrunk := grow(s.v, n)
-	s.m, s.a, s.v = m, a, mShrunk
-	maxAbs := 0.0
-	for i := 0; i < n; i++ {
-		po, pr := obs[i]/nO, ref[i]/nR
-		m[i] = kernels.Log2(po / pr)
-		a[i] = 0.5 * kernels.Log2(po*pr)
-		maxAbs = math.Max(maxAbs, math.Abs(m[i]))
-		mShrunk[i] = kernels.Log2(((obs[i] + 0.5) / (nO + 0.5)) / ((ref[i] + 0.5) / (nR + 0.5)))
-	}
-	if maxAbs < 1e-6 {
-		return 1
-	}
-	order := growInt(s.order, n)
-	s.order = order
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(x, y int) bool {
-		i, k := order[x], order[y]
-		if m[i] != m[k] {
-			return m[i] < m[k]
-		}
-		return mShrunk[i] < mShrunk[k]
-	})
-	keepM := make([]bool, n)
-	loM := int(float64(n)*o.LogratioTrim) + 1
-	for p := loM; p <= n+1-loM; p++ {
-		keepM[order[p-1]] = true
-	}
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(x, y int) bool { return a[order[x]] < a[order[y]] })
-	loA := int(float64(n)*o.SumTrim) + 1
-	keep := make([]bool, n)
-	for p := loA; p <= n+1-loA; p++ {
-		i := order[p-1]
-		keep[i] = keepM[i]
-	}
-	var wm, ws []float64
-	for i := 0; i < n; i++ {
-		if !keep[i] {
-			continue
-		}
-		if o.NoWeighting {
-			wm = append(wm, m[i])
-			continue
-		}
-		po, pr := obs[i]/nO, ref[i]/nR
-		v := (1-po)/po/nO + (1-pr)/pr/nR
-		w := (1 + 1e-6) / (v + 1e-6)
-		wm = append(wm, w*m[i])
-		ws = append(ws, w)
-	}
-	var f float64
-	if o.NoWeighting {
-		f = kernels.MeanR(wm)
-	} else {
-		f = kernels.SumCompensated(wm) / kernels.SumCompensated(ws)
-	}
-	return math.Pow(2, f)
 }

@@ -87,20 +87,34 @@ func ChooseReference(sqrtSum, q []float64) int {
 	return ref
 }
 
-// TMMScratch is one worker's reusable memory for TMM and TMMwsp factors.
+// TMMReference is the reference column of TMM or TMMwsp, prepared once
+// (its kept counts and their logarithms) for every sample's Factor.
+type TMMReference struct {
+	tmm *tmmReference
+	wsp *wspReference
+}
+
+// NewTMMReference prepares the reference column full (every gene) of
+// library size nR for the method (TMM or TMMwsp); keep marks the genes with
+// a positive count in some sample.
+func NewTMMReference(full []float64, keep []bool, nR float64, method Method) *TMMReference {
+	if method == TMM {
+		return &TMMReference{tmm: newTMMReference(full, keep, nR)}
+	}
+	return &TMMReference{wsp: newWSPReference(full, keep, nR)}
+}
+
+// TMMScratch is one worker's reusable memory for Factor.
 type TMMScratch struct{ s tmmScratch }
 
-// Factor returns the unscaled TMM (or TMMwsp, by o.Method) factor of the
-// sample col with library size nO against the reference refKept (the
-// reference column's kept counts) of library size nR; keep marks the genes
-// with a positive count in some sample. o must carry its defaults.
-func (t *TMMScratch) Factor(col []float64, keep []bool, refKept []float64, nO, nR float64, o Options) float64 {
-	obs := gatherKept(t.s.obs, col, keep)
-	t.s.obs = obs
-	if o.Method == TMM {
-		return t.s.tmm(obs, refKept, nO, nR, o)
+// Factor returns the unscaled TMM (or TMMwsp, as ref was prepared) factor
+// of the sample col (every gene) with library size nO against ref. o must
+// carry its defaults.
+func (t *TMMScratch) Factor(col []float64, ref *TMMReference, nO float64, o Options) float64 {
+	if ref.tmm != nil {
+		return t.s.tmm(col, ref.tmm, nO, o)
 	}
-	return t.s.tmmwsp(obs, refKept, nO, nR, o)
+	return t.s.tmmwsp(col, ref.wsp, nO, o)
 }
 
 // GatherKept appends col[i] for every i with keep[i] to dst[:0].

@@ -302,11 +302,10 @@ func edgerLaterPass(ctx context.Context, in *Input, m *Model, offset int, d *Dat
 		if err := in.readSample(m, ref, full); err != nil {
 			return err
 		}
-		refKept := edger.GatherKept(nil, full, keep)
-		nR := lib[ref]
+		refTMM := edger.NewTMMReference(full, keep, lib[ref], o.Method)
 		tmm := make([]edger.TMMScratch, workers)
 		work = func(w, j int, col []float64) error {
-			out[j] = tmm[w].Factor(col, keep, refKept, lib[offset+j], nR, o)
+			out[j] = tmm[w].Factor(col, refTMM, lib[offset+j], o)
 			return nil
 		}
 	}

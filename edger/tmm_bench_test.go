@@ -1,0 +1,112 @@
+package edger
+
+import (
+	"testing"
+
+	"github.com/colnorm/colnorm/bench"
+	"github.com/colnorm/colnorm/kernels"
+)
+
+// tmmBenchColumns are 16 sample columns and a reference of the benchmark
+// generator's 60,000-gene matrix (bench.New: negative binomial counts with
+// DESeq2-like means and dispersions), the rows kept and the library sizes.
+type tmmBenchColumns struct {
+	cols [][]float64
+	ref  []float64
+	keep []bool
+	lib  []float64
+	nR   float64
+}
+
+func newTMMBenchColumns(b *testing.B) *tmmBenchColumns {
+	const genes, samples = 60000, 17
+	m := bench.New(bench.Params{Genes: genes, Samples: samples, Seed: 1})
+	c := &tmmBenchColumns{keep: make([]bool, genes)}
+	for j := 0; j < samples; j++ {
+		col := make([]float64, genes)
+		if err := m.ReadColumn(j, col); err != nil {
+			b.Fatal(err)
+		}
+		for i, v := range col {
+			if v > 0 {
+				c.keep[i] = true
+			}
+		}
+		if j == 0 {
+			c.ref, c.nR = col, kernels.Sum(col)
+			continue
+		}
+		c.cols = append(c.cols, col)
+		c.lib = append(c.lib, kernels.Sum(col))
+	}
+	return c
+}
+
+// BenchmarkTMMSample times the TMM of one 60,000-gene sample against the
+// reference (tmmScratch.tmm, the per-sample kernel of calcNormFactors'
+// TMM), the reference prepared once.
+func BenchmarkTMMSample(b *testing.B) {
+	c := newTMMBenchColumns(b)
+	ref := newTMMReference(c.ref, c.keep, c.nR)
+	o := Options{Method: TMM}
+	o.defaults()
+	var s tmmScratch
+	j := 0
+	for b.Loop() {
+		s.tmm(c.cols[j], ref, c.lib[j], o)
+		j = (j + 1) % len(c.cols)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+}
+
+// BenchmarkTMMSampleSorting is BenchmarkTMMSample for the sorting
+// implementation the kernel replaced (tmm_old_test.go).
+func BenchmarkTMMSampleSorting(b *testing.B) {
+	c := newTMMBenchColumns(b)
+	o := Options{Method: TMM}
+	o.defaults()
+	var s oldTMMScratch
+	refKept := gatherKept(nil, c.ref, c.keep)
+	var obs []float64
+	j := 0
+	for b.Loop() {
+		obs = gatherKept(obs, c.cols[j], c.keep)
+		s.tmmOld(obs, refKept, c.lib[j], c.nR, o)
+		j = (j + 1) % len(c.cols)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+}
+
+// BenchmarkTMMwspSample times TMMwsp of one 60,000-gene sample against the
+// reference (tmmScratch.tmmwsp), the reference prepared once.
+func BenchmarkTMMwspSample(b *testing.B) {
+	c := newTMMBenchColumns(b)
+	ref := newWSPReference(c.ref, c.keep, c.nR)
+	o := Options{Method: TMMwsp}
+	o.defaults()
+	var s tmmScratch
+	j := 0
+	for b.Loop() {
+		s.tmmwsp(c.cols[j], ref, c.lib[j], o)
+		j = (j + 1) % len(c.cols)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+}
+
+// BenchmarkTMMwspSampleSorting is BenchmarkTMMwspSample for the sorting
+// implementation the kernel replaced (tmm_old_test.go).
+func BenchmarkTMMwspSampleSorting(b *testing.B) {
+	c := newTMMBenchColumns(b)
+	o := Options{Method: TMMwsp}
+	o.defaults()
+	var s oldTMMScratch
+	refKept := gatherKept(nil, c.ref, c.keep)
+	var obs []float64
+	j := 0
+	for b.Loop() {
+		obs = gatherKept(obs, c.cols[j], c.keep)
+		s.tmmwspOld(obs, refKept, c.lib[j], c.nR, o)
+		j = (j + 1) % len(c.cols)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+}
