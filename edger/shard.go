@@ -116,6 +116,3 @@ func (t *TMMScratch) Factor(col []float64, ref *TMMReference, nO float64, o Opti
 	}
 	return t.s.tmmwsp(col, ref.wsp, nO, o)
 }
-
-// GatherKept appends col[i] for every i with keep[i] to dst[:0].
-func GatherKept(dst, col []float64, keep []bool) []float64 { return gatherKept(dst, col, keep) }
