@@ -16,6 +16,7 @@ import (
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+	"github.com/pierrec/lz4/v4"
 )
 
 // Parquet reading.
@@ -207,6 +208,7 @@ func (q *pqFile) checkChunk(g, c int) error {
 	rows := q.rgStart[g+1] - q.rgStart[g]
 	var proto thrift.CompactProtocol
 	buf := make([]byte, 4096)
+	var lz4buf []byte
 	for off < end {
 		var h format.PageHeader
 		n := 0
@@ -241,10 +243,52 @@ func (q *pqFile) checkChunk(g, c int) error {
 		if bad {
 			return q.dataError(c, fmt.Errorf("bad page header at offset %d (sizes or counts out of range)", off))
 		}
+		if m.Codec == format.Lz4Raw {
+			var err error
+			if lz4buf, err = q.checkLZ4Page(&h, off+int64(n), lz4buf); err != nil {
+				return q.dataError(c, err)
+			}
+		}
 		off += int64(n) + int64(h.CompressedPageSize)
 	}
 	q.checked[k].Store(true)
 	return nil
+}
+
+// pqLZ4MaxRatio bounds the uncompressed size of an LZ4 block by its
+// compressed size: a sequence of n bytes expands to at most about 255n.
+const pqLZ4MaxRatio = 256
+
+// checkLZ4Page checks that the LZ4_RAW page whose header is h and whose data
+// starts at off decompresses within the size its header declares.
+// parquet-go v0.32.0 (compress/lz4 Codec.Decode) doubles its output buffer
+// and tries again after every failure, so that a damaged block, which never
+// decodes, would allocate until the process runs out of memory. buf is
+// scratch space, returned for reuse.
+func (q *pqFile) checkLZ4Page(h *format.PageHeader, off int64, buf []byte) ([]byte, error) {
+	data := int64(h.CompressedPageSize)
+	if v2 := &h.DataPageHeaderV2; v2.Valid {
+		if v2.V.IsCompressed.Valid && !v2.V.IsCompressed.V {
+			return buf, nil
+		}
+		levels := int64(v2.V.RepetitionLevelsByteLength) + int64(v2.V.DefinitionLevelsByteLength)
+		if levels < 0 || levels > data {
+			return buf, fmt.Errorf("bad page header at offset %d (level sizes out of range)", off)
+		}
+		off, data = off+levels, data-levels
+	}
+	if int64(h.UncompressedPageSize) > pqLZ4MaxRatio*data+64 {
+		return buf, fmt.Errorf("LZ4_RAW page at offset %d: %d bytes cannot decompress to the %d its header says", off, data, h.UncompressedPageSize)
+	}
+	buf = pqGrow(buf, int(data)+max(int(h.UncompressedPageSize), 64))
+	src, dst := buf[:data], buf[data:]
+	if _, err := q.f.ReadAt(src, off); err != nil {
+		return buf, err
+	}
+	if _, err := lz4.UncompressBlock(src, dst); err != nil {
+		return buf, fmt.Errorf("LZ4_RAW page at offset %d does not decompress to the %d bytes its header says: %v", off, h.UncompressedPageSize, err)
+	}
+	return buf, nil
 }
 
 // checkFooter checks the footer length before parquet-go reads the footer:
