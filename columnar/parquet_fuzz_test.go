@@ -158,67 +158,134 @@ func FuzzParquetLong(f *testing.F) {
 	})
 }
 
+// pqDamagePage rewrites the compressed block of the first data page of
+// column c of a Parquet file with damage and, as long as the header keeps its
+// length, sets the page's checksum to match (other writers write none).
+func pqDamagePage(t *testing.T, data []byte, c int, damage func(block []byte, attempt int)) {
+	t.Helper()
+	pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := pf.Metadata().RowGroups[0].Columns[c].MetaData.DataPageOffset
+	var h format.PageHeader
+	r := new(thrift.CompactProtocol).NewReaderFromBytes(data[off:])
+	if err := thrift.NewDecoder(r).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	headerLen := int64(r.BytesRead())
+	page := data[off+headerLen : off+headerLen+int64(h.CompressedPageSize)]
+	block := page
+	if v2 := h.DataPageHeaderV2; v2.Valid {
+		block = page[v2.V.RepetitionLevelsByteLength+v2.V.DefinitionLevelsByteLength:]
+	}
+	for attempt := 0; attempt < 256; attempt++ {
+		damage(block, attempt)
+		h.CRC = int32(crc32.ChecksumIEEE(page))
+		header, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(header)) == headerLen {
+			copy(data[off:], header)
+			return
+		}
+	}
+	t.Fatal("found no damage whose checksum encodes in the header's length")
+}
+
+// pqReadDamaged opens data, reads sample 0 (undamaged) and returns the error
+// of reading sample 1 (column 2, damaged), and the bytes allocated meanwhile.
+func pqReadDamaged(t *testing.T, data []byte, genes int) (error, uint64) {
+	t.Helper()
+	path := fuzzWriteInput(t, "damaged.parquet", data)
+	before := fuzzTotalAlloc()
+	src, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst := make([]float64, genes)
+	if err := src.ReadColumn(0, dst); err != nil {
+		t.Errorf("the undamaged sample: %v", err)
+	}
+	err = src.ReadColumn(1, dst)
+	return err, fuzzTotalAlloc() - before
+}
+
 // TestParquetDamagedLZ4Page: an LZ4_RAW page whose block never decodes is
 // refused as damaged input. parquet-go v0.32.0 retries a failed LZ4 block
-// with a doubled buffer without end, so that before checkLZ4Page such a
-// page allocated until the process ran out of memory.
+// with a doubled buffer without end, so that before checkCompressedPage
+// such a page allocated until the process ran out of memory.
 func TestParquetDamagedLZ4Page(t *testing.T) {
 	m := newPQMatrix(12, 3, 1, true, 0)
 	for _, version := range []int{1, 2} {
 		data := fuzzPQWrite(t, m, pqFixture{kind: "int64"}, false, &parquet.Lz4Raw, version)
-		path := fuzzWriteInput(t, "lz4.parquet", data)
-		pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The first data page of the second sample: fill its block with 0xFF,
-		// a literal run that claims more bytes than the block has, and set
-		// the page's checksum to match (other writers write none).
-		off := pf.Metadata().RowGroups[0].Columns[2].MetaData.DataPageOffset
-		var h format.PageHeader
-		r := new(thrift.CompactProtocol).NewReaderFromBytes(data[off:])
-		if err := thrift.NewDecoder(r).Decode(&h); err != nil {
-			t.Fatal(err)
-		}
-		headerLen := int64(r.BytesRead())
-		page := data[off+headerLen : off+headerLen+int64(h.CompressedPageSize)]
-		block := page
-		if v2 := h.DataPageHeaderV2; v2.Valid {
-			block = page[v2.V.RepetitionLevelsByteLength+v2.V.DefinitionLevelsByteLength:]
-		}
-		for i := range block {
-			block[i] = 0xFF
-		}
-		for last := 0; ; last++ {
-			if last == 256 {
-				t.Fatal("found no damaged block whose checksum encodes in the header's length")
+		// Fill the block with 0xFF, a literal run that claims more bytes than
+		// the block has.
+		pqDamagePage(t, data, 2, func(block []byte, attempt int) {
+			for i := range block {
+				block[i] = 0xFF
 			}
-			block[len(block)-1] = byte(last)
-			h.CRC = int32(crc32.ChecksumIEEE(page))
-			header, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if int64(len(header)) == headerLen {
-				copy(data[off:], header)
-				break
-			}
-		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		src, err := Open(path, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		dst := make([]float64, len(m.genes))
-		if err := src.ReadColumn(0, dst); err != nil {
-			t.Errorf("page version %d: the undamaged sample: %v", version, err)
-		}
-		err = src.ReadColumn(1, dst)
+			block[len(block)-1] = byte(attempt)
+		})
+		err, _ := pqReadDamaged(t, data, len(m.genes))
 		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "LZ4_RAW") {
 			t.Errorf("page version %d: damaged LZ4_RAW page: got %v, want an input error about it", version, err)
 		}
-		src.Close()
+	}
+}
+
+// TestParquetSnappyLengthBomb: a snappy block whose length prefix claims
+// 4 GiB in a page that declares a few hundred bytes is refused before
+// snappy.Decode allocates the 4 GiB (FuzzParquetWide's allocation check:
+// 2 GiB for a 1.5 kB DuckDB file with the prefix of one page set to
+// ff ff ff ff 07).
+func TestParquetSnappyLengthBomb(t *testing.T) {
+	m := newPQMatrix(12, 3, 1, true, 0)
+	for _, version := range []int{1, 2} {
+		data := fuzzPQWrite(t, m, pqFixture{kind: "int64"}, false, &parquet.Snappy, version)
+		pqDamagePage(t, data, 2, func(block []byte, attempt int) {
+			copy(block, []byte{0xFF, 0xFF, 0xFF, 0xFF, 0x0F})
+			block[len(block)-1] = byte(attempt)
+		})
+		err, used := pqReadDamaged(t, data, len(m.genes))
+		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "SNAPPY") {
+			t.Errorf("page version %d: snappy length bomb: got %v, want an input error about it", version, err)
+		}
+		if used > 64<<20 {
+			t.Errorf("page version %d: allocated %d MiB", version, used>>20)
+		}
+	}
+}
+
+// TestParquetPageSizeBeyondRatio: a compressed page that declares more
+// uncompressed bytes than its codec can expand its data to is refused
+// before parquet-go allocates them.
+func TestParquetPageSizeBeyondRatio(t *testing.T) {
+	path := fuzzWriteInput(t, "page", make([]byte, 100))
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	q := &pqFile{path: path, f: f}
+	for _, tc := range []struct {
+		codec format.CompressionCodec
+		size  int32
+		ok    bool
+	}{
+		{format.Zstd, 1 << 30, false},
+		{format.Zstd, pqPageSlack + 100<<16, true},
+		{format.Gzip, pqPageSlack + 110001, false},
+		{format.Gzip, pqPageSlack + 110000, true},
+		{format.Snappy, 1 << 20, false},
+		{format.Lz4Raw, 1 << 20, false},
+	} {
+		h := &format.PageHeader{Type: format.DataPage, CompressedPageSize: 100, UncompressedPageSize: tc.size}
+		_, err := q.checkCompressedPage(tc.codec, h, 0, nil)
+		if (err == nil) != tc.ok {
+			t.Errorf("%v, 100 bytes declaring %d: got %v", tc.codec, tc.size, err)
+		}
 	}
 }

@@ -208,7 +208,7 @@ func (q *pqFile) checkChunk(g, c int) error {
 	rows := q.rgStart[g+1] - q.rgStart[g]
 	var proto thrift.CompactProtocol
 	buf := make([]byte, 4096)
-	var lz4buf []byte
+	var scratch []byte
 	for off < end {
 		var h format.PageHeader
 		n := 0
@@ -243,9 +243,9 @@ func (q *pqFile) checkChunk(g, c int) error {
 		if bad {
 			return q.dataError(c, fmt.Errorf("bad page header at offset %d (sizes or counts out of range)", off))
 		}
-		if m.Codec == format.Lz4Raw {
+		if m.Codec != format.Uncompressed {
 			var err error
-			if lz4buf, err = q.checkLZ4Page(&h, off+int64(n), lz4buf); err != nil {
+			if scratch, err = q.checkCompressedPage(m.Codec, &h, off+int64(n), scratch); err != nil {
 				return q.dataError(c, err)
 			}
 		}
@@ -255,40 +255,75 @@ func (q *pqFile) checkChunk(g, c int) error {
 	return nil
 }
 
-// pqLZ4MaxRatio bounds the uncompressed size of an LZ4 block by its
-// compressed size: a sequence of n bytes expands to at most about 255n.
-const pqLZ4MaxRatio = 256
+// pqMaxRatio is, with a margin, the most that a compressed page of codec
+// can expand: snappy writes at most 64 bytes for a 3-byte copy, deflate 258
+// bytes for about 2 bits (1032:1), an LZ4 sequence about 255 bytes per byte,
+// and a zstd block header of 3 bytes and 1 byte of run-length data make at
+// most 128 KiB. 0 for no bound (brotli).
+func pqMaxRatio(codec format.CompressionCodec) int64 {
+	switch codec {
+	case format.Snappy:
+		return 32
+	case format.Gzip:
+		return 1100
+	case format.Lz4Raw:
+		return 256
+	case format.Zstd:
+		return 1 << 16
+	}
+	return 0
+}
 
-// checkLZ4Page checks that the LZ4_RAW page whose header is h and whose data
-// starts at off decompresses within the size its header declares.
-// parquet-go v0.32.0 (compress/lz4 Codec.Decode) doubles its output buffer
-// and tries again after every failure, so that a damaged block, which never
-// decodes, would allocate until the process runs out of memory. buf is
-// scratch space, returned for reuse.
-func (q *pqFile) checkLZ4Page(h *format.PageHeader, off int64, buf []byte) ([]byte, error) {
+// pqPageSlack is added to the ratio bound for the framing of small pages.
+const pqPageSlack = 64 << 10
+
+// checkCompressedPage checks the page whose header is h and whose data
+// starts at off, compressed with codec, before parquet-go decompresses it:
+// parquet-go allocates the uncompressed size that the header declares, so
+// that size must be within what the compressed bytes can expand to. Snappy
+// blocks start with their decoded length, which snappy.Decode allocates:
+// it must be within the declared size. parquet-go v0.32.0 retries a failed
+// LZ4_RAW block with a doubled buffer without end (compress/lz4
+// Codec.Decode), so that a damaged block would allocate until the process
+// runs out of memory: LZ4_RAW pages are decoded here once, into the
+// declared size. scratch is returned for reuse.
+func (q *pqFile) checkCompressedPage(codec format.CompressionCodec, h *format.PageHeader, off int64, scratch []byte) ([]byte, error) {
 	data := int64(h.CompressedPageSize)
 	if v2 := &h.DataPageHeaderV2; v2.Valid {
 		if v2.V.IsCompressed.Valid && !v2.V.IsCompressed.V {
-			return buf, nil
+			return scratch, nil
 		}
 		levels := int64(v2.V.RepetitionLevelsByteLength) + int64(v2.V.DefinitionLevelsByteLength)
-		if levels < 0 || levels > data {
-			return buf, fmt.Errorf("bad page header at offset %d (level sizes out of range)", off)
+		if v2.V.RepetitionLevelsByteLength < 0 || v2.V.DefinitionLevelsByteLength < 0 || levels > data {
+			return scratch, fmt.Errorf("bad page header at offset %d (level sizes out of range)", off)
 		}
 		off, data = off+levels, data-levels
 	}
-	if int64(h.UncompressedPageSize) > pqLZ4MaxRatio*data+64 {
-		return buf, fmt.Errorf("LZ4_RAW page at offset %d: %d bytes cannot decompress to the %d its header says", off, data, h.UncompressedPageSize)
+	size := int64(h.UncompressedPageSize)
+	if r := pqMaxRatio(codec); r > 0 && size > pqPageSlack+r*data {
+		return scratch, fmt.Errorf("%v page at offset %d: %d bytes cannot decompress to the %d its header says", codec, off, data, size)
 	}
-	buf = pqGrow(buf, int(data)+max(int(h.UncompressedPageSize), 64))
-	src, dst := buf[:data], buf[data:]
-	if _, err := q.f.ReadAt(src, off); err != nil {
-		return buf, err
+	switch codec {
+	case format.Snappy:
+		var head [binary.MaxVarintLen64]byte
+		n := min(int64(len(head)), data)
+		if _, err := q.f.ReadAt(head[:n], off); err != nil {
+			return scratch, err
+		}
+		if decoded, k := binary.Uvarint(head[:n]); k > 0 && decoded > uint64(size) {
+			return scratch, fmt.Errorf("SNAPPY page at offset %d decodes to %d bytes, its header says %d", off, decoded, size)
+		}
+	case format.Lz4Raw:
+		scratch = pqGrow(scratch, int(data)+max(int(size), 64))
+		src, dst := scratch[:data], scratch[data:]
+		if _, err := q.f.ReadAt(src, off); err != nil {
+			return scratch, err
+		}
+		if _, err := lz4.UncompressBlock(src, dst); err != nil {
+			return scratch, fmt.Errorf("LZ4_RAW page at offset %d does not decompress to the %d bytes its header says: %v", off, size, err)
+		}
 	}
-	if _, err := lz4.UncompressBlock(src, dst); err != nil {
-		return buf, fmt.Errorf("LZ4_RAW page at offset %d does not decompress to the %d bytes its header says: %v", off, h.UncompressedPageSize, err)
-	}
-	return buf, nil
+	return scratch, nil
 }
 
 // checkFooter checks the footer length before parquet-go reads the footer:
