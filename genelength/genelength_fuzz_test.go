@@ -113,3 +113,21 @@ func FuzzReadGTF(f *testing.F) {
 		}
 	})
 }
+
+// TestGTFCoordinatesInRange: coordinates are 1-based and bounded, so that a
+// length can neither overflow nor be zero. Before, an exon from -2^63 to
+// 2^63-1 gave a length of 0 (end-start+1 overflowed), and -5..-1 a length
+// of 5; the FuzzReadGTF property (lengths from 1 to 2^53) fails on both.
+func TestGTFCoordinatesInRange(t *testing.T) {
+	for _, span := range []string{"-9223372036854775808\t9223372036854775807", "-5\t-1", "0\t0", "1\t9007199254740993"} {
+		path := fuzzWrite(t, "g.gtf", []byte("chr1\ts\texon\t"+span+"\t.\t+\t.\tgene_id \"G\";\n"))
+		var ie *columnar.InputError
+		if l, err := ReadGTF(path); !errors.As(err, &ie) || ie.Line != 1 {
+			t.Errorf("exon %s: got %v, %v; want an input error on line 1", span, l, err)
+		}
+	}
+	path := fuzzWrite(t, "g.gtf", []byte("chr1\ts\texon\t1\t9007199254740992\t.\t+\t.\tgene_id \"G\";\n"))
+	if l, err := ReadGTF(path); err != nil || l["G"] != 1<<53 {
+		t.Errorf("exon 1..2^53: got %v, %v", l, err)
+	}
+}
