@@ -112,9 +112,6 @@ func fuzzOpenAndRead(t *testing.T, path string, inputBytes int, opts Options) *f
 	if src.Path() != path {
 		t.Fatalf("Path() = %q, want %q", src.Path(), path)
 	}
-	if samples == 0 {
-		t.Fatalf("opened a matrix without samples")
-	}
 	fuzzCheckDistinct(t, "gene", m.genes)
 	fuzzCheckDistinct(t, "sample", m.samples)
 	if gl, ok := src.(GeneLengther); ok && gl.GeneLengths() != nil && len(gl.GeneLengths()) != genes {
@@ -149,8 +146,8 @@ func fuzzOpenAndRead(t *testing.T, path string, inputBytes int, opts Options) *f
 // with opts: the genes, samples and values must come back unchanged.
 func fuzzRoundTrip(t *testing.T, m *fuzzMatrix, name string, sink SinkOptions, opts Options) {
 	t.Helper()
-	if m == nil || len(m.genes) == 0 {
-		return
+	if m == nil || len(m.genes) == 0 || len(m.samples) == 0 {
+		return // the writers need both; the readers return empty tables
 	}
 	path := filepath.Join(t.TempDir(), name)
 	// Integer outputs refuse missing values (NaN), which integer inputs

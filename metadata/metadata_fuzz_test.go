@@ -71,7 +71,11 @@ func FuzzRead(f *testing.F) {
 				}
 			}
 		}
-		if _, err := tab.Factor(tab.Columns[0], append(samples, "\x00not a sample")); err == nil {
+		absent := "absent"
+		for tab.rows[absent] != nil {
+			absent += "!"
+		}
+		if _, err := tab.Factor(tab.Columns[0], append(samples, absent)); err == nil {
 			t.Fatal("a sample without a row was given a value")
 		} else {
 			checkInputError(t, path, err)
