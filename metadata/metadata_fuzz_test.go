@@ -110,3 +110,17 @@ func checkInputError(t *testing.T, path string, err error) {
 		t.Fatalf("an input error names the file, on one line: %q", msg)
 	}
 }
+
+// TestEmptySampleID: a row with an empty sample id is refused on its line.
+// FuzzRead found the row "\t1\t" read as sample "", whose missing value then
+// gave an error that named no sample.
+func TestEmptySampleID(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.tsv")
+	if err := os.WriteFile(path, []byte("sample\tcondition\tbatch\ns1\tA\t1\n\t1\t\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ie *columnar.InputError
+	if _, err := Read(path); !errors.As(err, &ie) || ie.Line != 3 || !strings.Contains(err.Error(), "empty sample id") {
+		t.Errorf("got %v, want an input error on line 3", err)
+	}
+}
