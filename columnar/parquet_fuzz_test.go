@@ -2,6 +2,7 @@ package columnar
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"os"
@@ -286,6 +287,36 @@ func TestParquetPageSizeBeyondRatio(t *testing.T) {
 		_, err := q.checkCompressedPage(tc.codec, h, 0, nil)
 		if (err == nil) != tc.ok {
 			t.Errorf("%v, 100 bytes declaring %d: got %v", tc.codec, tc.size, err)
+		}
+	}
+}
+
+// TestParquetRunsWithin: run-length/bit-packed hybrid runs are counted
+// against the page's number of values. FuzzParquetWide found a DuckDB page
+// whose dictionary index run said it repeated a value about 2^30 times:
+// parquet-go allocated 4.6 GB for a 1.8 kB file
+// (testdata/fuzz/FuzzParquetWide/e47bbb899f007928).
+func TestParquetRunsWithin(t *testing.T) {
+	uvarint := func(u uint64) []byte { return binary.AppendUvarint(nil, u) }
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	for _, tc := range []struct {
+		name     string
+		src      []byte
+		bitWidth uint64
+		limit    int64
+		want     bool
+	}{
+		{"one run of 10", cat(uvarint(10<<1), []byte{3}), 2, 10, true},
+		{"one run of 11", cat(uvarint(11<<1), []byte{3}), 2, 10, false},
+		{"two runs of 5", cat(uvarint(5<<1), []byte{1}, uvarint(5<<1), []byte{2}), 8, 10, true},
+		{"2^30 repeats", cat(uvarint(1<<31), []byte{0, 0, 0, 0}), 32, 1000, false},
+		{"bit-packed, padded", cat(uvarint(2<<1|1), []byte{0, 0}), 1, 10, true}, // 16 values, 6 of padding
+		{"bit-packed, too many", cat(uvarint(3<<1|1), []byte{0, 0, 0}), 1, 10, false},
+		{"truncated header", []byte{0x80}, 1, 10, true}, // left to the decoder
+		{"empty", nil, 1, 0, true},
+	} {
+		if got := pqRunsWithin(tc.src, tc.bitWidth, tc.limit); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

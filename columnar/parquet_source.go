@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -209,6 +210,8 @@ func (q *pqFile) checkChunk(g, c int) error {
 	var proto thrift.CompactProtocol
 	buf := make([]byte, 4096)
 	var scratch []byte
+	runs := pqRunScratches.Get().(*pqRunScratch)
+	defer pqRunScratches.Put(runs)
 	for off < end {
 		var h format.PageHeader
 		n := 0
@@ -248,6 +251,9 @@ func (q *pqFile) checkChunk(g, c int) error {
 			if scratch, err = q.checkCompressedPage(m.Codec, &h, off+int64(n), scratch); err != nil {
 				return q.dataError(c, err)
 			}
+		}
+		if err := q.checkRunLengths(c, m.Codec, &h, off+int64(n), runs); err != nil {
+			return q.dataError(c, err)
 		}
 		off += int64(n) + int64(h.CompressedPageSize)
 	}
@@ -324,6 +330,123 @@ func (q *pqFile) checkCompressedPage(codec format.CompressionCodec, h *format.Pa
 		}
 	}
 	return scratch, nil
+}
+
+// pqRunScratch holds a page's bytes, compressed and not, for checkRunLengths.
+type pqRunScratch struct{ raw, plain []byte }
+
+var pqRunScratches = sync.Pool{New: func() any { return new(pqRunScratch) }}
+
+// checkRunLengths checks the run-length encoded parts of a data page, the
+// definition levels of an optional column and the indexes of a dictionary
+// page, before parquet-go decodes them: a run says how many values it
+// repeats (up to 2^31), and parquet-go allocates them all whatever the page
+// header says, so that a damaged run in a few bytes made it allocate
+// gigabytes. The runs must hold no more values than the page header's count
+// (bit-packed runs come in groups of 8 and may pad the last group).
+func (q *pqFile) checkRunLengths(c int, codec format.CompressionCodec, h *format.PageHeader, off int64, s *pqRunScratch) error {
+	var numValues int64
+	var enc format.Encoding
+	var levels, data []byte // definition levels and the values, not compressed
+	maxDef := q.cols[c].maxDef
+	switch {
+	case h.DataPageHeader.Valid:
+		numValues, enc = int64(h.DataPageHeader.V.NumValues), h.DataPageHeader.V.Encoding
+	case h.DataPageHeaderV2.Valid:
+		numValues, enc = int64(h.DataPageHeaderV2.V.NumValues), h.DataPageHeaderV2.V.Encoding
+	default:
+		return nil
+	}
+	dict := enc == format.RLEDictionary || enc == format.PlainDictionary
+	if !dict && maxDef == 0 {
+		return nil
+	}
+	s.raw = pqGrow(s.raw, int(h.CompressedPageSize))
+	if _, err := q.f.ReadAt(s.raw, off); err != nil {
+		return err
+	}
+	decompress := func(b []byte) ([]byte, error) {
+		if codec == format.Uncompressed {
+			return b, nil
+		}
+		out, err := parquet.LookupCompressionCodec(codec).Decode(s.plain[:0], b)
+		if err != nil {
+			return nil, fmt.Errorf("page at offset %d does not decompress: %v", off, err)
+		}
+		s.plain = out
+		return out, nil
+	}
+	if v2 := &h.DataPageHeaderV2; v2.Valid {
+		rep, def := int64(v2.V.RepetitionLevelsByteLength), int64(v2.V.DefinitionLevelsByteLength)
+		if rep < 0 || def < 0 || rep+def > int64(len(s.raw)) {
+			return fmt.Errorf("bad page header at offset %d (level sizes out of range)", off)
+		}
+		levels, data = s.raw[rep:rep+def], s.raw[rep+def:]
+		if dict && (!v2.V.IsCompressed.Valid || v2.V.IsCompressed.V) {
+			var err error
+			if data, err = decompress(data); err != nil {
+				return err
+			}
+		}
+	} else {
+		page, err := decompress(s.raw)
+		if err != nil {
+			return err
+		}
+		if maxDef > 0 {
+			if h.DataPageHeader.V.DefinitionLevelEncoding != format.RLE {
+				return nil // the deprecated BIT_PACKED levels: no runs, and no length to skip them by
+			}
+			if len(page) < 4 || int64(binary.LittleEndian.Uint32(page)) > int64(len(page)-4) {
+				return fmt.Errorf("page at offset %d: definition levels beyond the page", off)
+			}
+			n := binary.LittleEndian.Uint32(page)
+			levels, page = page[4:4+n], page[4+n:]
+		}
+		data = page
+	}
+	if maxDef > 0 && !pqRunsWithin(levels, 1, numValues) {
+		return fmt.Errorf("page at offset %d: the definition levels hold more than the %d values of the page", off, numValues)
+	}
+	if dict && len(data) > 0 && !pqRunsWithin(data[1:], uint64(data[0]), numValues) {
+		return fmt.Errorf("page at offset %d: the dictionary indexes hold more than the %d values of the page", off, numValues)
+	}
+	return nil
+}
+
+// pqRunsWithin reports whether the runs of a run-length/bit-packed hybrid
+// encoding of values of bitWidth bits hold at most limit values, not
+// counting up to 7 values of padding in each bit-packed run. It stops
+// without complaint at a malformed run header, which the decoder reports.
+func pqRunsWithin(src []byte, bitWidth uint64, limit int64) bool {
+	if bitWidth > 64 {
+		return true // the decoder refuses the width
+	}
+	var n uint64
+	for i := 0; i < len(src); {
+		u, k := binary.Uvarint(src[i:])
+		if k <= 0 {
+			return true
+		}
+		i += k
+		count := u >> 1
+		if count > uint64(limit)+8 {
+			return false
+		}
+		if u&1 != 0 { // count groups of 8 values, in count*bitWidth bytes
+			if count > 0 {
+				n += count*8 - 7
+			}
+			i += int(min(count*bitWidth, uint64(len(src))))
+		} else {
+			n += count
+			i += int((bitWidth + 7) / 8)
+		}
+		if n > uint64(limit) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkFooter checks the footer length before parquet-go reads the footer:
