@@ -320,3 +320,33 @@ func TestParquetRunsWithin(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetFooterListBomb: a footer list that claims more elements than
+// the footer has bytes is refused before parquet-go allocates them.
+// FuzzParquetLong found a 5.3 kB file whose footer made parquet-go's Thrift
+// decoder allocate 927 MB for a list of column orders
+// (testdata/fuzz/FuzzParquetLong/644eb0c1769a8843).
+func TestParquetFooterListBomb(t *testing.T) {
+	uvarint := func(u uint64) []byte { return binary.AppendUvarint(nil, u) }
+	for _, tc := range []struct {
+		name   string
+		footer []byte
+		ok     bool
+	}{
+		// field 1 (i32) = 1, field 2 (list of structs) of 2 empty structs, stop
+		{"small list", []byte{0x15, 0x02, 0x19, 0x2c, 0x00, 0x00, 0x00}, true},
+		// field 7 (list of structs) claiming 2^28 elements in 1 byte
+		{"list bomb", append(append([]byte{0x79, 0xfc}, uvarint(1<<28)...), 0x00, 0x00), false},
+		// field 1 (binary) claiming 1 GiB
+		{"binary bomb", append(append([]byte{0x18}, uvarint(1<<30)...), 'x', 0x00), false},
+		// field 1 (map of i32 to i32) claiming 2^20 pairs
+		{"map bomb", append(append([]byte{0x1b}, uvarint(1<<20)...), 0x55, 0x00), false},
+		{"truncated", []byte{0x15}, false},
+	} {
+		w := pqThriftWalker{b: tc.footer}
+		w.skip(pqThriftStruct, 0)
+		if (w.err == nil) != tc.ok {
+			t.Errorf("%s: got %v", tc.name, w.err)
+		}
+	}
+}

@@ -459,10 +459,149 @@ func checkFooter(f *os.File, path string, size int64) error {
 	if _, err := f.ReadAt(tail[:], size-8); err != nil {
 		return fmt.Errorf("columnar: reading %s: %w", path, err)
 	}
-	if n := int64(binary.LittleEndian.Uint32(tail[:4])); string(tail[4:]) == "PAR1" && n > size-12 {
+	n := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if string(tail[4:]) != "PAR1" {
+		return nil // parquet-go says what is wrong
+	}
+	if n > size-12 {
 		return inputErrorf(path, "not a readable Parquet file (truncated or damaged?): the footer would be %d bytes, the file has %d", n, size)
 	}
+	footer := make([]byte, n)
+	if _, err := f.ReadAt(footer, size-8-n); err != nil {
+		return fmt.Errorf("columnar: reading %s: %w", path, err)
+	}
+	w := pqThriftWalker{b: footer}
+	if w.skip(pqThriftStruct, 0); w.err != nil {
+		return inputErrorf(path, "not a readable Parquet file (truncated or damaged?): footer %v", w.err)
+	}
 	return nil
+}
+
+// Thrift compact protocol types.
+const (
+	pqThriftTrue   = 1
+	pqThriftFalse  = 2
+	pqThriftByte   = 3
+	pqThriftI16    = 4
+	pqThriftI32    = 5
+	pqThriftI64    = 6
+	pqThriftDouble = 7
+	pqThriftBinary = 8
+	pqThriftList   = 9
+	pqThriftSet    = 10
+	pqThriftMap    = 11
+	pqThriftStruct = 12
+	pqThriftUUID   = 13
+)
+
+// pqThriftWalker walks a Thrift compact protocol value to check that every
+// list, set, map and binary length fits in the bytes that remain (each
+// element takes at least one byte). parquet-go's decoder allocates what a
+// length says before it reads the elements, so that a damaged footer of a
+// few kilobytes could make it allocate gigabytes.
+type pqThriftWalker struct {
+	b   []byte
+	i   int
+	err error
+}
+
+func (w *pqThriftWalker) fail(format string, args ...any) {
+	if w.err == nil {
+		w.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (w *pqThriftWalker) byte1() byte {
+	if w.i >= len(w.b) {
+		w.fail("ends early")
+		return 0
+	}
+	w.i++
+	return w.b[w.i-1]
+}
+
+func (w *pqThriftWalker) uvarint() uint64 {
+	u, k := binary.Uvarint(w.b[min(w.i, len(w.b)):])
+	if k <= 0 {
+		w.fail("has a bad varint at byte %d", w.i)
+		return 0
+	}
+	w.i += k
+	return u
+}
+
+// length reads a count of elements of at least min bytes each and checks it
+// against the bytes that remain.
+func (w *pqThriftWalker) length(u uint64, minBytes int) int {
+	if rest := uint64(len(w.b) - w.i); u > rest/uint64(minBytes) {
+		w.fail("claims %d elements in %d bytes at byte %d", u, rest, w.i)
+		return 0
+	}
+	return int(u)
+}
+
+func (w *pqThriftWalker) skip(typ byte, depth int) {
+	if depth > 64 {
+		w.fail("nests too deep")
+	}
+	if w.err != nil {
+		return
+	}
+	switch typ {
+	case pqThriftTrue, pqThriftFalse, pqThriftByte: // a boolean map key or value takes a byte
+		w.byte1()
+	case pqThriftI16, pqThriftI32, pqThriftI64:
+		w.uvarint()
+	case pqThriftDouble:
+		w.i += 8
+	case pqThriftUUID:
+		w.i += 16
+	case pqThriftBinary:
+		w.i += w.length(w.uvarint(), 1)
+	case pqThriftList, pqThriftSet:
+		h := w.byte1()
+		n := uint64(h >> 4)
+		if n == 15 {
+			n = w.uvarint()
+		}
+		elem := h & 15
+		for k := w.length(n, 1); k > 0 && w.err == nil; k-- {
+			if elem == pqThriftTrue || elem == pqThriftFalse {
+				w.byte1() // list booleans take a byte each
+			} else {
+				w.skip(elem, depth+1)
+			}
+		}
+	case pqThriftMap:
+		n := w.length(w.uvarint(), 2)
+		if n > 0 {
+			kv := w.byte1()
+			for k := n; k > 0 && w.err == nil; k-- {
+				w.skip(kv>>4, depth+1)
+				w.skip(kv&15, depth+1)
+			}
+		}
+	case pqThriftStruct:
+		for w.err == nil {
+			h := w.byte1()
+			if h == 0 {
+				return // stop
+			}
+			if h>>4 == 0 {
+				w.uvarint() // a field id that is not a small delta
+			}
+			if t := h & 15; t == pqThriftTrue || t == pqThriftFalse {
+				continue
+			} else {
+				w.skip(t, depth+1)
+			}
+		}
+	default:
+		w.fail("has an unknown type %d at byte %d", typ, w.i)
+	}
+	if w.i > len(w.b) {
+		w.fail("ends early")
+	}
 }
 
 // openParquetFooter is parquet.OpenFile, with a panic on malformed metadata
