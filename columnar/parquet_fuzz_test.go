@@ -95,6 +95,46 @@ func fuzzPQWrite(t testing.TB, m *pqMatrix, fx pqFixture, long bool, codec compr
 	return data
 }
 
+// fuzzPQDeltaSeed writes m with DELTA_LENGTH_BYTE_ARRAY strings and
+// DELTA_BINARY_PACKED INT64 values, uncompressed, wide or long.
+func fuzzPQDeltaSeed(t testing.TB, m *pqMatrix, long bool) []byte {
+	t.Helper()
+	str := parquet.Encoded(parquet.String(), &parquet.DeltaLengthByteArray)
+	num := parquet.Encoded(parquet.Leaf(parquet.Int64Type), &parquet.DeltaBinaryPacked)
+	group := parquet.Group{}
+	var rows []parquet.Row
+	if long {
+		group["gene"], group["sample"], group["value"] = str, str, num
+		for j := range m.samples {
+			for g := range m.genes {
+				rows = append(rows, parquet.Row{parquet.ByteArrayValue([]byte(m.genes[g])).Level(0, 0, 0),
+					parquet.ByteArrayValue([]byte(m.samples[j])).Level(0, 0, 1), parquet.Int64Value(int64(m.cols[j][g])).Level(0, 0, 2)})
+			}
+		}
+	} else {
+		group["gene_id"] = str
+		for _, s := range m.samples {
+			group[s] = num
+		}
+		for g := range m.genes {
+			row := parquet.Row{parquet.ByteArrayValue([]byte(m.genes[g])).Level(0, 0, 0)}
+			for j := range m.samples {
+				row = append(row, parquet.Int64Value(int64(m.cols[j][g])).Level(0, 0, j+1))
+			}
+			rows = append(rows, row)
+		}
+	}
+	var buf bytes.Buffer
+	w := parquet.NewWriter(&buf, parquet.NewSchema("m", group), parquet.Compression(&parquet.Uncompressed))
+	if _, err := w.WriteRows(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 // fuzzPQSinkSeed writes m with our own Parquet writer.
 func fuzzPQSinkSeed(t testing.TB, m *pqMatrix, opts SinkOptions) []byte {
 	t.Helper()
@@ -129,6 +169,7 @@ func fuzzPQSeeds(f *testing.F, long bool) {
 			f.Add(fuzzPQWrite(f, m, fx, long, codec, 1+(i+c)%2), false)
 		}
 	}
+	f.Add(fuzzPQDeltaSeed(f, ints, long), false)
 	layout := LayoutWide
 	if long {
 		layout = LayoutLong
