@@ -97,7 +97,7 @@ func (t ipcTable) field(slot int) int {
 	vt := t.pos - int(int32(ipcGetU32(t.b, t.pos)))
 	size := int(ipcGetU16(t.b, vt))
 	o := 4 + 2*slot
-	if o+2 > size {
+	if o >= size { // as flatbuffers' Table.Offset: a vtable of odd size still holds slot o
 		return 0
 	}
 	off := int(ipcGetU16(t.b, vt+o))
