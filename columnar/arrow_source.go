@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -96,7 +97,7 @@ func (t ipcTable) field(slot int) int {
 	vt := t.pos - int(int32(ipcGetU32(t.b, t.pos)))
 	size := int(ipcGetU16(t.b, vt))
 	o := 4 + 2*slot
-	if o+2 > size {
+	if o >= size { // as flatbuffers' Table.Offset: a vtable of odd size still holds slot o
 		return 0
 	}
 	off := int(ipcGetU16(t.b, vt+o))
@@ -1072,6 +1073,29 @@ func (r *ipcFile) wholeBuf(b *ipcBatch, i int) ([]byte, error) {
 	return p, nil
 }
 
+// readGrowing reads exactly n bytes from rd into *p (reused when it is
+// large enough), growing it as the bytes arrive: a damaged length (string
+// offsets that claim a terabyte) allocates no more than about twice what rd
+// holds before running short.
+func (r *ipcFile) readGrowing(rd io.Reader, p *[]byte, n int64) ([]byte, error) {
+	if n <= int64(cap(*p)) {
+		b := (*p)[:n]
+		return b, r.readFull(rd, b)
+	}
+	b := (*p)[:0]
+	for int64(len(b)) < n {
+		step := int(min(n-int64(len(b)), max(int64(len(b)), 1<<16)))
+		b = slices.Grow(b, step)
+		*p = b
+		if err := r.readFull(rd, b[len(b):len(b)+step]); err != nil {
+			return nil, err
+		}
+		b = b[:len(b)+step]
+	}
+	*p = b
+	return b, nil
+}
+
 func ipcGrow(p *[]byte, n int) []byte {
 	if cap(*p) < n {
 		*p = make([]byte, n)
@@ -1290,8 +1314,8 @@ func (c *ipcStrCursor) next(k int, fn func(v []byte, di int) error) error {
 		if last < first || last-first > 1<<40 {
 			return ipcCorruptError(c.r.path, "string offsets out of order")
 		}
-		data := ipcGrow(&c.dbuf, int(last-first))
-		if err := c.r.readFull(c.data, data); err != nil {
+		data, err := c.r.readGrowing(c.data, &c.dbuf, last-first)
+		if err != nil {
 			return err
 		}
 		c.prev = last

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // ErrFormat is wrapped by every error about a malformed or unsupported input.
@@ -28,7 +30,7 @@ func (e *InputError) Error() string {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	if e.Sample != "" {
-		fmt.Fprintf(&b, ": sample %s", e.Sample)
+		fmt.Fprintf(&b, ": sample %s", printableName(e.Sample))
 	}
 	if e.Gene != "" {
 		if e.Sample != "" {
@@ -36,11 +38,21 @@ func (e *InputError) Error() string {
 		} else {
 			b.WriteString(":")
 		}
-		fmt.Fprintf(&b, " gene %s", e.Gene)
+		fmt.Fprintf(&b, " gene %s", printableName(e.Gene))
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Msg)
 	return b.String()
+}
+
+// printableName is name as it is, or quoted (strconv.Quote) when it holds
+// a control character such as a carriage return or a line feed, so that an
+// error message stays on one line whatever a file calls its genes.
+func printableName(name string) string {
+	if strings.ContainsFunc(name, unicode.IsControl) {
+		return strconv.Quote(name)
+	}
+	return name
 }
 
 // Unwrap makes errors.Is(err, ErrFormat) true for every InputError.

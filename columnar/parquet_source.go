@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+	"github.com/pierrec/lz4/v4"
 )
 
 // Parquet reading.
@@ -211,6 +213,9 @@ func (q *pqFile) checkChunk(g, c int) error {
 	rows := q.rgStart[g+1] - q.rgStart[g]
 	var proto thrift.CompactProtocol
 	buf := make([]byte, 4096)
+	var scratch []byte
+	runs := pqRunScratches.Get().(*pqRunScratch)
+	defer pqRunScratches.Put(runs)
 	for off < end {
 		var h format.PageHeader
 		n := 0
@@ -245,10 +250,207 @@ func (q *pqFile) checkChunk(g, c int) error {
 		if bad {
 			return q.dataError(c, fmt.Errorf("bad page header at offset %d (sizes or counts out of range)", off))
 		}
+		if m.Codec != format.Uncompressed {
+			var err error
+			if scratch, err = q.checkCompressedPage(m.Codec, &h, off+int64(n), scratch); err != nil {
+				return q.dataError(c, err)
+			}
+		}
+		if err := q.checkRunLengths(c, m.Codec, &h, off+int64(n), runs); err != nil {
+			return q.dataError(c, err)
+		}
 		off += int64(n) + int64(h.CompressedPageSize)
 	}
 	q.checked[k].Store(true)
 	return nil
+}
+
+// pqMaxRatio is, with a margin, the most that a compressed page of codec
+// can expand: snappy writes at most 64 bytes for a 3-byte copy, deflate 258
+// bytes for about 2 bits (1032:1), an LZ4 sequence about 255 bytes per byte,
+// and a zstd block header of 3 bytes and 1 byte of run-length data make at
+// most 128 KiB. 0 for no bound (brotli).
+func pqMaxRatio(codec format.CompressionCodec) int64 {
+	switch codec {
+	case format.Snappy:
+		return 32
+	case format.Gzip:
+		return 1100
+	case format.Lz4Raw:
+		return 256
+	case format.Zstd:
+		return 1 << 16
+	}
+	return 0
+}
+
+// pqPageSlack is added to the ratio bound for the framing of small pages.
+const pqPageSlack = 64 << 10
+
+// checkCompressedPage checks the page whose header is h and whose data
+// starts at off, compressed with codec, before parquet-go decompresses it:
+// parquet-go allocates the uncompressed size that the header declares, so
+// that size must be within what the compressed bytes can expand to. Snappy
+// blocks start with their decoded length, which snappy.Decode allocates:
+// it must be within the declared size. parquet-go v0.32.0 retries a failed
+// LZ4_RAW block with a doubled buffer without end (compress/lz4
+// Codec.Decode), so that a damaged block would allocate until the process
+// runs out of memory: LZ4_RAW pages are decoded here once, into the
+// declared size. scratch is returned for reuse.
+func (q *pqFile) checkCompressedPage(codec format.CompressionCodec, h *format.PageHeader, off int64, scratch []byte) ([]byte, error) {
+	data := int64(h.CompressedPageSize)
+	if v2 := &h.DataPageHeaderV2; v2.Valid {
+		if v2.V.IsCompressed.Valid && !v2.V.IsCompressed.V {
+			return scratch, nil
+		}
+		levels := int64(v2.V.RepetitionLevelsByteLength) + int64(v2.V.DefinitionLevelsByteLength)
+		if v2.V.RepetitionLevelsByteLength < 0 || v2.V.DefinitionLevelsByteLength < 0 || levels > data {
+			return scratch, fmt.Errorf("bad page header at offset %d (level sizes out of range)", off)
+		}
+		off, data = off+levels, data-levels
+	}
+	size := int64(h.UncompressedPageSize)
+	if r := pqMaxRatio(codec); r > 0 && size > pqPageSlack+r*data {
+		return scratch, fmt.Errorf("%v page at offset %d: %d bytes cannot decompress to the %d its header says", codec, off, data, size)
+	}
+	switch codec {
+	case format.Snappy:
+		var head [binary.MaxVarintLen64]byte
+		n := min(int64(len(head)), data)
+		if _, err := q.f.ReadAt(head[:n], off); err != nil {
+			return scratch, err
+		}
+		if decoded, k := binary.Uvarint(head[:n]); k > 0 && decoded > uint64(size) {
+			return scratch, fmt.Errorf("SNAPPY page at offset %d decodes to %d bytes, its header says %d", off, decoded, size)
+		}
+	case format.Lz4Raw:
+		scratch = pqGrow(scratch, int(data)+max(int(size), 64))
+		src, dst := scratch[:data], scratch[data:]
+		if _, err := q.f.ReadAt(src, off); err != nil {
+			return scratch, err
+		}
+		if _, err := lz4.UncompressBlock(src, dst); err != nil {
+			return scratch, fmt.Errorf("LZ4_RAW page at offset %d does not decompress to the %d bytes its header says: %v", off, size, err)
+		}
+	}
+	return scratch, nil
+}
+
+// pqRunScratch holds a page's bytes, compressed and not, for checkRunLengths.
+type pqRunScratch struct{ raw, plain []byte }
+
+var pqRunScratches = sync.Pool{New: func() any { return new(pqRunScratch) }}
+
+// checkRunLengths checks the run-length encoded parts of a data page, the
+// definition levels of an optional column and the indexes of a dictionary
+// page, before parquet-go decodes them: a run says how many values it
+// repeats (up to 2^31), and parquet-go allocates them all whatever the page
+// header says, so that a damaged run in a few bytes made it allocate
+// gigabytes. The runs must hold no more values than the page header's count
+// (bit-packed runs come in groups of 8 and may pad the last group).
+func (q *pqFile) checkRunLengths(c int, codec format.CompressionCodec, h *format.PageHeader, off int64, s *pqRunScratch) error {
+	var numValues int64
+	var enc format.Encoding
+	var levels, data []byte // definition levels and the values, not compressed
+	maxDef := q.cols[c].maxDef
+	switch {
+	case h.DataPageHeader.Valid:
+		numValues, enc = int64(h.DataPageHeader.V.NumValues), h.DataPageHeader.V.Encoding
+	case h.DataPageHeaderV2.Valid:
+		numValues, enc = int64(h.DataPageHeaderV2.V.NumValues), h.DataPageHeaderV2.V.Encoding
+	default:
+		return nil
+	}
+	dict := enc == format.RLEDictionary || enc == format.PlainDictionary
+	if !dict && maxDef == 0 {
+		return nil
+	}
+	s.raw = pqGrow(s.raw, int(h.CompressedPageSize))
+	if _, err := q.f.ReadAt(s.raw, off); err != nil {
+		return err
+	}
+	decompress := func(b []byte) ([]byte, error) {
+		if codec == format.Uncompressed {
+			return b, nil
+		}
+		out, err := parquet.LookupCompressionCodec(codec).Decode(s.plain[:0], b)
+		if err != nil {
+			return nil, fmt.Errorf("page at offset %d does not decompress: %v", off, err)
+		}
+		s.plain = out
+		return out, nil
+	}
+	if v2 := &h.DataPageHeaderV2; v2.Valid {
+		rep, def := int64(v2.V.RepetitionLevelsByteLength), int64(v2.V.DefinitionLevelsByteLength)
+		if rep < 0 || def < 0 || rep+def > int64(len(s.raw)) {
+			return fmt.Errorf("bad page header at offset %d (level sizes out of range)", off)
+		}
+		levels, data = s.raw[rep:rep+def], s.raw[rep+def:]
+		if dict && (!v2.V.IsCompressed.Valid || v2.V.IsCompressed.V) {
+			var err error
+			if data, err = decompress(data); err != nil {
+				return err
+			}
+		}
+	} else {
+		page, err := decompress(s.raw)
+		if err != nil {
+			return err
+		}
+		if maxDef > 0 {
+			if h.DataPageHeader.V.DefinitionLevelEncoding != format.RLE {
+				return nil // the deprecated BIT_PACKED levels: no runs, and no length to skip them by
+			}
+			if len(page) < 4 || int64(binary.LittleEndian.Uint32(page)) > int64(len(page)-4) {
+				return fmt.Errorf("page at offset %d: definition levels beyond the page", off)
+			}
+			n := binary.LittleEndian.Uint32(page)
+			levels, page = page[4:4+n], page[4+n:]
+		}
+		data = page
+	}
+	if maxDef > 0 && !pqRunsWithin(levels, 1, numValues) {
+		return fmt.Errorf("page at offset %d: the definition levels hold more than the %d values of the page", off, numValues)
+	}
+	if dict && len(data) > 0 && !pqRunsWithin(data[1:], uint64(data[0]), numValues) {
+		return fmt.Errorf("page at offset %d: the dictionary indexes hold more than the %d values of the page", off, numValues)
+	}
+	return nil
+}
+
+// pqRunsWithin reports whether the runs of a run-length/bit-packed hybrid
+// encoding of values of bitWidth bits hold at most limit values, not
+// counting up to 7 values of padding in each bit-packed run. It stops
+// without complaint at a malformed run header, which the decoder reports.
+func pqRunsWithin(src []byte, bitWidth uint64, limit int64) bool {
+	if bitWidth > 64 {
+		return true // the decoder refuses the width
+	}
+	var n uint64
+	for i := 0; i < len(src); {
+		u, k := binary.Uvarint(src[i:])
+		if k <= 0 {
+			return true
+		}
+		i += k
+		count := u >> 1
+		if count > uint64(limit)+8 {
+			return false
+		}
+		if u&1 != 0 { // count groups of 8 values, in count*bitWidth bytes
+			if count > 0 {
+				n += count*8 - 7
+			}
+			i += int(min(count*bitWidth, uint64(len(src))))
+		} else {
+			n += count
+			i += int((bitWidth + 7) / 8)
+		}
+		if n > uint64(limit) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkFooter checks the footer length before parquet-go reads the footer:
@@ -261,10 +463,149 @@ func checkFooter(f *os.File, path string, size int64) error {
 	if _, err := f.ReadAt(tail[:], size-8); err != nil {
 		return fmt.Errorf("columnar: reading %s: %w", path, err)
 	}
-	if n := int64(binary.LittleEndian.Uint32(tail[:4])); string(tail[4:]) == "PAR1" && n > size-12 {
+	n := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if string(tail[4:]) != "PAR1" {
+		return nil // parquet-go says what is wrong
+	}
+	if n > size-12 {
 		return inputErrorf(path, "not a readable Parquet file (truncated or damaged?): the footer would be %d bytes, the file has %d", n, size)
 	}
+	footer := make([]byte, n)
+	if _, err := f.ReadAt(footer, size-8-n); err != nil {
+		return fmt.Errorf("columnar: reading %s: %w", path, err)
+	}
+	w := pqThriftWalker{b: footer}
+	if w.skip(pqThriftStruct, 0); w.err != nil {
+		return inputErrorf(path, "not a readable Parquet file (truncated or damaged?): footer %v", w.err)
+	}
 	return nil
+}
+
+// Thrift compact protocol types.
+const (
+	pqThriftTrue   = 1
+	pqThriftFalse  = 2
+	pqThriftByte   = 3
+	pqThriftI16    = 4
+	pqThriftI32    = 5
+	pqThriftI64    = 6
+	pqThriftDouble = 7
+	pqThriftBinary = 8
+	pqThriftList   = 9
+	pqThriftSet    = 10
+	pqThriftMap    = 11
+	pqThriftStruct = 12
+	pqThriftUUID   = 13
+)
+
+// pqThriftWalker walks a Thrift compact protocol value to check that every
+// list, set, map and binary length fits in the bytes that remain (each
+// element takes at least one byte). parquet-go's decoder allocates what a
+// length says before it reads the elements, so that a damaged footer of a
+// few kilobytes could make it allocate gigabytes.
+type pqThriftWalker struct {
+	b   []byte
+	i   int
+	err error
+}
+
+func (w *pqThriftWalker) fail(format string, args ...any) {
+	if w.err == nil {
+		w.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (w *pqThriftWalker) byte1() byte {
+	if w.i >= len(w.b) {
+		w.fail("ends early")
+		return 0
+	}
+	w.i++
+	return w.b[w.i-1]
+}
+
+func (w *pqThriftWalker) uvarint() uint64 {
+	u, k := binary.Uvarint(w.b[min(w.i, len(w.b)):])
+	if k <= 0 {
+		w.fail("has a bad varint at byte %d", w.i)
+		return 0
+	}
+	w.i += k
+	return u
+}
+
+// length reads a count of elements of at least min bytes each and checks it
+// against the bytes that remain.
+func (w *pqThriftWalker) length(u uint64, minBytes int) int {
+	if rest := uint64(len(w.b) - w.i); u > rest/uint64(minBytes) {
+		w.fail("claims %d elements in %d bytes at byte %d", u, rest, w.i)
+		return 0
+	}
+	return int(u)
+}
+
+func (w *pqThriftWalker) skip(typ byte, depth int) {
+	if depth > 64 {
+		w.fail("nests too deep")
+	}
+	if w.err != nil {
+		return
+	}
+	switch typ {
+	case pqThriftTrue, pqThriftFalse, pqThriftByte: // a boolean map key or value takes a byte
+		w.byte1()
+	case pqThriftI16, pqThriftI32, pqThriftI64:
+		w.uvarint()
+	case pqThriftDouble:
+		w.i += 8
+	case pqThriftUUID:
+		w.i += 16
+	case pqThriftBinary:
+		w.i += w.length(w.uvarint(), 1)
+	case pqThriftList, pqThriftSet:
+		h := w.byte1()
+		n := uint64(h >> 4)
+		if n == 15 {
+			n = w.uvarint()
+		}
+		elem := h & 15
+		for k := w.length(n, 1); k > 0 && w.err == nil; k-- {
+			if elem == pqThriftTrue || elem == pqThriftFalse {
+				w.byte1() // list booleans take a byte each
+			} else {
+				w.skip(elem, depth+1)
+			}
+		}
+	case pqThriftMap:
+		n := w.length(w.uvarint(), 2)
+		if n > 0 {
+			kv := w.byte1()
+			for k := n; k > 0 && w.err == nil; k-- {
+				w.skip(kv>>4, depth+1)
+				w.skip(kv&15, depth+1)
+			}
+		}
+	case pqThriftStruct:
+		for w.err == nil {
+			h := w.byte1()
+			if h == 0 {
+				return // stop
+			}
+			if h>>4 == 0 {
+				w.uvarint() // a field id that is not a small delta
+			}
+			if t := h & 15; t == pqThriftTrue || t == pqThriftFalse {
+				continue
+			} else {
+				w.skip(t, depth+1)
+			}
+		}
+	default:
+		w.fail("has an unknown type %d at byte %d", typ, w.i)
+	}
+	if w.i > len(w.b) {
+		w.fail("ends early")
+	}
 }
 
 // openParquetFooter is parquet.OpenFile, with a panic on malformed metadata

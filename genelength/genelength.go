@@ -82,9 +82,15 @@ func ReadTable(path string) (map[string]float64, error) {
 	return out, nil
 }
 
+// maxCoordinate bounds GTF coordinates, so that a union of exons (at most
+// maxCoordinate bases) neither overflows an int64 nor loses precision as a
+// float64.
+const maxCoordinate = 1 << 53
+
 // ReadGTF reads exon records (feature "exon") of a GTF and returns, per
 // gene_id, the number of bases in the union of its exons. Coordinates are
-// 1-based and inclusive, so an exon start..end covers end-start+1 bases.
+// 1-based and inclusive, so an exon start..end covers end-start+1 bases;
+// a start below 1, an end before the start or beyond 2^53 is an InputError.
 func ReadGTF(path string) (map[string]float64, error) {
 	r, closeFn, err := open(path)
 	if err != nil {
@@ -109,8 +115,8 @@ func ReadGTF(path string) (map[string]float64, error) {
 		}
 		a, err1 := strconv.ParseInt(f[3], 10, 64)
 		b, err2 := strconv.ParseInt(f[4], 10, 64)
-		if err1 != nil || err2 != nil || b < a {
-			return nil, &columnar.InputError{File: path, Line: line, Msg: fmt.Sprintf("bad exon coordinates %s..%s", f[3], f[4])}
+		if err1 != nil || err2 != nil || a < 1 || b < a || b > maxCoordinate {
+			return nil, &columnar.InputError{File: path, Line: line, Msg: fmt.Sprintf("bad exon coordinates %q..%q (want 1 <= start <= end <= 2^53)", f[3], f[4])}
 		}
 		id := attribute(f[8], "gene_id")
 		if id == "" {

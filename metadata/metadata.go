@@ -20,7 +20,9 @@ type Table struct {
 	rows    map[string][]string // sample id -> one value per factor
 }
 
-// Read reads a metadata file.
+// Read reads a metadata file. A row with an empty sample id, a repeated
+// sample id or a number of fields other than the header's is an InputError
+// naming the line.
 func Read(path string) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -56,6 +58,9 @@ func Read(path string) (*Table, error) {
 		if len(fields) != len(t.Columns)+1 {
 			return nil, &columnar.InputError{File: path, Line: line, Sample: fields[0],
 				Msg: fmt.Sprintf("%d fields where the header has %d", len(fields), len(t.Columns)+1)}
+		}
+		if fields[0] == "" {
+			return nil, &columnar.InputError{File: path, Line: line, Msg: "empty sample id"}
 		}
 		if _, dup := t.rows[fields[0]]; dup {
 			return nil, &columnar.InputError{File: path, Line: line, Sample: fields[0], Msg: "duplicate sample id"}
