@@ -408,15 +408,12 @@ func (s *tmmScratch) orderStats(keys []float64, h *keyHist, p1, p2 int) (o1, o2 
 	return o1, o2
 }
 
-// resolve finds the exact p-th smallest value b, given the p-th smallest
-// key, and whether b's tie group passes the condition against t. Where the
-// window of keys lies within the key's bucket, it looks only at the keys of
-// that bucket (s.rows): lower buckets hold only keys below the window.
-func (s *tmmScratch) resolve(tb *trimBound, keys []float64, os orderStat, eps float64, p int, t float64, exact func(c int) float64) {
-	tb.lo, tb.hi = os.k-2*eps, os.k+2*eps
-	below := 0
-	s.win = s.win[:0]
-	if os.bucketed && s.bucketOf(tb.lo) == os.bucket && s.bucketOf(tb.hi) == os.bucket {
+// window counts the rows whose key is below lo and calls in(c) for every
+// row c whose key lies in [lo, hi], in place order. Where [lo, hi] lies
+// within the order statistic's bucket it looks only at the rows of that
+// bucket (s.rows): lower buckets hold only keys below the window.
+func (s *tmmScratch) window(keys []float64, os orderStat, lo, hi float64, in func(c int)) (below int) {
+	if os.bucketed && s.bucketOf(lo) == os.bucket && s.bucketOf(hi) == os.bucket {
 		below = os.belowKeys
 		for _, c := range s.rows {
 			key := keys[c]
@@ -424,22 +421,32 @@ func (s *tmmScratch) resolve(tb *trimBound, keys []float64, os orderStat, eps fl
 				continue
 			}
 			switch {
-			case key < tb.lo:
+			case key < lo:
 				below++
-			case key <= tb.hi:
-				s.win = append(s.win, exact(int(c)))
+			case key <= hi:
+				in(int(c))
 			}
 		}
-	} else {
-		for c, key := range keys {
-			switch {
-			case key < tb.lo:
-				below++
-			case key <= tb.hi:
-				s.win = append(s.win, exact(c))
-			}
+		return below
+	}
+	for c, key := range keys {
+		switch {
+		case key < lo:
+			below++
+		case key <= hi:
+			in(c)
 		}
 	}
+	return below
+}
+
+// resolve finds the exact p-th smallest value b, given the p-th smallest
+// key, and whether b's tie group passes the condition against t; the exact
+// values are computed only for the window of keys around it (window).
+func (s *tmmScratch) resolve(tb *trimBound, keys []float64, os orderStat, eps float64, p int, t float64, exact func(c int) float64) {
+	tb.lo, tb.hi = os.k-2*eps, os.k+2*eps
+	s.win = s.win[:0]
+	below := s.window(keys, os, tb.lo, tb.hi, func(c int) { s.win = append(s.win, exact(c)) })
 	win := s.win
 	tb.b = kernels.Select(win, p-below-1)
 	less, equal := below, 0

@@ -122,32 +122,8 @@ func (s *tmmScratch) positionBounds(keys []float64, h *keyHist, eps float64, lo,
 // key: the (p - below)-th of the window's rows by exact tuple.
 func (s *tmmScratch) resolveTuple(pb *posBound, keys []float64, os orderStat, eps float64, p int, exact func(c int) wspTuple) {
 	pb.lo, pb.hi = os.k-2*eps, os.k+2*eps
-	below := 0
 	s.tuples = s.tuples[:0]
-	if os.bucketed && s.bucketOf(pb.lo) == os.bucket && s.bucketOf(pb.hi) == os.bucket {
-		below = os.belowKeys
-		for _, c := range s.rows {
-			key := keys[c]
-			if s.bucketOf(key) != os.bucket {
-				continue
-			}
-			switch {
-			case key < pb.lo:
-				below++
-			case key <= pb.hi:
-				s.tuples = append(s.tuples, exact(int(c)))
-			}
-		}
-	} else {
-		for c, key := range keys {
-			switch {
-			case key < pb.lo:
-				below++
-			case key <= pb.hi:
-				s.tuples = append(s.tuples, exact(c))
-			}
-		}
-	}
+	below := s.window(keys, os, pb.lo, pb.hi, func(c int) { s.tuples = append(s.tuples, exact(c)) })
 	// The window's tuples come in place order; when they share v and tie
 	// (a tie group, the common case) that is their order already.
 	t := s.tuples
