@@ -44,10 +44,6 @@ func newWSPReference(ref []float64, keep []bool, nR float64) *wspReference {
 	return t
 }
 
-// maxExactCount is 2^53: whole numbers from there on need not fit an int
-// conversion test.
-const maxExactCount = 1 << 53
-
 // wspTuple is a row's place in one of TMMwsp's total orders: by v, then
 // tie, then place.
 type wspTuple struct {
@@ -387,7 +383,7 @@ func (s *tmmScratch) sortSingles(v []float64) {
 	top := 0
 	for _, x := range v {
 		switch k := int(x); {
-		case float64(k) != x || x >= maxExactCount:
+		case float64(k) != x || x >= kernels.MaxExactCount: // whole numbers from 2^53 on need not pass the int conversion test
 			slices.Sort(v) // a fractional count
 			return
 		case x < countHistogramSize:

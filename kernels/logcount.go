@@ -42,19 +42,26 @@ func LogCountsInto(dst, x []float64) []float64 {
 	return dst
 }
 
-// maxExactCount is 2^53: larger counts are not all representable in float64.
-const maxExactCount = 1 << 53
+// MaxExactCount is 2^53: larger counts are not all representable in float64.
+const MaxExactCount = 1 << 53
+
+// IsCount reports whether v is a valid count: 0 <= v < 2^53 and, unless
+// fractional, whole (float64(int64(v)) == v is v == math.Trunc(v) there,
+// without a call). NaN, infinities and negatives are not counts.
+func IsCount(v float64, fractional bool) bool {
+	return v >= 0 && v < MaxExactCount && (fractional || float64(int64(v)) == v)
+}
 
 // SumLogCounts checks, sums and takes the logarithms of one sample's counts
 // in a single sweep: every x[i] must be a count (0 <= x[i] < 2^53, and whole
 // unless fractional is true); it returns their sum, in order, and replaces
 // each x[i] by LogCount(x[i]) (-Inf for a zero). At the first value that is
 // not a count it stops and returns its index as bad (x[bad:] is then left
-// as it was, x[:bad] holds logarithms); bad is -1 when every value is a count.
-// float64(int64(v)) == v is v == math.Trunc(v) for 0 <= v < 2^53.
+// as it was, x[:bad] holds logarithms); bad is -1 when every value is a count
+// (IsCount).
 func SumLogCounts(x []float64, fractional bool) (sum float64, bad int) {
 	for i, v := range x {
-		if !(v >= 0 && v < maxExactCount && (fractional || float64(int64(v)) == v)) {
+		if !IsCount(v, fractional) {
 			return sum, i
 		}
 		sum += v

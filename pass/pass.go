@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/colnorm/colnorm/columnar"
+	"github.com/colnorm/colnorm/kernels"
 )
 
 // Options configure a pass.
@@ -199,17 +200,12 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 	return nil
 }
 
-// maxExact is 2^53: larger counts are not all representable in float64.
-const maxExact = 1 << 53
-
 // Check returns an InputError for the first value of sample j that is not a
 // valid count: missing (NaN), infinite, negative, 2^53 or more, or (unless
 // allowFractional) not a whole number.
 func Check(src columnar.Source, j int, col []float64, allowFractional bool) error {
 	for i, v := range col {
-		// float64(int64(v)) == v is v == math.Trunc(v) for 0 <= v < 2^53,
-		// without a call.
-		if v >= 0 && v < maxExact && (allowFractional || float64(int64(v)) == v) {
+		if kernels.IsCount(v, allowFractional) {
 			continue
 		}
 		return CountError(src, j, i, v)
@@ -228,7 +224,7 @@ func CountError(src columnar.Source, j, i int, v float64) error {
 		msg = fmt.Sprintf("infinite value %v", v)
 	case v < 0:
 		msg = fmt.Sprintf("negative count %v", v)
-	case v >= maxExact:
+	case v >= kernels.MaxExactCount:
 		if v < 1e18 {
 			msg = fmt.Sprintf("count %.0f is 2^53 or more and cannot be held exactly", v)
 		} else {
