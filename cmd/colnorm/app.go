@@ -228,15 +228,8 @@ func readInputConfig(c *cli.Context, path string) (inputConfig, error) {
 	return cfg, nil
 }
 
-// defaultCacheBudget is the memory that holds decoded columns between the
-// passes of a command (columnar.Cached): 96 MiB keeps a 60,000-gene column
-// of counts in about 73 KB, so the first 1,300 or so samples are decoded
-// once, and peak memory stays under 256 MiB with the footer of a
-// 20,000-sample Parquet file.
-const defaultCacheBudget = 96 << 20
-
 // open opens the input for a command that reads it more than once: decoded
-// columns are kept within defaultCacheBudget for the later passes.
+// columns are kept within cacheBudget for the later passes.
 func (cfg inputConfig) open() (columnar.Source, error) {
 	src, err := cfg.openOnce()
 	if err != nil {
@@ -249,9 +242,9 @@ func (cfg inputConfig) open() (columnar.Source, error) {
 // MiB, or an eighth of a smaller --memory.
 func (cfg inputConfig) cacheBudget() int64 {
 	if cfg.Memory > 0 {
-		return min(defaultCacheBudget, cfg.Memory/8)
+		return min(columnar.DefaultCacheBudget, cfg.Memory/8)
 	}
-	return defaultCacheBudget
+	return columnar.DefaultCacheBudget
 }
 
 // openOnce opens the input for a command that reads every column once,
