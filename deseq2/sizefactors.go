@@ -95,7 +95,7 @@ func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*Gene
 	// sums its own columns and the workers' sums are merged at the end: no
 	// serial reduction, and the same bits for any number of threads. The
 	// workers check the counts, sum them and take their logarithms in one
-	// sweep (SumLogCounts; the pass's own check is skipped).
+	// sweep (LogSumAccumulator.AddCounts; the pass's own check is skipped).
 	workers := opts.Workers(src)
 	exact, zeros := make([]kernels.ExactSums, workers), make([][]int32, workers)
 	acc := make([]*kernels.LogSumAccumulator, workers)
@@ -107,10 +107,9 @@ func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*Gene
 	checked.NoCheck = true
 	work := func(w, j int, col []float64) error {
 		var bad int
-		if lib[j], bad = kernels.SumLogCounts(col, opts.AllowFractional); bad >= 0 {
+		if lib[j], bad = acc[w].AddCounts(zeros[w], col, opts.AllowFractional); bad >= 0 {
 			return pass.CountError(src, j, bad, col[bad])
 		}
-		acc[w].AddLogs(zeros[w], col)
 		return nil
 	}
 	if err := pass.Run(ctx, src, checked, work, nil); err != nil {

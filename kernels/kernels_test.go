@@ -121,7 +121,9 @@ func TestLogSumsAgainstExact(t *testing.T) {
 				logs[i] = append(logs[i], math.Log(col[i]))
 			}
 		}
-		acc.AddLogs(zero, LogCountsInto(make([]float64, genes), col))
+		if _, bad := acc.AddCounts(zero, col, false); bad != -1 {
+			t.Fatalf("AddCounts: bad = %d", bad)
+		}
 	}
 	acc.Flush()
 	for i := 0; i < genes; i++ {
@@ -199,7 +201,7 @@ func TestNoAllocations(t *testing.T) {
 	buf := make([]float64, n)
 	for name, f := range map[string]func(){
 		"Median":         func() { copy(buf, x); Median(buf) },
-		"AddLogs":        func() { acc.AddLogs(zero, x) },
+		"AddCounts":      func() { acc.AddCounts(zero, x, false) },
 		"LogRatiosRange": func() { dst, _, _ = LogRatiosRange(dst, x, ref, idx) },
 		"Divide":         func() { DivideInto(buf, x, 3) },
 		"MeanR":          func() { MeanR(x) },

@@ -31,16 +31,9 @@ func LogCount(v float64) float64 {
 	return math.Log(v)
 }
 
-// LogCountsInto sets dst[i] = LogCount(x[i]) and returns dst; dst may alias x.
-func LogCountsInto(dst, x []float64) []float64 {
-	if len(dst) != len(x) {
-		panic(badLength)
-	}
-	for i, v := range x {
-		dst[i] = LogCount(v)
-	}
-	return dst
-}
+// posInf and negInf are the infinities as variables, loaded once rather
+// than built by math.Inf inside hot loops.
+var posInf, negInf = math.Inf(1), math.Inf(-1)
 
 // MaxExactCount is 2^53: larger counts are not all representable in float64.
 const MaxExactCount = 1 << 53
@@ -50,24 +43,6 @@ const MaxExactCount = 1 << 53
 // without a call). NaN, infinities and negatives are not counts.
 func IsCount(v float64, fractional bool) bool {
 	return v >= 0 && v < MaxExactCount && (fractional || float64(int64(v)) == v)
-}
-
-// SumLogCounts checks, sums and takes the logarithms of one sample's counts
-// in a single sweep: every x[i] must be a count (0 <= x[i] < 2^53, and whole
-// unless fractional is true); it returns their sum, in order, and replaces
-// each x[i] by LogCount(x[i]) (-Inf for a zero). At the first value that is
-// not a count it stops and returns its index as bad (x[bad:] is then left
-// as it was, x[:bad] holds logarithms); bad is -1 when every value is a count
-// (IsCount).
-func SumLogCounts(x []float64, fractional bool) (sum float64, bad int) {
-	for i, v := range x {
-		if !IsCount(v, fractional) {
-			return sum, i
-		}
-		sum += v
-		x[i] = LogCount(v)
-	}
-	return sum, -1
 }
 
 // UsableGenes returns the indices i, in order, of the genes with a finite
@@ -95,7 +70,7 @@ func LogRatiosRange(dst, x, logRef []float64, idx []int32) (ratios []float64, lo
 		panic(badLength)
 	}
 	dst = dst[:0]
-	lo, hi = math.Inf(1), math.Inf(-1)
+	lo, hi = posInf, negInf
 	for _, i := range idx {
 		if v := x[i]; v > 0 {
 			r := LogCount(v) - logRef[i]
@@ -123,28 +98,59 @@ func NewLogSumAccumulator(exact ExactSums) *LogSumAccumulator {
 	return &LogSumAccumulator{fixed: make([]uint64, 2*exact.Len()), exact: exact}
 }
 
-// AddLogs accumulates one sample's log counts, as LogCountsInto or
-// SumLogCounts give them: for every i with a finite logs[i] it adds logs[i]
-// to gene i; for logs[i] = -Inf (a zero count) it counts the zero in
-// zeros[i]. Over LogCountsInto it equals LogSumsExact on the counts.
-func (a *LogSumAccumulator) AddLogs(zeros []int32, logs []float64) {
-	if len(a.fixed) != 2*len(logs) || len(zeros) != len(logs) {
+// AddCounts checks one sample's counts, sums them and accumulates their
+// logarithms, in a single sweep over x: every x[i] must be a count
+// (IsCount: 0 <= x[i] < 2^53, and whole unless fractional is true). It
+// returns the column sum, added in order, and bad = -1; at the first value
+// that is not a count it stops and returns its index as bad, with x[:bad]
+// already accumulated (the caller then abandons the accumulator). A zero
+// count is counted in zeros[i]; every other count adds LogCount(x[i]) to
+// gene i: from a table of ln k * 2^53 (whole numbers, see the type) for whole
+// counts below 2^16, by math.Log otherwise. x is not modified. Over the same
+// columns it gives LogSumsExact's bits.
+func (a *LogSumAccumulator) AddCounts(zeros []int32, x []float64, fractional bool) (sum float64, bad int) {
+	if len(a.fixed) != 2*len(x) || len(zeros) != len(x) {
 		panic(badLength)
 	}
-	fixed := a.fixed[:2*len(logs)]
-	for i, l := range logs {
-		switch {
-		case l >= 0.5 && l < 64:
+	fixed := a.fixed[:2*len(x)]
+	for i, v := range x {
+		if !IsCount(v, fractional) {
+			return sum, i
+		}
+		sum += v
+		if v < logTableSize {
+			if k := int(v); float64(k) == v {
+				// ln 0 is -Inf (a zero), ln 1 is 0 (nothing to add)
+				if k >= 2 {
+					var c uint64
+					fixed[2*i], c = bits.Add64(fixed[2*i], logFixedTable[k], 0)
+					fixed[2*i+1] += c
+				} else if k == 0 {
+					zeros[i]++
+				}
+				continue
+			}
+		}
+		if l := math.Log(v); l >= 0.5 && l < 64 {
 			var c uint64
 			fixed[2*i], c = bits.Add64(fixed[2*i], uint64(l*0x1p53), 0)
 			fixed[2*i+1] += c
-		case l > math.Inf(-1):
-			a.exact.Add(i, l)
-		default:
-			zeros[i]++
+		} else {
+			a.exact.Add(i, l) // a fractional count: l < 1/2, maybe negative
 		}
 	}
+	return sum, -1
 }
+
+// logFixedTable[k] = logTable[k] * 2^53, a whole number for k >= 2 (see
+// LogSumAccumulator); entries 0 and 1 are unused.
+var logFixedTable = func() []uint64 {
+	t := make([]uint64, logTableSize)
+	for k := 2; k < logTableSize; k++ {
+		t[k] = uint64(logTable[k] * 0x1p53)
+	}
+	return t
+}()
 
 // Flush adds the whole-number sums to the ExactSums and clears them.
 func (a *LogSumAccumulator) Flush() {

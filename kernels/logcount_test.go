@@ -22,7 +22,7 @@ func TestLogCountIsMathLog(t *testing.T) {
 	}
 }
 
-// LogSumAccumulator over LogCountsInto must give LogSumsExact's sums, bit
+// LogSumAccumulator.AddCounts must give LogSumsExact's sums, bit
 // for bit: its whole-number fast path and the flushes change nothing.
 func TestLogSumAccumulatorEqualsLogSumsExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
@@ -30,7 +30,7 @@ func TestLogSumAccumulatorEqualsLogSumsExact(t *testing.T) {
 	a, b := NewExactSums(G), NewExactSums(G)
 	acc := NewLogSumAccumulator(b)
 	zerosA, zerosB := make([]int32, G), make([]int32, G)
-	col, logs := make([]float64, G), make([]float64, G)
+	col := make([]float64, G)
 	for j := 0; j < S; j++ {
 		for i := range col {
 			switch r.IntN(6) {
@@ -47,7 +47,10 @@ func TestLogSumAccumulatorEqualsLogSumsExact(t *testing.T) {
 			}
 		}
 		LogSumsExact(a, zerosA, col)
-		acc.AddLogs(zerosB, LogCountsInto(logs, col))
+		sum, bad := acc.AddCounts(zerosB, col, true)
+		if want := sumInOrder(col); bad != -1 || math.Float64bits(sum) != math.Float64bits(want) {
+			t.Fatalf("AddCounts = %v, %d; want the sum in order %v and -1", sum, bad, want)
+		}
 		if j%7 == 0 {
 			acc.Flush() // flushing in between changes nothing
 		}
@@ -113,10 +116,19 @@ func BenchmarkLogCount(b *testing.B) {
 		x[i] = math.Floor(math.Exp(r.NormFloat64()*2 + 4))
 	}
 	dst := make([]float64, len(x))
-	b.Run("LogCountsInto", func(b *testing.B) {
+	b.Run("LogCount", func(b *testing.B) {
 		b.SetBytes(int64(8 * len(x)))
 		for b.Loop() {
-			LogCountsInto(dst, x)
+			for i, v := range x {
+				dst[i] = LogCount(v)
+			}
+		}
+	})
+	b.Run("AddCounts", func(b *testing.B) {
+		acc, zeros := NewLogSumAccumulator(NewExactSums(len(x))), make([]int32, len(x))
+		b.SetBytes(int64(8 * len(x)))
+		for b.Loop() {
+			acc.AddCounts(zeros, x, false)
 		}
 	})
 	b.Run("math.Log", func(b *testing.B) {
@@ -143,12 +155,22 @@ func BenchmarkMedianQuickselect(b *testing.B) {
 	}
 }
 
-func TestSumLogCounts(t *testing.T) {
+// sumInOrder is the column sum added left to right.
+func sumInOrder(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+func TestAddCountsChecks(t *testing.T) {
+	acc := NewLogSumAccumulator(NewExactSums(4))
+	zeros := make([]int32, 4)
 	x := []float64{0, 3, 70000, 12}
-	logs := LogCountsInto(make([]float64, 4), x)
-	sum, bad := SumLogCounts(x, false)
-	if bad != -1 || sum != 70015 || !slices.Equal(x[1:], logs[1:]) || !math.IsInf(x[0], -1) {
-		t.Fatalf("SumLogCounts = %v, %d, logs %v; want 70015, -1, %v", sum, bad, x, logs)
+	sum, bad := acc.AddCounts(zeros, x, false)
+	if bad != -1 || sum != 70015 || !slices.Equal(zeros, []int32{1, 0, 0, 0}) || x[1] != 3 {
+		t.Fatalf("AddCounts = %v, %d, zeros %v, x %v; want 70015, -1, [1 0 0 0], x unchanged", sum, bad, zeros, x)
 	}
 	for _, c := range []struct {
 		v          float64
@@ -158,13 +180,13 @@ func TestSumLogCounts(t *testing.T) {
 		{-1, false, true}, {math.NaN(), false, true}, {math.Inf(1), true, true},
 		{1 << 53, false, true}, {2.5, false, true}, {2.5, true, false}, {1<<53 - 1, false, false},
 	} {
-		x := []float64{4, c.v, 5}
-		_, bad := SumLogCounts(x, c.fractional)
+		acc := NewLogSumAccumulator(NewExactSums(3))
+		sum, bad := acc.AddCounts(make([]int32, 3), []float64{4, c.v, 5}, c.fractional)
 		switch {
-		case c.bad && (bad != 1 || !(x[1] == c.v || math.IsNaN(c.v))):
-			t.Errorf("SumLogCounts(%v, fractional=%v): bad = %d, x[1] = %v; want 1 and the value kept", c.v, c.fractional, bad, x[1])
+		case c.bad && (bad != 1 || sum != 4):
+			t.Errorf("AddCounts(%v, fractional=%v) = %v, %d; want 4 (the sum so far), 1", c.v, c.fractional, sum, bad)
 		case !c.bad && bad != -1:
-			t.Errorf("SumLogCounts(%v, fractional=%v): bad = %d, want -1", c.v, c.fractional, bad)
+			t.Errorf("AddCounts(%v, fractional=%v): bad = %d, want -1", c.v, c.fractional, bad)
 		}
 	}
 }
