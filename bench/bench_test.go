@@ -125,14 +125,13 @@ func BenchmarkGenerate(b *testing.B) {
 }
 
 // factors computes the factors of method, "ratio" (deseq2.SizeFactors) or
-// "tmm" (edger.NormFactors), of the file at path: open (through the column
-// cache, as the commands read it), passes, close.
+// "tmm" (edger.NormFactors), of the file at path: open, passes, close, as
+// the commands do by default (no column cache).
 func factors(method, path string) error {
 	src, err := columnar.Open(path, columnar.Options{})
 	if err != nil {
 		return err
 	}
-	src = columnar.Cached(src, columnar.DefaultCacheBudget) // as the commands read it
 	defer src.Close()
 	switch method {
 	case "ratio":

@@ -7,12 +7,6 @@ import (
 	"unsafe"
 )
 
-// DefaultCacheBudget is the memory commands give Cached: 96 MiB keeps a
-// 60,000-gene column of counts in about 73 KB, so the first 1,300 or so
-// samples are decoded once, and peak memory stays under 256 MiB with the
-// footer of a 20,000-sample Parquet file (bench/README.md).
-const DefaultCacheBudget = 96 << 20
-
 // Cached wraps src with an in-memory cache of decoded columns, so that a
 // second or third pass over the same samples reads them from memory instead
 // of decoding the file again. At most budget bytes are held: the columns

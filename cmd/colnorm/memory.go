@@ -116,7 +116,7 @@ func (cfg inputConfig) baseMemory(G, N int) []memoryItem {
 		{2 * workers * g * 8, fmt.Sprintf("%d column buffers of %d genes", 2*workers, G), "--threads"},
 		{8 * g * 8, "per-gene state", ""},
 		{2 * int64(cfg.spillBudget()), "spill buffers", ""},
-		{cfg.cacheBudget(), "decoded columns kept between passes", ""},
+		{cfg.Cache, "decoded columns kept between passes", "--cache"},
 	}
 }
 
