@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -289,5 +290,70 @@ func TestParquetToStdout(t *testing.T) {
 	}
 	if first != 1200 {
 		t.Errorf("read %d values of s000", first)
+	}
+}
+
+// Integer outputs with Int32 are INT32 columns in Parquet, wide and long,
+// with the values exact from int32's minimum to its maximum; a value beyond
+// int32 is an error naming the sample and the gene, and nothing is written.
+func TestParquetInt32(t *testing.T) {
+	m := newPQMatrix(300, 4, 11, true, 0)
+	m.cols[1][7], m.cols[2][8], m.cols[3][9] = math.MaxInt32, math.MinInt32, -5
+	dir := t.TempDir()
+	for _, layout := range []string{LayoutWide, LayoutLong} {
+		path := filepath.Join(dir, layout+".parquet")
+		pqWriteSink(t, path, m, SinkOptions{Layout: layout, Integer: true, Int32: true, Compression: CompressionSnappy, RowGroupRows: 100})
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := f.Stat()
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := pf.Metadata()
+		if typ := md.Schema[len(md.Schema)-1].Type.V.String(); typ != "INT32" {
+			t.Errorf("%s: value type %s, want INT32", layout, typ)
+		}
+		f.Close()
+		src, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !src.Integer() {
+			t.Errorf("%s: the source does not say integer", layout)
+		}
+		col := make([]float64, len(m.genes))
+		for j := range m.samples {
+			if err := src.ReadColumn(j, col); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(col, m.cols[j]) {
+				t.Fatalf("%s: sample %s reads back differently", layout, m.samples[j])
+			}
+		}
+		src.Close()
+	}
+	m.cols[2][5] = math.MaxInt32 + 1
+	path := filepath.Join(dir, "over.parquet")
+	sink, err := Create(path, m.genes, m.samples, SinkOptions{Integer: true, Int32: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, col := range m.cols {
+		if err = sink.WriteColumn(j, col); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = sink.Commit()
+	}
+	sink.Abort()
+	if err == nil || !strings.Contains(err.Error(), "sample "+m.samples[2]+", gene "+m.genes[5]) {
+		t.Errorf("2^31 in an INT32 output: %v; want an error naming %s and %s", err, m.samples[2], m.genes[5])
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a file was left at %s", path)
 	}
 }

@@ -127,6 +127,8 @@ func createParquetSink(path string, genes, samples []string, opts SinkOptions) (
 	w.meta = opts.Metadata
 	w.valueType = format.Double
 	switch {
+	case opts.Integer && opts.Int32:
+		w.valueType = format.Int32
 	case opts.Integer:
 		w.valueType = format.Int64
 	case opts.Float32:
@@ -188,7 +190,8 @@ type pqWriter struct {
 	enc    *zstd.Encoder  // zstd
 	codec  compress.Codec // other codecs; neither: uncompressed
 	ccodec format.CompressionCodec
-	// valueType is the physical type of the value columns: DOUBLE, FLOAT or INT64.
+	// valueType is the physical type of the value columns: DOUBLE, FLOAT,
+	// INT64 or INT32.
 	valueType format.Type
 	meta      *Metadata
 	proto     thrift.CompactProtocol
@@ -418,7 +421,7 @@ func (w *pqWriter) dictStringChunk(name string, dict func(yield func(string)), e
 func (w *pqWriter) valueChunk(name string, values []float64, notInteger func(i int) error) pqChunk {
 	typ := w.valueType
 	size := 8
-	if typ == format.Float {
+	if typ == format.Float || typ == format.Int32 {
 		size = 4
 	}
 	meta := format.ColumnMetaData{Type: typ, Encoding: []format.Encoding{format.Plain},
@@ -438,6 +441,14 @@ func (w *pqWriter) valueChunk(name string, values []float64, notInteger func(i i
 					return w.endChunk(meta)
 				}
 				binary.LittleEndian.PutUint64(w.body[8*i:], uint64(int64(v)))
+			case format.Int32:
+				if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
+					if w.err == nil {
+						w.err = notInteger(i0 + i)
+					}
+					return w.endChunk(meta)
+				}
+				binary.LittleEndian.PutUint32(w.body[4*i:], uint32(int32(v)))
 			case format.Float:
 				v = float64(float32(v))
 				binary.LittleEndian.PutUint32(w.body[4*i:], math.Float32bits(float32(v)))
@@ -457,7 +468,7 @@ func (w *pqWriter) valueChunk(name string, values []float64, notInteger func(i i
 	meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: int32(pages)}}
 	meta.Statistics = format.Statistics{NullCount: 0}
 	if lo <= hi { // some value is not NaN
-		if typ != format.Int64 {
+		if typ == format.Double || typ == format.Float {
 			if lo == 0 {
 				lo = math.Copysign(0, -1) // the spec asks for -0 as a zero minimum, +0 as a zero maximum
 			}
@@ -476,6 +487,8 @@ func pqStat(typ format.Type, v float64) []byte {
 	switch typ {
 	case format.Int64:
 		return binary.LittleEndian.AppendUint64(nil, uint64(int64(v)))
+	case format.Int32:
+		return binary.LittleEndian.AppendUint32(nil, uint32(int32(v)))
 	case format.Float:
 		return binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(v)))
 	}
@@ -583,7 +596,7 @@ func (w *pqWriter) abort() error {
 }
 
 func pqNotIntegerError(path, sample, gene string, v float64) error {
-	return fmt.Errorf("columnar: writing %s: sample %s, gene %s: %v is not a whole number, and the output has integer columns", path, sample, gene, v)
+	return fmt.Errorf("columnar: writing %s: sample %s, gene %s: %v is not a whole number in the range of the output's integer columns", path, sample, gene, v)
 }
 
 // pqWideSink writes genes x samples as a gene id column, then one column

@@ -26,9 +26,13 @@ type SinkOptions struct {
 	// Format is FormatText, FormatTSV, FormatCSV, FormatParquet, FormatArrow
 	// or FormatArrowStream; "" chooses by the path's extension (TSV for
 	// standard output, Arrow IPC stream for "-.arrow").
-	Format    string
-	Layout    string // LayoutWide (default) or LayoutLong
-	Integer   bool   // values are integers: write integer columns where the format has them
+	Format  string
+	Layout  string // LayoutWide (default) or LayoutLong
+	Integer bool   // values are integers: write integer columns where the format has them
+	// Int32, with Integer, makes Parquet value columns INT32 instead of
+	// INT64 (as R's arrow writes an integer matrix); a value outside int32's
+	// range is then an error. Other formats write int64 as before.
+	Int32     bool
 	GeneLabel string // header of the gene id column; "" uses "gene_id"
 	ValueName string // value column of long layouts; "" uses "value"
 	TempDir   string // for the spill a row-oriented output needs; "" uses os.TempDir()

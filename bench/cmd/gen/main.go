@@ -28,6 +28,7 @@ func main() {
 	tmp := flag.String("temp-dir", "", "folder for the spill a text output needs (default: the system's)")
 	codec := flag.String("compression", columnar.CompressionSnappy, "Parquet codec: zstd, snappy, gzip or none")
 	shard := flag.Int("shard-samples", 0, "write -o as a folder of wide Parquet files of this many samples each")
+	int64s := flag.Bool("int64", false, "Parquet count columns as INT64 (as pandas and pyarrow write them) instead of INT32 (as R's arrow does)")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: gen -genes N -samples M -seed S -o FILE [--layout long]")
 		flag.PrintDefaults()
@@ -42,7 +43,7 @@ func main() {
 	defer stop()
 	p := bench.Params{Genes: *genes, Samples: *samples, Seed: *seed}
 	start := time.Now()
-	opts := columnar.SinkOptions{Layout: *layout, TempDir: *tmp, Compression: *codec}
+	opts := columnar.SinkOptions{Layout: *layout, TempDir: *tmp, Compression: *codec, Int32: !*int64s}
 	var err error
 	if *shard > 0 {
 		err = bench.WriteShards(ctx, bench.New(p), *out, *shard, opts)
