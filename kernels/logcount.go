@@ -113,23 +113,31 @@ func (a *LogSumAccumulator) AddCounts(zeros []int32, x []float64, fractional boo
 		panic(badLength)
 	}
 	fixed := a.fixed[:2*len(x)]
+	// Whole counts are summed as integers: below 2^53 every partial sum of
+	// whole numbers is exact in float64 too, so the integer sum is the
+	// in-order float64 sum. A fractional value, or a sum reaching 2^53,
+	// makes the sum be taken again in order.
+	var whole uint64
+	inOrder := false
 	for i, v := range x {
 		if !IsCount(v, fractional) {
-			return sum, i
+			return sumInOrder(x[:i]), i
 		}
-		sum += v
-		if v < logTableSize {
-			if k := int(v); float64(k) == v {
-				// ln 0 is -Inf (a zero), ln 1 is 0 (nothing to add)
-				if k >= 2 {
-					var c uint64
-					fixed[2*i], c = bits.Add64(fixed[2*i], logFixedTable[k], 0)
-					fixed[2*i+1] += c
-				} else if k == 0 {
-					zeros[i]++
-				}
-				continue
-			}
+		k := int(v)
+		if v < logTableSize && float64(k) == v {
+			// Branch-free: entries 0 and 1 of the table are 0 (ln 1 = 0,
+			// and a zero adds nothing), and k-1 is negative only for k = 0.
+			var c uint64
+			fixed[2*i], c = bits.Add64(fixed[2*i], logFixedTable[k], 0)
+			fixed[2*i+1] += c
+			zeros[i] += int32(uint(k-1) >> 63)
+			whole += uint64(k)
+			continue
+		}
+		if float64(k) == v {
+			whole += uint64(k)
+		} else {
+			inOrder = true
 		}
 		if l := math.Log(v); l >= 0.5 && l < 64 {
 			var c uint64
@@ -139,11 +147,25 @@ func (a *LogSumAccumulator) AddCounts(zeros []int32, x []float64, fractional boo
 			a.exact.Add(i, l) // a fractional count: l < 1/2, maybe negative
 		}
 	}
-	return sum, -1
+	if inOrder || whole >= MaxExactCount {
+		return sumInOrder(x), -1
+	}
+	return float64(whole), -1
+}
+
+// sumInOrder is the sum of x added left to right, as R's colSums would
+// for whole numbers.
+func sumInOrder(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s
 }
 
 // logFixedTable[k] = logTable[k] * 2^53, a whole number for k >= 2 (see
-// LogSumAccumulator); entries 0 and 1 are unused.
+// LogSumAccumulator); entries 0 and 1 are 0, so that adding them is adding
+// nothing.
 var logFixedTable = func() []uint64 {
 	t := make([]uint64, logTableSize)
 	for k := 2; k < logTableSize; k++ {
