@@ -73,7 +73,13 @@ func LogRatiosRange(dst, x, logRef []float64, idx []int32) (ratios []float64, lo
 	lo, hi = posInf, negInf
 	for _, i := range idx {
 		if v := x[i]; v > 0 {
-			r := LogCount(v) - logRef[i]
+			var l float64
+			if k := int(v); v < logTableSize && float64(k) == v {
+				l = logTable[k] // LogCount, written out so that it is inlined
+			} else {
+				l = math.Log(v)
+			}
+			r := l - logRef[i]
 			lo, hi = min(lo, r), max(hi, r)
 			dst = append(dst, r)
 		}

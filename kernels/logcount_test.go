@@ -133,6 +133,17 @@ func BenchmarkLogCount(b *testing.B) {
 			}
 		}
 	})
+	b.Run("LogRatiosRange", func(b *testing.B) {
+		ref := make([]float64, len(x))
+		for i := range ref {
+			ref[i] = r.NormFloat64() + 4
+		}
+		idx, ratios := UsableGenes(ref, nil), make([]float64, 0, len(x))
+		b.SetBytes(int64(8 * len(x)))
+		for b.Loop() {
+			ratios, _, _ = LogRatiosRange(ratios, x, ref, idx)
+		}
+	})
 	b.Run("AddCounts", func(b *testing.B) {
 		acc, zeros := NewLogSumAccumulator(NewExactSums(len(x))), make([]int32, len(x))
 		b.SetBytes(int64(8 * len(x)))
