@@ -168,7 +168,7 @@ func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 	for j, l := range fp.lib {
 		if l == 0 {
 			return nil, &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
-				Msg: fmt.Sprintf("every count of this sample is zero: its library size is 0 and edgeR's %s factors are NA (calcNormFactors fails); no method can scale it: remove the sample", opts.Method)}
+				Msg: fmt.Sprintf("every count of this sample is zero: its library size is 0, so its counts per million are 0/0 (NaN in edgeR's cpm) and no %s factor can scale it: remove the sample", opts.Method)}
 		}
 	}
 	f := &Factors{Samples: src.Samples(), LibSize: fp.lib, NormFactor: make([]float64, S), RefSample: -1}
