@@ -11,8 +11,8 @@ const logTableSize = 1 << 16
 
 // logTable[k] = math.Log(k), so LogCount returns exactly the bits math.Log
 // would (logTable[0] = -Inf).
-var logTable = func() []float64 {
-	t := make([]float64, logTableSize)
+var logTable = func() *[logTableSize]float64 {
+	t := new([logTableSize]float64)
 	for k := range t {
 		t[k] = math.Log(float64(k))
 	}
@@ -23,13 +23,20 @@ var logTable = func() []float64 {
 // whole numbers below 2^16, the common case for counts, and by math.Log
 // otherwise (larger or fractional values; ln 0 = -Inf, NaN stays NaN).
 func LogCount(v float64) float64 {
-	if v >= 0 && v < logTableSize {
-		if k := int(v); float64(k) == v {
-			return logTable[k]
-		}
+	// uint16(int(v)) equals v exactly for the whole numbers 0 to 65535
+	// (and -0): any other v (larger, fractional, negative, NaN, infinite)
+	// takes math.Log's path.
+	if k := uint16(int(v)); float64(k) == v {
+		return logTable[k]
 	}
-	return math.Log(v)
+	return logOutsideTable(v)
 }
+
+// logOutsideTable is math.Log, kept out of line so that LogCount is small
+// enough to be inlined into the loops that call it.
+//
+//go:noinline
+func logOutsideTable(v float64) float64 { return math.Log(v) }
 
 // posInf and negInf are the infinities as variables, loaded once rather
 // than built by math.Inf inside hot loops.
@@ -73,13 +80,7 @@ func LogRatiosRange(dst, x, logRef []float64, idx []int32) (ratios []float64, lo
 	lo, hi = posInf, negInf
 	for _, i := range idx {
 		if v := x[i]; v > 0 {
-			var l float64
-			if k := int(v); v < logTableSize && float64(k) == v {
-				l = logTable[k] // LogCount, written out so that it is inlined
-			} else {
-				l = math.Log(v)
-			}
-			r := l - logRef[i]
+			r := LogCount(v) - logRef[i]
 			lo, hi = min(lo, r), max(hi, r)
 			dst = append(dst, r)
 		}
