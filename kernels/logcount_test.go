@@ -78,7 +78,9 @@ func TestMedianLongMatchesSort(t *testing.T) {
 		n := bucketMinN + r.IntN(5000)
 		x := make([]float64, n)
 		for i := range x {
-			switch trial % 6 {
+			switch trial % 7 {
+			case 6:
+				x[i] = float64(r.IntN(medianBuckets+1)) * (3.0 / medianBuckets) // on the bucket edges
 			case 0:
 				x[i] = r.NormFloat64()
 			case 1:
