@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // A folder of Parquet shards is one matrix whose samples are split across the
@@ -14,14 +16,36 @@ import (
 // opened as a file on its own (wide by default, or as opts says), so a shard
 // may be anything a single Parquet file may be.
 
-// shardsParquet is a folder of Parquet shards.
+// shardsParquet is a folder of Parquet shards. Only a few shards are open at
+// a time (maxOpenShards): an open shard holds its footer and its gene ids,
+// and a folder may hold hundreds of shards (ARCHS4's 722,425 samples are
+// 723 files of 1,000), so memory stays bounded by the genes, not by the
+// number of files. A pass reads the samples in order, so the shards it
+// needs are opened one after another.
 type shardsParquet struct {
 	path    string
-	shards  []Source
-	first   []int // first[k] is the first sample of shard k; first[len(shards)] is the number of samples
+	files   []string
+	opts    Options // the layout every shard is read in
+	genes   []string
+	first   []int // first[k] is the first sample of shard k; first[len(files)] is the number of samples
 	samples []string
 	integer bool
+
+	mu   sync.Mutex
+	open map[int]*openShard
+	tick uint64 // use counter, for closing the shard used least recently
 }
+
+// openShard is an open shard file, with the readers using it.
+type openShard struct {
+	src     Source
+	readers int
+	used    uint64
+}
+
+// maxOpenShards bounds the shards open at once: the workers of a pass read
+// neighbouring samples, which lie in at most two or three shards.
+const maxOpenShards = 4
 
 // isParquetName reports whether a file name in a shard folder is a shard.
 func isParquetName(name string) bool {
@@ -32,7 +56,8 @@ func isParquetName(name string) bool {
 	return ext == ".parquet" || ext == ".pq"
 }
 
-// openParquetShards opens the .parquet files of folder dir as one matrix.
+// openParquetShards opens the .parquet files of folder dir as one matrix:
+// each is opened once to check its genes and list its samples, then closed.
 func openParquetShards(dir string, opts Options) (src Source, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -48,20 +73,24 @@ func openParquetShards(dir string, opts Options) (src Source, err error) {
 	if len(names) == 0 {
 		return nil, inputErrorf(dir, "the folder holds no .parquet files")
 	}
-	s := &shardsParquet{path: dir, integer: true, first: []int{0}}
+	s := &shardsParquet{path: dir, integer: true, first: []int{0}, open: map[int]*openShard{}}
+	var firstShard Source
 	defer func() {
-		if err != nil {
-			s.Close()
+		if firstShard != nil {
+			firstShard.Close()
 		}
 	}()
 	owner := make(map[string]string) // sample -> shard file
-	for _, name := range names {
+	for k, name := range names {
 		file := filepath.Join(dir, name)
 		sh, err := openParquetFile(file, opts)
 		if err != nil {
 			return nil, err
 		}
-		s.shards = append(s.shards, sh)
+		if k == 0 {
+			firstShard = sh
+			s.genes = sh.Genes()
+		}
 		if opts.Layout == LayoutAuto {
 			// every shard is read in the first shard's layout, so that a
 			// wide shard with a bad column is not taken for a long table
@@ -70,20 +99,78 @@ func openParquetShards(dir string, opts Options) (src Source, err error) {
 				opts.Layout = LayoutLong
 			}
 		}
-		if err := pqSameGenes(s.shards[0], sh); err != nil {
-			return nil, err
-		}
+		err = pqSameGenes(firstShard, sh)
 		for _, sm := range sh.Samples() {
+			if err != nil {
+				break
+			}
 			if other, ok := owner[sm]; ok {
-				return nil, &InputError{File: file, Sample: sm, Msg: fmt.Sprintf("sample is also in %s", other)}
+				err = &InputError{File: file, Sample: sm, Msg: fmt.Sprintf("sample is also in %s", other)}
 			}
 			owner[sm] = file
 		}
+		s.files = append(s.files, file)
 		s.samples = append(s.samples, sh.Samples()...)
 		s.first = append(s.first, len(s.samples))
 		s.integer = s.integer && sh.Integer()
+		if k > 0 {
+			sh.Close()
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
+	s.opts = opts
 	return s, nil
+}
+
+// shard returns shard k open, opening it (and closing the shard used least
+// recently beyond maxOpenShards) if need be; release(k) must follow. A
+// shard opened again must still hold the genes and samples it held when
+// the folder was opened.
+func (s *shardsParquet) shard(k int) (Source, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick++
+	if o, ok := s.open[k]; ok {
+		o.readers++
+		o.used = s.tick
+		return o.src, nil
+	}
+	sh, err := openParquetFile(s.files[k], s.opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := pqSameGenes(s, sh); err != nil {
+		sh.Close()
+		return nil, err
+	}
+	if !slices.Equal(sh.Samples(), s.samples[s.first[k]:s.first[k+1]]) {
+		sh.Close()
+		return nil, inputErrorf(s.files[k], "the file's samples changed while it was being read")
+	}
+	s.open[k] = &openShard{src: sh, readers: 1, used: s.tick}
+	for len(s.open) > maxOpenShards {
+		victim := -1
+		for kk, o := range s.open {
+			if o.readers == 0 && (victim < 0 || o.used < s.open[victim].used) {
+				victim = kk
+			}
+		}
+		if victim < 0 {
+			break // every open shard is being read
+		}
+		s.open[victim].src.Close()
+		delete(s.open, victim)
+	}
+	return sh, nil
+}
+
+// release ends a use of shard k that shard began.
+func (s *shardsParquet) release(k int) {
+	s.mu.Lock()
+	s.open[k].readers--
+	s.mu.Unlock()
 }
 
 // pqSameGenes checks that shard b lists the genes of shard a in the same
@@ -107,7 +194,7 @@ func pqSameGenes(a, b Source) error {
 }
 
 func (s *shardsParquet) Path() string      { return s.path }
-func (s *shardsParquet) Genes() []string   { return s.shards[0].Genes() }
+func (s *shardsParquet) Genes() []string   { return s.genes }
 func (s *shardsParquet) Samples() []string { return s.samples }
 func (s *shardsParquet) Integer() bool     { return s.integer }
 
@@ -117,25 +204,28 @@ func (s *shardsParquet) ReadColumn(j int, dst []float64) error {
 		panic("columnar: ReadColumn: sample out of range")
 	}
 	k := sort.SearchInts(s.first, j+1) - 1 // the last shard whose first sample is <= j
-	return s.shards[k].ReadColumn(j-s.first[k], dst)
+	sh, err := s.shard(k)
+	if err != nil {
+		return err
+	}
+	defer s.release(k)
+	return sh.ReadColumn(j-s.first[k], dst)
 }
 
 // Locate names the shard file that holds sample j.
 func (s *shardsParquet) Locate(j, i int) (string, int) {
-	k := sort.SearchInts(s.first, j+1) - 1
-	if l, ok := s.shards[k].(Locator); ok {
-		return l.Locate(j-s.first[k], i)
-	}
-	return s.shards[k].Path(), 0
+	return s.files[sort.SearchInts(s.first, j+1)-1], 0
 }
 
 func (s *shardsParquet) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var err error
-	for _, sh := range s.shards {
-		if e := sh.Close(); err == nil {
+	for k, o := range s.open {
+		if e := o.src.Close(); err == nil {
 			err = e
 		}
+		delete(s.open, k)
 	}
-	s.shards = nil
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -879,5 +880,54 @@ func TestParquetBadInput(t *testing.T) {
 		})
 	if _, err := Open(path, Options{}); !errors.As(err, &ie) || !strings.Contains(err.Error(), "row 2") {
 		t.Errorf("null gene id: got %v", err)
+	}
+}
+
+// A folder of many shards keeps at most maxOpenShards of them open while
+// passes read it, in order or concurrently, with the same values; a shard
+// whose samples change after the folder was opened is an error naming it.
+func TestParquetShardsOpenFew(t *testing.T) {
+	dir := t.TempDir()
+	m := newPQMatrix(500, 30, 9, true, 0)
+	for k := 0; k < 10; k++ {
+		sub := &pqMatrix{genes: m.genes, samples: m.samples[3*k : 3*k+3], cols: m.cols[3*k : 3*k+3]}
+		pqWriteSink(t, filepath.Join(dir, fmt.Sprintf("part-%02d.parquet", k)), sub, SinkOptions{Integer: true})
+	}
+	src := pqOpen(t, dir, Options{})
+	s := src.(*shardsParquet)
+	openNow := func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.open)
+	}
+	if n := openNow(); n != 0 {
+		t.Errorf("%d shards open after opening the folder, want 0", n)
+	}
+	col := make([]float64, len(m.genes))
+	for pass := 0; pass < 2; pass++ {
+		for j := range m.samples {
+			if err := src.ReadColumn(j, col); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(col, m.cols[j]) {
+				t.Fatalf("pass %d, sample %s: values differ", pass, m.samples[j])
+			}
+			if n := openNow(); n > maxOpenShards {
+				t.Fatalf("%d shards open, more than %d", n, maxOpenShards)
+			}
+		}
+	}
+	pqCheckConcurrent(t, src)
+	if n := openNow(); n > maxOpenShards {
+		t.Errorf("%d shards open after concurrent reads, more than %d", n, maxOpenShards)
+	}
+	// Shard 7 is rewritten with other samples while the folder is open.
+	src.Close()
+	other := &pqMatrix{genes: m.genes, samples: []string{"a", "b", "c"}, cols: m.cols[21:24]}
+	file := filepath.Join(dir, "part-07.parquet")
+	pqWriteSink(t, file, other, SinkOptions{Integer: true})
+	err := src.ReadColumn(22, col)
+	if err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "samples changed") {
+		t.Errorf("a rewritten shard: %v; want an error naming %s", err, file)
 	}
 }
