@@ -42,6 +42,17 @@ func newTMMBenchColumns(b *testing.B) *tmmBenchColumns {
 	return c
 }
 
+// each calls sample(j) for the columns in turn while b loops, and reports
+// the time per gene.
+func (c *tmmBenchColumns) each(b *testing.B, sample func(j int)) {
+	j := 0
+	for b.Loop() {
+		sample(j)
+		j = (j + 1) % len(c.cols)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+}
+
 // BenchmarkTMMSample times the TMM of one 60,000-gene sample against the
 // reference (tmmScratch.tmm, the per-sample kernel of calcNormFactors'
 // TMM), the reference prepared once.
@@ -51,12 +62,9 @@ func BenchmarkTMMSample(b *testing.B) {
 	o := Options{Method: TMM}
 	o.defaults()
 	var s tmmScratch
-	j := 0
-	for b.Loop() {
+	c.each(b, func(j int) {
 		s.tmm(c.cols[j], ref, c.lib[j], o)
-		j = (j + 1) % len(c.cols)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+	})
 }
 
 // BenchmarkTMMSampleSorting is BenchmarkTMMSample for the sorting
@@ -68,13 +76,10 @@ func BenchmarkTMMSampleSorting(b *testing.B) {
 	var s oldTMMScratch
 	refKept := gatherKept(nil, c.ref, c.keep)
 	var obs []float64
-	j := 0
-	for b.Loop() {
+	c.each(b, func(j int) {
 		obs = gatherKept(obs, c.cols[j], c.keep)
 		s.tmmOld(obs, refKept, c.lib[j], c.nR, o)
-		j = (j + 1) % len(c.cols)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+	})
 }
 
 // BenchmarkTMMwspSample times TMMwsp of one 60,000-gene sample against the
@@ -85,12 +90,9 @@ func BenchmarkTMMwspSample(b *testing.B) {
 	o := Options{Method: TMMwsp}
 	o.defaults()
 	var s tmmScratch
-	j := 0
-	for b.Loop() {
+	c.each(b, func(j int) {
 		s.tmmwsp(c.cols[j], ref, c.lib[j], o)
-		j = (j + 1) % len(c.cols)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+	})
 }
 
 // BenchmarkTMMwspSampleSorting is BenchmarkTMMwspSample for the sorting
@@ -102,11 +104,8 @@ func BenchmarkTMMwspSampleSorting(b *testing.B) {
 	var s oldTMMScratch
 	refKept := gatherKept(nil, c.ref, c.keep)
 	var obs []float64
-	j := 0
-	for b.Loop() {
+	c.each(b, func(j int) {
 		obs = gatherKept(obs, c.cols[j], c.keep)
 		s.tmmwspOld(obs, refKept, c.lib[j], c.nR, o)
-		j = (j + 1) % len(c.cols)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
+	})
 }

@@ -176,19 +176,6 @@ func selectTuple(t []wspTuple, k int) wspTuple {
 	return t[k]
 }
 
-// keepWSPRow keeps a TMMwsp row of counts x (sample) and r (reference),
-// with their natural logarithms lx and lr: the counts, the approximate keys
-// M = lx - lr and A = lx + lr, and the keys in their histograms.
-func (s *tmmScratch) keepWSPRow(x, r, lx, lr float64) {
-	km, ka := lx-lr, lx+lr
-	s.x = append(s.x, x)
-	s.wr = append(s.wr, r)
-	s.kM = append(s.kM, km)
-	s.kA = append(s.kA, ka)
-	s.histM.counts[s.histM.bucket(km)]++
-	s.histA.counts[s.histA.bucket(ka)]++
-}
-
 // tmmwsp is edgeR's .calcFactorTMMwsp of the sample col (all genes, library
 // size nO) against the reference.
 func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Options) float64 {
@@ -201,16 +188,32 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 	s.kM, s.kA = s.kM[:0], s.kA[:0]
 	s.obsOnly, s.refOnly = s.obsOnly[:0], s.refOnly[:0]
 	fast := nO >= fastMin && nO <= fastMax && nR >= fastMin && nR <= fastMax
+	// the largest counts of the rows, for the fast path
+	largestX, largestR := 0.0, 0.0
 	// the keys' histograms, counted on the way over the ranges tmm uses
 	c0 := math.Log(nO) - math.Log(nR)
 	s.histM.reset(c0-8, c0+8)
 	s.histA.reset(0, math.Log(nO)+ref.lnRMax)
+	hM, hA := &s.histM, &s.histA
 	for k, g := range ref.gene {
 		x, r := col[g], ref.r[k]
 		po, pr := x > eps, r > eps
 		switch {
 		case po && pr:
-			s.keepWSPRow(x, r, kernels.LogCount(x), ref.lnR[k])
+			lx, lr := kernels.LogCount(x), ref.lnR[k]
+			km, ka := lx-lr, lx+lr
+			s.x = append(s.x, x)
+			s.wr = append(s.wr, r)
+			s.kM = append(s.kM, km)
+			s.kA = append(s.kA, ka)
+			hM.counts[hM.bucket(km)]++
+			hA.counts[hA.bucket(ka)]++
+			if x > largestX {
+				largestX = x
+			}
+			if r > largestR {
+				largestR = r
+			}
 		case po:
 			s.obsOnly = append(s.obsOnly, x)
 		case pr:
@@ -222,7 +225,20 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 		s.sortSingles(s.refOnly)
 		for i := 1; i <= e; i++ {
 			x, r := s.obsOnly[len(s.obsOnly)-i], s.refOnly[len(s.refOnly)-i]
-			s.keepWSPRow(x, r, kernels.LogCount(x), kernels.LogCount(r))
+			lx, lr := kernels.LogCount(x), kernels.LogCount(r)
+			km, ka := lx-lr, lx+lr
+			s.x = append(s.x, x)
+			s.wr = append(s.wr, r)
+			s.kM = append(s.kM, km)
+			s.kA = append(s.kA, ka)
+			hM.counts[hM.bucket(km)]++
+			hA.counts[hA.bucket(ka)]++
+			if x > largestX {
+				largestX = x
+			}
+			if r > largestR {
+				largestR = r
+			}
 		}
 	}
 	n := len(s.x)
@@ -230,7 +246,7 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 		return 1
 	}
 	// every count is above 1e-14, so only large values leave the fast path
-	fast = fast && slices.Max(s.x) <= min(nO, fastMax) && slices.Max(s.wr) <= min(nR, fastMax)
+	fast = fast && largestX <= min(nO, fastMax) && largestR <= min(nR, fastMax)
 	s.newMemo()
 	m := func(c int) float64 { return s.memoLogRatio(s.x[c], s.wr[c], nO, nR) }
 	a := func(c int) float64 {
@@ -264,9 +280,9 @@ func (s *tmmScratch) tmmwsp(col []float64, ref *wspReference, nO float64, o Opti
 			s.kM[c], s.kA[c] = m(c), a(c)
 		}
 		keyEpsilon = 0
-		s.histM.filled, s.histA.filled = false, false // orderStats counts the exact keys
+		hM.filled, hA.filled = false, false // orderStats counts the exact keys
 	} else {
-		s.histM.filled, s.histA.filled = s.histM.usable, s.histA.usable
+		hM.filled, hA.filled = hM.usable, hA.usable
 	}
 
 	// max|M| < 1e-6 gives 1; as in tmm, a key off by more than 1e-6 from
