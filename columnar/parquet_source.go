@@ -1147,13 +1147,12 @@ type wideParquet struct {
 	integer bool
 }
 
-// openParquetWide opens q as a wide matrix.
-func openParquetWide(q *pqFile) (*wideParquet, error) {
-	gc, skip, err := q.idColumn("gene id")
-	if err != nil {
-		return nil, err
-	}
-	s := &wideParquet{q: q, geneCol: gc, integer: true}
+// valueColumns lists the columns of q not in skip (the id columns): their
+// names, their indexes, and whether all of them hold integers. Each must be
+// numeric and named once; otherwise named(name, msg) makes the error, which
+// for a column that is not numeric says what the table should look like.
+func (q *pqFile) valueColumns(skip map[int]bool, named func(name, msg string) error, should string) (names []string, cols []int, integer bool, err error) {
+	integer = true
 	seen := make(map[string]bool, len(q.cols))
 	for c := range q.cols {
 		if skip[c] {
@@ -1161,16 +1160,31 @@ func openParquetWide(q *pqFile) (*wideParquet, error) {
 		}
 		col := &q.cols[c]
 		if !col.numeric() {
-			return nil, &InputError{File: q.path, Sample: col.name,
-				Msg: fmt.Sprintf("column of type %s is not numeric (a wide table has a gene id column, then one int32, int64, float or double column per sample)", col.desc)}
+			return nil, nil, false, named(col.name, fmt.Sprintf("column of type %s is not numeric (%s)", col.desc, should))
 		}
 		if seen[col.name] {
-			return nil, &InputError{File: q.path, Sample: col.name, Msg: "two columns have this name: it appears twice"}
+			return nil, nil, false, named(col.name, "two columns have this name: it appears twice")
 		}
 		seen[col.name] = true
-		s.samples = append(s.samples, col.name)
-		s.cols = append(s.cols, c)
-		s.integer = s.integer && col.integer()
+		names = append(names, col.name)
+		cols = append(cols, c)
+		integer = integer && col.integer()
+	}
+	return names, cols, integer, nil
+}
+
+// openParquetWide opens q as a wide matrix.
+func openParquetWide(q *pqFile) (*wideParquet, error) {
+	gc, skip, err := q.idColumn("gene id")
+	if err != nil {
+		return nil, err
+	}
+	s := &wideParquet{q: q, geneCol: gc}
+	s.samples, s.cols, s.integer, err = q.valueColumns(skip, func(name string, msg string) error {
+		return &InputError{File: q.path, Sample: name, Msg: msg}
+	}, "a wide table has a gene id column, then one int32, int64, float or double column per sample")
+	if err != nil {
+		return nil, err
 	}
 	s.genes, err = q.readNames(gc, "gene id", func(name string) error {
 		return &InputError{File: q.path, Gene: name, Msg: "gene id appears twice"}
@@ -1219,25 +1233,13 @@ func openParquetRows(q *pqFile, opts Options) (src *rowsParquet, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &rowsParquet{path: q.path, integer: true}
+	s := &rowsParquet{path: q.path}
 	var geneCols []int
-	seen := make(map[string]bool, len(q.cols))
-	for c := range q.cols {
-		if skip[c] {
-			continue
-		}
-		col := &q.cols[c]
-		if !col.numeric() {
-			return nil, &InputError{File: q.path, Gene: col.name,
-				Msg: fmt.Sprintf("column of type %s is not numeric (with samples as rows, a table has a sample id column, then one numeric column per gene)", col.desc)}
-		}
-		if seen[col.name] {
-			return nil, &InputError{File: q.path, Gene: col.name, Msg: "two columns have this name: it appears twice"}
-		}
-		seen[col.name] = true
-		s.genes = append(s.genes, col.name)
-		geneCols = append(geneCols, c)
-		s.integer = s.integer && col.integer()
+	s.genes, geneCols, s.integer, err = q.valueColumns(skip, func(name string, msg string) error {
+		return &InputError{File: q.path, Gene: name, Msg: msg}
+	}, "with samples as rows, a table has a sample id column, then one numeric column per gene")
+	if err != nil {
+		return nil, err
 	}
 	s.samples, err = q.readNames(sc, "sample id", func(name string) error {
 		return &InputError{File: q.path, Sample: name, Msg: "sample id appears twice"}
