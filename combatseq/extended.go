@@ -94,17 +94,7 @@ func addExtended(a, b extended) extended {
 			exp -= n
 		}
 	}
-	// Round hi:lo(+sticky) to 64 bits: round bit is the top bit of lo.
-	round := lo>>63 != 0
-	rest := lo<<1 != 0 || sticky
-	if round && (rest || hi&1 != 0) {
-		hi++
-		if hi == 0 {
-			hi = 1 << 63
-			exp++
-		}
-	}
-	return extended{neg: a.neg, exp: exp, mant: hi}
+	return roundExtended(a.neg, exp, hi, lo, sticky)
 }
 
 func shiftRight128(hi, lo uint64, n int) (uint64, uint64, bool) {
@@ -154,6 +144,14 @@ func (e extended) divInt(k int) extended {
 	// q * 2^(exp-63-64).
 	hi, lo := shiftLeft128(qhi, qlo, n)
 	exp -= n
+	return roundExtended(e.neg, exp, hi, lo, sticky)
+}
+
+// roundExtended rounds the normalized 128-bit mantissa hi:lo (top bit of hi
+// set), with sticky for nonzero bits below lo, to 64 bits, to nearest with
+// ties to even: the round bit is the top bit of lo. A carry out of hi
+// renormalizes to 2^63 and one more in the exponent.
+func roundExtended(neg bool, exp int, hi, lo uint64, sticky bool) extended {
 	round := lo>>63 != 0
 	rest := lo<<1 != 0 || sticky
 	if round && (rest || hi&1 != 0) {
@@ -163,7 +161,7 @@ func (e extended) divInt(k int) extended {
 			exp++
 		}
 	}
-	return extended{neg: e.neg, exp: exp, mant: hi}
+	return extended{neg: neg, exp: exp, mant: hi}
 }
 
 // float64 rounds e to the nearest double, ties to even (as C's conversion
