@@ -128,7 +128,7 @@ func (a *LogSumAccumulator) AddCounts(zeros []int32, x []float64, fractional boo
 	inOrder := false
 	for i, v := range x {
 		if !IsCount(v, fractional) {
-			return sumInOrder(x[:i]), i
+			return Sum(x[:i]), i
 		}
 		k := int(v)
 		if v < logTableSize && float64(k) == v {
@@ -155,19 +155,9 @@ func (a *LogSumAccumulator) AddCounts(zeros []int32, x []float64, fractional boo
 		}
 	}
 	if inOrder || whole >= MaxExactCount {
-		return sumInOrder(x), -1
+		return Sum(x), -1
 	}
 	return float64(whole), -1
-}
-
-// sumInOrder is the sum of x added left to right, as R's colSums would
-// for whole numbers.
-func sumInOrder(x []float64) float64 {
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s
 }
 
 // logFixedTable[k] = logTable[k] * 2^53, a whole number for k >= 2 (see
