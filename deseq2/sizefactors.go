@@ -219,18 +219,17 @@ func noUsableGenes(src columnar.Source, opts Options) error {
 func MediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64, controls []bool, opts pass.Options) ([]float64, error) {
 	S := len(src.Samples())
 	sf := make([]float64, S)
-	scratch := make([][]float64, opts.Workers(src))
+	scratch := make([]kernels.RatioMedian, opts.Workers(src))
 	usable := kernels.UsableGenes(logGeo, controls)
 	// Pass 1 checked every count of the same file.
 	opts.NoCheck = true
 	work := func(w, j int, col []float64) error {
-		var lo, hi float64
-		scratch[w], lo, hi = kernels.LogRatiosRange(scratch[w], col, logGeo, usable)
-		if len(scratch[w]) == 0 {
+		m, n := scratch[w].LogRatioMedian(col, logGeo, usable)
+		if n == 0 {
 			return &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
 				Msg: "no gene with a positive count and a finite geometric mean in this sample (all zero?): DESeq2 answers NA here; remove the sample"}
 		}
-		sf[j] = math.Exp(kernels.MedianWithin(scratch[w], lo, hi))
+		sf[j] = math.Exp(m)
 		return nil
 	}
 	if err := pass.Run(ctx, src, opts, work, nil); err != nil {

@@ -1,0 +1,104 @@
+package kernels
+
+import "math"
+
+// Grid of the histogram that LogRatioMedian narrows the median down with:
+// ratioBuckets equal buckets of width 1/ratioScale from ratioLow, covering
+// log ratios in [-32, 32) (ratios from e^-32 to e^32); smaller and larger
+// values fall in the first and last bucket.
+const (
+	ratioBuckets = 4096
+	ratioScale   = 64.0
+	ratioLow     = -32.0
+)
+
+// RatioMedian is one worker's scratch space for LogRatioMedian.
+type RatioMedian struct {
+	ratios []float64
+	bucket []uint16
+	cand   []float64
+	counts [ratioBuckets]int32
+}
+
+// LogRatioMedian returns the median, over the genes i in idx (UsableGenes)
+// with x[i] > 0, of the log ratio ln x[i] - logRef[i] (LogCount for the
+// logarithm), and the number n of those genes: DESeq2's log size factor of
+// one sample. With n = 0 the median is NaN. The median is R's median():
+// the middle value, or the mean of the two middle values for an even n. The
+// result is exact: the same bits as Median over the same ratios.
+//
+// It takes two sweeps. The first computes the ratios and counts them in a
+// histogram on a fixed grid (ratioBuckets buckets of width 1/64), noting each
+// ratio's bucket. The buckets of the middle rank(s) follow from the counts;
+// the second sweep picks the ratios of those buckets (a few hundred of tens
+// of thousands), and Select finds the middle among them. Buckets keep the
+// order of the values, since a bucket is a non-decreasing function of the
+// ratio, so the ranks within the picked buckets are the overall ranks less
+// the count below. When a middle rank falls in the first or last bucket,
+// whose values are not bounded, Median finishes on all the ratios.
+func (m *RatioMedian) LogRatioMedian(x, logRef []float64, idx []int32) (median float64, n int) {
+	if len(logRef) != len(x) {
+		panic(badLength)
+	}
+	if cap(m.ratios) < len(idx) {
+		m.ratios, m.bucket = make([]float64, len(idx)), make([]uint16, len(idx))
+	}
+	ratios, bucket := m.ratios[:len(idx)], m.bucket[:len(idx)]
+	counts := &m.counts
+	*counts = [ratioBuckets]int32{}
+	for _, i := range idx {
+		v := x[i]
+		if !(v > 0) {
+			continue
+		}
+		r := LogCount(v) - logRef[i]
+		b := min(max(int((r-ratioLow)*ratioScale), 0), ratioBuckets-1)
+		ratios[n], bucket[n] = r, uint16(b)
+		counts[b&(ratioBuckets-1)]++
+		n++
+	}
+	if n == 0 {
+		return math.NaN(), 0
+	}
+	ratios, bucket = ratios[:n], bucket[:n]
+	k := n / 2 // the upper middle rank (0-based); for an even n, k-1 is the lower
+	first := k
+	if n%2 == 0 {
+		first = k - 1
+	}
+	below, bFirst, bK, seen := 0, -1, -1, 0
+	for b, c := range counts {
+		if bFirst < 0 && seen+int(c) > first {
+			bFirst, below = b, seen
+		}
+		if seen+int(c) > k {
+			bK = b
+			break
+		}
+		seen += int(c)
+	}
+	if bFirst == 0 || bK == ratioBuckets-1 {
+		return Median(ratios), n
+	}
+	span := uint16(bK - bFirst)
+	cand := m.cand[:0]
+	for j, b := range bucket {
+		if b-uint16(bFirst) <= span { // bFirst <= b <= bK, in one unsigned comparison
+			cand = append(cand, ratios[j])
+		}
+	}
+	m.cand = cand
+	kk := k - below
+	upper := Select(cand, kk)
+	if n%2 == 1 {
+		return upper, n
+	}
+	// The lower middle value is the largest of cand[:kk], all <= upper
+	// after Select (kk >= 1: rank k-1 is in bucket bFirst, above the
+	// `below` ratios of the buckets before it).
+	lower := cand[0]
+	for _, v := range cand[1:kk] {
+		lower = max(lower, v)
+	}
+	return (lower + upper) / 2, n
+}
