@@ -129,21 +129,21 @@ func (c *cache) encode(x []float64) (*cachedColumn, bool) {
 	defer scratchPool.Put(sc)
 	mid, big := sc.mid[:0], sc.big[:0]
 	for i, v := range x {
-		if !(v >= 0 && v < 1<<32) || math.Signbit(v) { // -0 would come back as +0
+		// A whole v in [0, 2^32) comes back from uint32; anything else
+		// (NaN, fractions, negatives, 2^32 or more) does not, but -0 does,
+		// so its sign bit is looked at too: -0 would come back as +0.
+		u := uint32(int64(v))
+		if float64(u) != v || math.Float64bits(v)>>63 != 0 {
 			return nil, false
 		}
-		u := uint32(v)
-		if float64(u) != v {
-			return nil, false
-		}
-		switch {
-		case u < smallMarker:
+		if u < smallMarker { // nine counts in ten
 			small[i] = uint8(u)
-		case u < midMarker:
-			small[i] = smallMarker
+			continue
+		}
+		small[i] = smallMarker
+		if u < midMarker {
 			mid = append(mid, uint16(u))
-		default:
-			small[i] = smallMarker
+		} else {
 			mid = append(mid, midMarker)
 			big = append(big, u)
 		}

@@ -18,6 +18,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/kernels"
@@ -37,8 +38,9 @@ type Options struct {
 
 // Progress follows a pass: Start before the first column is read, Done
 // after each column is reduced (in the reducing goroutine, with the number
-// of columns done so far, in sample order), and End when the pass returns,
-// whether it succeeded or not. progress.Stage implements it.
+// of columns done so far, in sample order; in a pass without a reduce step,
+// after each column is processed, still from one goroutine), and End when
+// the pass returns, whether it succeeded or not. progress.Stage implements it.
 type Progress interface {
 	Start(columns, genes int)
 	Done(columns int)
@@ -86,6 +88,9 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if reduce == nil {
+		return runUnordered(ctx, cancel, src, opts, work, workers)
+	}
 
 	type job struct {
 		j   int
@@ -196,6 +201,74 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 	}
 	if next != S {
 		return errors.New("pass: internal error: not every column was reduced")
+	}
+	return nil
+}
+
+// runUnordered is Run without a reduce step: each worker reads the next
+// unclaimed column into a buffer of its own and hands nothing on, so that
+// its one buffer stays in the core's cache from column to column (the
+// window of Run's ordered delivery cycles 2 x workers buffers of 8 bytes a
+// gene through every core). Columns are claimed in sample order.
+func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.Source, opts Options, work WorkFunc, workers int) error {
+	S, G := len(src.Samples()), len(src.Genes())
+	var (
+		next     atomic.Int64
+		errOnce  sync.Once
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err; cancel() })
+	}
+	done := make(chan struct{}, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(worker int) {
+			defer wg.Done()
+			col := make([]float64, G)
+			for ctx.Err() == nil {
+				j := int(next.Add(1) - 1)
+				if j >= S {
+					return
+				}
+				if err := src.ReadColumn(j, col); err != nil {
+					fail(err)
+					return
+				}
+				if !opts.NoCheck {
+					if err := Check(src, j, col, opts.AllowFractional); err != nil {
+						fail(err)
+						return
+					}
+				}
+				if work != nil {
+					if err := work(worker, j, col); err != nil {
+						fail(err)
+						return
+					}
+				}
+				select {
+				case done <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}(w)
+	}
+	go func() { wg.Wait(); close(done) }()
+	finished := 0
+	for range done {
+		finished++
+		if opts.Progress != nil {
+			opts.Progress.Done(finished)
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	if finished != S {
+		return ctx.Err()
 	}
 	return nil
 }

@@ -116,8 +116,33 @@ func (cfg inputConfig) baseMemory(G, N int) []memoryItem {
 		{2 * workers * g * 8, fmt.Sprintf("%d column buffers of %d genes", 2*workers, G), "--threads"},
 		{8 * g * 8, "per-gene state", ""},
 		{2 * int64(cfg.spillBudget()), "spill buffers", ""},
-		{cfg.Cache, "decoded columns kept between passes", "--cache"},
 	}
+}
+
+// defaultCache is the most a command that reads its input more than once
+// keeps of decoded columns when --cache is not given: all of a 60,000 x
+// 2,000 matrix of counts but a tenth, so that peak memory stays under
+// 256 MiB with it.
+const defaultCache = 128 << 20
+
+// cacheBudget is the decoded-column cache of a command that reads G genes
+// x N samples more than once, besides the extra items: --cache when given;
+// otherwise defaultCache, or less when the whole matrix takes less (about
+// 1.25 bytes a count) or when --memory leaves less room beside the rest.
+func (cfg inputConfig) cacheBudget(G, N int, extra []memoryItem) int64 {
+	if cfg.CacheSet {
+		return cfg.Cache
+	}
+	need := int64(G)*int64(N)*5/4 + int64(N)*64
+	budget := min(int64(defaultCache), need)
+	if cfg.Memory > 0 {
+		room := cfg.Memory
+		for _, it := range append(cfg.baseMemory(G, N), extra...) {
+			room -= it.bytes
+		}
+		budget = min(budget, max(room, 0))
+	}
+	return budget
 }
 
 // checkMemory refuses src when the items and the base need more than the
