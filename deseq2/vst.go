@@ -191,24 +191,54 @@ func FitVST(ctx context.Context, src columnar.Source, opts VSTOptions) (*VSTMode
 // both computed as natural logarithms divided by ln 2, as DESeq2 does.
 func (t *Trend) TransformInto(dst, counts []float64, sf float64) []float64 {
 	dst = dst[:len(counts)]
+	f := t.transformOf(sf)
+	if len(counts) < 4*vstTableSize {
+		for i, c := range counts {
+			dst[i] = f(c)
+		}
+		return dst
+	}
+	// Within a sample the transform depends on the count alone, and most
+	// counts are small whole numbers: those below vstTableSize come from a
+	// table made with the same function, so with the same bits, at a
+	// fraction of the cost of a logarithm and a square root per value.
+	var table [vstTableSize]float64
+	for k := range table {
+		table[k] = f(float64(k))
+	}
+	for i, c := range counts {
+		if k := uint(int(c)); k < vstTableSize && float64(k) == c {
+			dst[i] = table[k]
+		} else {
+			dst[i] = f(c)
+		}
+	}
+	return dst
+}
+
+// vstTableSize bounds the whole counts whose transform TransformInto takes
+// from a per-sample table.
+const vstTableSize = 1024
+
+// transformOf returns the transform of one count of a sample of size
+// factor sf.
+func (t *Trend) transformOf(sf float64) func(c float64) float64 {
 	ln2 := math.Log(2)
 	switch t.Type {
 	case Parametric:
 		a0, a1 := t.A0, t.A1
-		for i, c := range counts {
+		return func(c float64) float64 {
 			q := c / sf
-			dst[i] = math.Log((1+a1+2*a0*q+2*math.Sqrt(a0*q*(1+a1+a0*q)))/(4*a0)) / ln2
+			return math.Log((1+a1+2*a0*q+2*math.Sqrt(a0*q*(1+a1+a0*q)))/(4*a0)) / ln2
 		}
 	case MeanFit:
 		a := t.MeanDisp
-		for i, c := range counts {
+		return func(c float64) float64 {
 			q := c / sf
-			dst[i] = (2*math.Asinh(math.Sqrt(a*q)) - math.Log(a) - math.Log(4)) / ln2
+			return (2*math.Asinh(math.Sqrt(a*q)) - math.Log(a) - math.Log(4)) / ln2
 		}
-	default:
-		panic("deseq2: unknown trend type " + string(t.Type))
 	}
-	return dst
+	panic("deseq2: unknown trend type " + string(t.Type))
 }
 
 // WriteVST writes the VST of every sample of src to sink, column by column.

@@ -257,3 +257,40 @@ func TestGeneDispersionsThreads(t *testing.T) {
 		}
 	}
 }
+
+// TransformInto takes small whole counts from a per-sample table for long
+// columns: the values must be the very bits of the transform computed
+// count by count, for both trend types, whole counts below and above the
+// table and fractional counts.
+func TestTransformIntoTableSameBits(t *testing.T) {
+	counts := make([]float64, 4*vstTableSize+37)
+	for i := range counts {
+		switch i % 5 {
+		case 0:
+			counts[i] = float64(i % vstTableSize)
+		case 1:
+			counts[i] = float64(vstTableSize + i)
+		case 2:
+			counts[i] = float64(i%50) + 0.5
+		default:
+			counts[i] = float64(i % 300)
+		}
+	}
+	for _, tr := range []Trend{{Type: Parametric, A0: 0.01, A1: 1.3}, {Type: MeanFit, MeanDisp: 0.07}} {
+		for _, sf := range []float64{0.37, 1, 2.9} {
+			got := tr.TransformInto(make([]float64, len(counts)), counts, sf)
+			f := tr.transformOf(sf)
+			for i, c := range counts {
+				if want := f(c); math.Float64bits(got[i]) != math.Float64bits(want) {
+					t.Fatalf("%s, sf %v: count %v gives %v, want %v", tr.Type, sf, c, got[i], want)
+				}
+			}
+			short := tr.TransformInto(make([]float64, 100), counts[:100], sf) // below the table's length: no table
+			for i, c := range counts[:100] {
+				if math.Float64bits(short[i]) != math.Float64bits(f(c)) {
+					t.Fatalf("%s, sf %v, short column: count %v differs", tr.Type, sf, c)
+				}
+			}
+		}
+	}
+}
