@@ -8,7 +8,10 @@ import (
 	"math"
 	"math/bits"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go/compress"
@@ -158,6 +161,7 @@ func createParquetSink(path string, genes, samples []string, opts SinkOptions) (
 		w.abort()
 		return nil, w.err
 	}
+	s.start()
 	return s, nil
 }
 
@@ -221,7 +225,7 @@ func newPQWriter(out committer, path, codec string) (*pqWriter, error) {
 	w := &pqWriter{out: out, path: path, w: bufio.NewWriterSize(out, 1<<20)}
 	switch codec {
 	case "", CompressionZstd:
-		enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault),
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithEncoderLevel(zstd.SpeedDefault),
 			zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
 		if err != nil {
 			return nil, fmt.Errorf("columnar: %s: %w", path, err)
@@ -282,21 +286,42 @@ func (w *pqWriter) page(meta *format.ColumnMetaData, h *format.PageHeader, numVa
 	if w.err != nil {
 		return
 	}
+	var err error
+	if w.comp, err = w.compressPage(w.comp[:0], w.body, h); err != nil {
+		w.err = err
+		return
+	}
+	w.writePage(meta, h, w.comp, numValues)
+}
+
+// compressPage appends body, compressed with the writer's codec, to dst
+// and fills in the sizes and checksum of its header h. It changes nothing
+// of w, so that it may run in several goroutines at once (the zstd encoder
+// is made for that, and the other codecs keep no state).
+func (w *pqWriter) compressPage(dst, body []byte, h *format.PageHeader) ([]byte, error) {
 	switch {
 	case w.enc != nil:
-		w.comp = w.enc.EncodeAll(w.body, w.comp[:0])
+		dst = w.enc.EncodeAll(body, dst)
 	case w.codec != nil:
 		var err error
-		if w.comp, err = w.codec.Encode(w.comp[:0], w.body); err != nil {
-			w.err = fmt.Errorf("columnar: writing %s: %s compression: %w", w.path, w.codec, err)
-			return
+		if dst, err = w.codec.Encode(dst, body); err != nil {
+			return dst, fmt.Errorf("columnar: writing %s: %s compression: %w", w.path, w.codec, err)
 		}
 	default:
-		w.comp = append(w.comp[:0], w.body...)
+		dst = append(dst, body...)
 	}
-	h.UncompressedPageSize = int32(len(w.body))
-	h.CompressedPageSize = int32(len(w.comp))
-	h.CRC = int32(crc32.ChecksumIEEE(w.comp))
+	h.UncompressedPageSize = int32(len(body))
+	h.CompressedPageSize = int32(len(dst))
+	h.CRC = int32(crc32.ChecksumIEEE(dst))
+	return dst, nil
+}
+
+// writePage writes a compressed page whose header compressPage filled in,
+// and records where it is in meta and in the chunk's page locations.
+func (w *pqWriter) writePage(meta *format.ColumnMetaData, h *format.PageHeader, comp []byte, numValues int) {
+	if w.err != nil {
+		return
+	}
 	head, err := thrift.Marshal(&w.proto, h)
 	if err != nil {
 		w.err = fmt.Errorf("columnar: writing %s: page header: %w", w.path, err)
@@ -309,14 +334,14 @@ func (w *pqWriter) page(meta *format.ColumnMetaData, h *format.PageHeader, numVa
 		if meta.DataPageOffset == 0 {
 			meta.DataPageOffset = w.off
 		}
-		w.locs = append(w.locs, format.PageLocation{Offset: w.off, CompressedPageSize: int32(len(head) + len(w.comp)),
+		w.locs = append(w.locs, format.PageLocation{Offset: w.off, CompressedPageSize: int32(len(head) + len(comp)),
 			FirstRowIndex: meta.NumValues})
 		meta.NumValues += int64(numValues)
 	}
-	meta.TotalUncompressedSize += int64(len(head) + len(w.body))
-	meta.TotalCompressedSize += int64(len(head) + len(w.comp))
+	meta.TotalUncompressedSize += int64(len(head)) + int64(h.UncompressedPageSize)
+	meta.TotalCompressedSize += int64(len(head) + len(comp))
 	w.write(head)
-	w.write(w.comp)
+	w.write(comp)
 }
 
 func pqDataPageHeader(n int, enc format.Encoding) *format.PageHeader {
@@ -419,41 +444,67 @@ func (w *pqWriter) dictStringChunk(name string, dict func(yield func(string)), e
 // INT64. An integer column must hold whole numbers; notInteger(i) makes the
 // error for value i otherwise.
 func (w *pqWriter) valueChunk(name string, values []float64, notInteger func(i int) error) pqChunk {
+	c, err := w.encodeValueChunk(name, values, notInteger)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return w.writeChunk(c)
+}
+
+// pqEncodedChunk is a column chunk encoded and compressed, not yet written:
+// its metadata but for the file offsets, and its pages.
+type pqEncodedChunk struct {
+	meta  format.ColumnMetaData
+	pages []pqEncodedPage
+}
+
+// pqEncodedPage is a compressed data page and its header.
+type pqEncodedPage struct {
+	h    *format.PageHeader
+	data []byte
+	n    int // values
+}
+
+// pqPageBuffers recycles the bytes of encoded pages once they are written.
+var pqPageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// encodeValueChunk encodes and compresses the pages of valueChunk. It uses
+// nothing of w but its settings, so that several goroutines may encode
+// columns at once (see pqWideSink); writeChunk then writes them in order.
+// On a value that the integer output cannot hold it returns the pages so
+// far and notInteger's error.
+func (w *pqWriter) encodeValueChunk(name string, values []float64, notInteger func(i int) error) (pqEncodedChunk, error) {
 	typ := w.valueType
 	size := 8
 	if typ == format.Float || typ == format.Int32 {
 		size = 4
 	}
-	meta := format.ColumnMetaData{Type: typ, Encoding: []format.Encoding{format.Plain},
-		PathInSchema: []string{name}, Codec: w.ccodec}
+	c := pqEncodedChunk{meta: format.ColumnMetaData{Type: typ, Encoding: []format.Encoding{format.Plain},
+		PathInSchema: []string{name}, Codec: w.ccodec}}
 	lo, hi := math.Inf(1), math.Inf(-1)
-	pages := 0
+	bodyBuf := pqPageBuffers.Get().(*[]byte)
+	defer pqPageBuffers.Put(bodyBuf)
 	for i0 := 0; i0 < len(values); i0 += pqValuePageValues {
 		page := values[i0:min(len(values), i0+pqValuePageValues)]
-		w.body = pqGrow(w.body, size*len(page))
+		body := pqGrow(*bodyBuf, size*len(page))
+		*bodyBuf = body
 		for i, v := range page {
 			switch typ {
 			case format.Int64:
 				if v != math.Trunc(v) || math.Abs(v) > 1<<63-1024 {
-					if w.err == nil {
-						w.err = notInteger(i0 + i)
-					}
-					return w.endChunk(meta)
+					return c, notInteger(i0 + i)
 				}
-				binary.LittleEndian.PutUint64(w.body[8*i:], uint64(int64(v)))
+				binary.LittleEndian.PutUint64(body[8*i:], uint64(int64(v)))
 			case format.Int32:
 				if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
-					if w.err == nil {
-						w.err = notInteger(i0 + i)
-					}
-					return w.endChunk(meta)
+					return c, notInteger(i0 + i)
 				}
-				binary.LittleEndian.PutUint32(w.body[4*i:], uint32(int32(v)))
+				binary.LittleEndian.PutUint32(body[4*i:], uint32(int32(v)))
 			case format.Float:
 				v = float64(float32(v))
-				binary.LittleEndian.PutUint32(w.body[4*i:], math.Float32bits(float32(v)))
+				binary.LittleEndian.PutUint32(body[4*i:], math.Float32bits(float32(v)))
 			default:
-				binary.LittleEndian.PutUint64(w.body[8*i:], math.Float64bits(v))
+				binary.LittleEndian.PutUint64(body[8*i:], math.Float64bits(v))
 			}
 			if v < lo {
 				lo = v
@@ -462,11 +513,16 @@ func (w *pqWriter) valueChunk(name string, values []float64, notInteger func(i i
 				hi = v
 			}
 		}
-		w.page(&meta, pqDataPageHeader(len(page), format.Plain), len(page))
-		pages++
+		h := pqDataPageHeader(len(page), format.Plain)
+		out := pqPageBuffers.Get().(*[]byte)
+		comp, err := w.compressPage((*out)[:0], body, h)
+		if err != nil {
+			return c, err
+		}
+		c.pages = append(c.pages, pqEncodedPage{h: h, data: comp, n: len(page)})
 	}
-	meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: int32(pages)}}
-	meta.Statistics = format.Statistics{NullCount: 0}
+	c.meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: int32(len(c.pages))}}
+	c.meta.Statistics = format.Statistics{NullCount: 0}
 	if lo <= hi { // some value is not NaN
 		if typ == format.Double || typ == format.Float {
 			if lo == 0 {
@@ -476,10 +532,21 @@ func (w *pqWriter) valueChunk(name string, values []float64, notInteger func(i i
 				hi = 0
 			}
 		}
-		meta.Statistics.MinValue = pqStat(typ, lo)
-		meta.Statistics.MaxValue = pqStat(typ, hi)
+		c.meta.Statistics.MinValue = pqStat(typ, lo)
+		c.meta.Statistics.MaxValue = pqStat(typ, hi)
 	}
-	return w.endChunk(meta)
+	return c, nil
+}
+
+// writeChunk writes the pages of an encoded chunk, in order, and gives
+// their bytes back to pqPageBuffers.
+func (w *pqWriter) writeChunk(c pqEncodedChunk) pqChunk {
+	for _, p := range c.pages {
+		w.writePage(&c.meta, p.h, p.data, p.n)
+		b := p.data[:0]
+		pqPageBuffers.Put(&b)
+	}
+	return w.endChunk(c.meta)
 }
 
 // pqStat is the PLAIN encoding of a statistic of a value column.
@@ -601,6 +668,14 @@ func pqNotIntegerError(path, sample, gene string, v float64) error {
 
 // pqWideSink writes genes x samples as a gene id column, then one column
 // per sample, in row groups of groupRows genes.
+//
+// Columns are encoded and compressed at once in several goroutines, since
+// compressing is most of the cost of writing (zstd: about 30 ns a value)
+// and WriteColumn is called from one goroutine, a pass's reduce step. WriteColumn copies
+// the values and starts their encoding; a writer goroutine writes the
+// encoded columns in order. At most pqWideInFlight columns wait at once.
+// An error (a value that the integer output cannot hold, a failed write)
+// is returned by a later WriteColumn or by Commit.
 type pqWideSink struct {
 	w       *pqWriter
 	genes   []string
@@ -609,6 +684,52 @@ type pqWideSink struct {
 	groups  [][]pqChunk // the chunks of each row group
 	// groupRows is the number of genes in a row group.
 	groupRows int
+
+	order   chan *pqWideColumn // columns in order, to the writer goroutine
+	written chan struct{}      // closed when the writer goroutine ends
+	failed  atomic.Pointer[error]
+	closed  bool // order is closed
+}
+
+// pqWideColumn is one sample column on its way to the file.
+type pqWideColumn struct {
+	values []float64
+	chunks []pqEncodedChunk // one per row group
+	err    error
+	done   chan struct{} // closed once encoded
+}
+
+// pqWideInFlight bounds the columns a wide Parquet sink holds at once,
+// encoding or waiting to be written, per core.
+const pqWideInFlight = 2
+
+var pqColumnBuffers sync.Pool // *[]float64
+
+func (s *pqWideSink) start() {
+	s.order = make(chan *pqWideColumn, pqWideInFlight*runtime.GOMAXPROCS(0))
+	s.written = make(chan struct{})
+	go s.writeInOrder()
+}
+
+// writeInOrder is the writer goroutine: it writes each column once it is
+// encoded, in the order WriteColumn was called.
+func (s *pqWideSink) writeInOrder() {
+	defer close(s.written)
+	for col := range s.order {
+		<-col.done
+		if col.err != nil && s.w.err == nil {
+			s.w.err = col.err
+		}
+		for g, c := range col.chunks {
+			s.groups[g] = append(s.groups[g], s.w.writeChunk(c))
+		}
+		if s.w.err != nil {
+			err := s.w.err
+			s.failed.CompareAndSwap(nil, &err)
+		}
+		v := col.values[:0]
+		pqColumnBuffers.Put(&v)
+	}
 }
 
 func (s *pqWideSink) WriteColumn(j int, values []float64) error {
@@ -618,17 +739,46 @@ func (s *pqWideSink) WriteColumn(j int, values []float64) error {
 	if len(values) != len(s.genes) {
 		panic("columnar: WriteColumn: values length does not match the number of genes")
 	}
-	s.next++
-	for g, g0 := 0, 0; g0 < len(s.genes) && s.w.err == nil; g, g0 = g+1, g0+s.groupRows {
-		part := values[g0:min(len(values), g0+s.groupRows)]
-		s.groups[g] = append(s.groups[g], s.w.valueChunk(s.samples[j], part, func(i int) error {
-			return pqNotIntegerError(s.w.path, s.samples[j], s.genes[g0+i], part[i])
-		}))
+	if err := s.failed.Load(); err != nil {
+		return *err
 	}
-	return s.w.err
+	s.next++
+	col := &pqWideColumn{done: make(chan struct{})}
+	if b, ok := pqColumnBuffers.Get().(*[]float64); ok && cap(*b) >= len(values) {
+		col.values = (*b)[:len(values)]
+	} else {
+		col.values = make([]float64, len(values))
+	}
+	copy(col.values, values)
+	s.order <- col // waits while pqWideInFlight columns per core are on their way
+	go func() {
+		defer close(col.done)
+		for g, g0 := 0, 0; g0 < len(s.genes); g, g0 = g+1, g0+s.groupRows {
+			part := col.values[g0:min(len(col.values), g0+s.groupRows)]
+			c, err := s.w.encodeValueChunk(s.samples[j], part, func(i int) error {
+				return pqNotIntegerError(s.w.path, s.samples[j], s.genes[g0+i], part[i])
+			})
+			col.chunks = append(col.chunks, c)
+			if err != nil {
+				col.err = err
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// finish closes the pipeline and waits for the writer goroutine.
+func (s *pqWideSink) finish() {
+	if !s.closed {
+		s.closed = true
+		close(s.order)
+		<-s.written
+	}
 }
 
 func (s *pqWideSink) Commit() error {
+	s.finish()
 	if s.next != len(s.samples) && s.w.err == nil {
 		s.w.err = fmt.Errorf("columnar: writing %s: %d of %d samples were written", s.w.path, s.next, len(s.samples))
 	}
@@ -638,7 +788,10 @@ func (s *pqWideSink) Commit() error {
 	return s.w.commit()
 }
 
-func (s *pqWideSink) Abort() error { return s.w.abort() }
+func (s *pqWideSink) Abort() error {
+	s.finish()
+	return s.w.abort()
+}
 
 // pqLongSink writes genes x samples as gene, sample, value rows in sample
 // order then gene order, in row groups of pqLongRowGroupRows rows.
