@@ -64,6 +64,10 @@ func (c *cache) ReadColumn(j int, dst []float64) error {
 	return nil
 }
 
+// CountsKnown reports whether column j is in the cache: encode keeps only
+// columns of whole counts in [0, 2^32) (see KnownCounts).
+func (c *cache) CountsKnown(j int) bool { return c.cols[j].Load() != nil }
+
 // Locate says where sample j's value of gene i is stored, as the source
 // does (see Locator).
 func (c *cache) Locate(j, i int) (file string, line int) {

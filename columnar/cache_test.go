@@ -192,3 +192,29 @@ func BenchmarkCacheDecode(b *testing.B) {
 		col.decode(dst)
 	}
 }
+
+// A column is known to hold counts once it is cached, and only then; a
+// column that cannot be cached (a fractional value) never is.
+func TestCachedKnowsItsCounts(t *testing.T) {
+	cols := [][]float64{{1, 2, 3}, {1, 2.5, 3}}
+	c := Cached(NewMemory("m", []string{"a", "b", "c"}, []string{"s1", "s2"}, cols), 1<<20)
+	k, ok := c.(KnownCounts)
+	if !ok {
+		t.Fatal("the cache does not implement KnownCounts")
+	}
+	if k.CountsKnown(0) || k.CountsKnown(1) {
+		t.Error("columns are known before they are read")
+	}
+	dst := make([]float64, 3)
+	for j := range cols {
+		if err := c.ReadColumn(j, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !k.CountsKnown(0) {
+		t.Error("column 0 (whole counts) is read and cached but not known")
+	}
+	if k.CountsKnown(1) {
+		t.Error("column 1 holds 2.5 but is said to hold counts")
+	}
+}

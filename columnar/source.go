@@ -26,6 +26,15 @@ type Source interface {
 	Close() error
 }
 
+// KnownCounts is implemented by sources that know some of their columns to
+// hold only whole counts from 0 to 2^32 - 1, valid counts however they are
+// checked, such as the decoded columns of Cached: a pass need not check them
+// again.
+type KnownCounts interface {
+	// CountsKnown reports whether column j is such a column.
+	CountsKnown(j int) bool
+}
+
 // GeneLengther is implemented by sources that carry gene lengths, such as
 // featureCounts output (its Length column).
 type GeneLengther interface {

@@ -144,7 +144,7 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 					fail(err)
 					return
 				}
-				if opts.NoCheck {
+				if opts.NoCheck || countsKnown(src, jb.j) {
 					// values pass through unchecked
 				} else if err := Check(src, jb.j, jb.col, opts.AllowFractional); err != nil {
 					fail(err)
@@ -236,7 +236,7 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 					fail(err)
 					return
 				}
-				if !opts.NoCheck {
+				if !opts.NoCheck && !countsKnown(src, j) {
 					if err := Check(src, j, col, opts.AllowFractional); err != nil {
 						fail(err)
 						return
@@ -271,6 +271,13 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		return ctx.Err()
 	}
 	return nil
+}
+
+// countsKnown reports whether src vouches that column j holds valid
+// counts (columnar.KnownCounts), so that checking it again is needless.
+func countsKnown(src columnar.Source, j int) bool {
+	k, ok := src.(columnar.KnownCounts)
+	return ok && k.CountsKnown(j)
 }
 
 // Check returns an InputError for the first value of sample j that is not a
