@@ -468,11 +468,27 @@ type pqEncodedPage struct {
 // pqPageBuffers recycles the bytes of encoded pages once they are written.
 var pqPageBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
+// pqValueScratch is what encodeValueChunk works in: the values' bits as
+// written, a page before compression, and the dictionary.
+type pqValueScratch struct {
+	bits []uint64
+	body []byte
+	rle  []byte
+	dict pqValueDict
+}
+
+var pqValueScratches = sync.Pool{New: func() any { return new(pqValueScratch) }}
+
 // encodeValueChunk encodes and compresses the pages of valueChunk. It uses
 // nothing of w but its settings, so that several goroutines may encode
 // columns at once (see pqWideSink); writeChunk then writes them in order.
 // On a value that the integer output cannot hold it returns the pages so
 // far and notInteger's error.
+//
+// A chunk with at most a quarter as many distinct values as values is
+// dictionary-encoded (pqValueDict): a PLAIN dictionary page, then data
+// pages of RLE_DICTIONARY indexes, as pyarrow and DuckDB write them; any
+// other is PLAIN.
 func (w *pqWriter) encodeValueChunk(name string, values []float64, notInteger func(i int) error) (pqEncodedChunk, error) {
 	typ := w.valueType
 	size := 8
@@ -481,47 +497,93 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, notInteger fu
 	}
 	c := pqEncodedChunk{meta: format.ColumnMetaData{Type: typ, Encoding: []format.Encoding{format.Plain},
 		PathInSchema: []string{name}, Codec: w.ccodec}}
+	sc := pqValueScratches.Get().(*pqValueScratch)
+	defer pqValueScratches.Put(sc)
+	sc.bits = pqGrow(sc.bits, len(values))
+	vbits := sc.bits
 	lo, hi := math.Inf(1), math.Inf(-1)
-	bodyBuf := pqPageBuffers.Get().(*[]byte)
-	defer pqPageBuffers.Put(bodyBuf)
-	for i0 := 0; i0 < len(values); i0 += pqValuePageValues {
-		page := values[i0:min(len(values), i0+pqValuePageValues)]
-		body := pqGrow(*bodyBuf, size*len(page))
-		*bodyBuf = body
-		for i, v := range page {
-			switch typ {
-			case format.Int64:
-				if v != math.Trunc(v) || math.Abs(v) > 1<<63-1024 {
-					return c, notInteger(i0 + i)
-				}
-				binary.LittleEndian.PutUint64(body[8*i:], uint64(int64(v)))
-			case format.Int32:
-				if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
-					return c, notInteger(i0 + i)
-				}
-				binary.LittleEndian.PutUint32(body[4*i:], uint32(int32(v)))
-			case format.Float:
-				v = float64(float32(v))
-				binary.LittleEndian.PutUint32(body[4*i:], math.Float32bits(float32(v)))
-			default:
-				binary.LittleEndian.PutUint64(body[8*i:], math.Float64bits(v))
+	for i, v := range values {
+		switch typ {
+		case format.Int64:
+			if v != math.Trunc(v) || math.Abs(v) > 1<<63-1024 {
+				return c, notInteger(i)
 			}
-			if v < lo {
-				lo = v
+			vbits[i] = uint64(int64(v))
+		case format.Int32:
+			if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
+				return c, notInteger(i)
 			}
-			if v > hi {
-				hi = v
+			vbits[i] = uint64(uint32(int32(v)))
+		case format.Float:
+			v = float64(float32(v))
+			vbits[i] = uint64(math.Float32bits(float32(v)))
+		default:
+			vbits[i] = math.Float64bits(v)
+		}
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	// plain writes vals PLAIN-encoded into the scratch page body.
+	plain := func(vals []uint64) []byte {
+		sc.body = pqGrow(sc.body, size*len(vals))
+		if size == 8 {
+			for i, b := range vals {
+				binary.LittleEndian.PutUint64(sc.body[8*i:], b)
+			}
+		} else {
+			for i, b := range vals {
+				binary.LittleEndian.PutUint32(sc.body[4*i:], uint32(b))
 			}
 		}
-		h := pqDataPageHeader(len(page), format.Plain)
+		return sc.body
+	}
+	addPage := func(h *format.PageHeader, body []byte, n int) error {
 		out := pqPageBuffers.Get().(*[]byte)
 		comp, err := w.compressPage((*out)[:0], body, h)
 		if err != nil {
+			return err
+		}
+		c.pages = append(c.pages, pqEncodedPage{h: h, data: comp, n: n})
+		return nil
+	}
+	if sc.dict.build(vbits, len(values)/4) {
+		entries := sc.dict.entries
+		h := &format.PageHeader{Type: format.DictionaryPage, DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{
+			NumValues: int32(len(entries)), Encoding: format.Plain})}
+		if err := addPage(h, plain(entries), 0); err != nil {
 			return c, err
 		}
-		c.pages = append(c.pages, pqEncodedPage{h: h, data: comp, n: len(page)})
+		width := max(1, bits.Len(uint(len(entries)-1)))
+		enc := rle.Encoding{BitWidth: width}
+		for i0 := 0; i0 < len(values); i0 += pqValuePageValues {
+			idx := sc.dict.index[i0:min(len(values), i0+pqValuePageValues)]
+			var err error
+			if sc.rle, err = enc.EncodeInt32(sc.rle[:0], idx); err != nil {
+				return c, fmt.Errorf("columnar: writing %s: %w", w.path, err)
+			}
+			sc.body = append(append(sc.body[:0], byte(width)), sc.rle...)
+			if err := addPage(pqDataPageHeader(len(idx), format.RLEDictionary), sc.body, len(idx)); err != nil {
+				return c, err
+			}
+		}
+		c.meta.Encoding = []format.Encoding{format.Plain, format.RLEDictionary}
+		c.meta.EncodingStats = []format.PageEncodingStats{
+			{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1},
+			{PageType: format.DataPage, Encoding: format.RLEDictionary, Count: int32(len(c.pages) - 1)},
+		}
+	} else {
+		for i0 := 0; i0 < len(values); i0 += pqValuePageValues {
+			page := vbits[i0:min(len(values), i0+pqValuePageValues)]
+			if err := addPage(pqDataPageHeader(len(page), format.Plain), plain(page), len(page)); err != nil {
+				return c, err
+			}
+		}
+		c.meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: int32(len(c.pages))}}
 	}
-	c.meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: int32(len(c.pages))}}
 	c.meta.Statistics = format.Statistics{NullCount: 0}
 	if lo <= hi { // some value is not NaN
 		if typ == format.Double || typ == format.Float {

@@ -1,0 +1,86 @@
+package columnar
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// Value columns with few distinct values are written dictionary-encoded,
+// columns of distinct values PLAIN; either way DuckDB and colnorm's reader
+// give back the very bits written, -0 and +0, NaN and infinities included,
+// for every value type of the output.
+func TestParquetDictionaryValues(t *testing.T) {
+	db := pqDuckDB(t)
+	dir := t.TempDir()
+	const G = 3000
+	m := &pqMatrix{}
+	for g := range G {
+		m.genes = append(m.genes, fmt.Sprintf("g%d", g))
+	}
+	m.samples = []string{"repeats", "distinct", "specials"}
+	repeats, distinct, specials := make([]float64, G), make([]float64, G), make([]float64, G)
+	for g := range G {
+		repeats[g] = float64(g%97) / 1.37 // 97 distinct normalized counts
+		distinct[g] = math.Sqrt(float64(g) + 0.5)
+		specials[g] = []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 2.5}[g%6]
+	}
+	m.cols = [][]float64{repeats, distinct, specials}
+	for _, typ := range []struct {
+		name string
+		opts SinkOptions
+	}{{"double", SinkOptions{}}, {"float", SinkOptions{Float32: true}}} {
+		path := filepath.Join(dir, typ.name+".parquet")
+		pqWriteSink(t, path, m, typ.opts)
+		q, err := openPQ(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rg := range q.pf.Metadata().RowGroups {
+			for _, c := range rg.Columns[1:] { // the value columns
+				dict := c.MetaData.DictionaryPageOffset > 0
+				if want := c.MetaData.PathInSchema[0] != "distinct"; dict != want {
+					t.Errorf("%s: column %s: dictionary %v, want %v", typ.name, c.MetaData.PathInSchema[0], dict, want)
+				}
+				if dict && (len(c.MetaData.Encoding) != 2 || c.MetaData.Encoding[1] != format.RLEDictionary) {
+					t.Errorf("%s: column %s: encodings %v", typ.name, c.MetaData.PathInSchema[0], c.MetaData.Encoding)
+				}
+			}
+		}
+		q.close()
+		src, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float64, G)
+		for j, col := range m.cols {
+			if err := src.ReadColumn(j, got); err != nil {
+				t.Fatal(err)
+			}
+			for g, v := range col {
+				if typ.opts.Float32 {
+					v = float64(float32(v))
+				}
+				if math.Float64bits(got[g]) != math.Float64bits(v) && !(math.IsNaN(v) && math.IsNaN(got[g])) {
+					t.Fatalf("%s: %s, gene %d: read %v (bits %x), wrote %v", typ.name, m.samples[j], g, got[g], math.Float64bits(got[g]), v)
+				}
+			}
+		}
+		src.Close()
+		_, rows := pqQuery(t, db, fmt.Sprintf(`SELECT gene_id, "repeats"::DOUBLE, "distinct"::DOUBLE, "specials"::DOUBLE FROM read_parquet('%s')`, path))
+		for g, row := range rows {
+			for j, col := range m.cols {
+				v := col[g]
+				if typ.opts.Float32 {
+					v = float64(float32(v))
+				}
+				if !pqSame(row[j], v) || row[j] == 0 && math.Signbit(row[j]) != math.Signbit(v) {
+					t.Fatalf("%s: DuckDB reads %s, gene %d as %v, want %v", typ.name, m.samples[j], g, row[j], v)
+				}
+			}
+		}
+	}
+}
