@@ -169,13 +169,15 @@ func (c *cache) encode(x []float64) (*cachedColumn, bool) {
 	return col, true
 }
 
-// decode writes the column's values to dst.
+// decode writes the column's values to dst. The small values come from a
+// table of their float64s, a load where a conversion would wait on the
+// previous one (cvtsi2sd writes only part of its register).
 func (c *cachedColumn) decode(dst []float64) {
 	dst = dst[:len(c.small)]
 	k, kb := 0, 0
 	for i, u := range c.small {
 		if u != smallMarker {
-			dst[i] = float64(u)
+			dst[i] = smallFloats[u]
 			continue
 		}
 		if m := c.mid[k]; m != midMarker {
@@ -187,6 +189,14 @@ func (c *cachedColumn) decode(dst []float64) {
 		k++
 	}
 }
+
+// smallFloats[u] is float64(u).
+var smallFloats = func() (t [256]float64) {
+	for u := range t {
+		t[u] = float64(u)
+	}
+	return t
+}()
 
 // arena hands out slices of one fixed block of memory, never to be freed
 // one by one: a bump pointer moved atomically, so that pass workers can
