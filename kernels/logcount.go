@@ -95,14 +95,38 @@ func LogRatiosRange(dst, x, logRef []float64, idx []int32) (ratios []float64, lo
 // fractional counts) go to the ExactSums directly. Flush folds the integers
 // into the ExactSums; the result has the very bits that adding every value
 // with ExactSums.Add gives.
+//
+// A sweep adds to one 64-bit word per gene (pending), folded into the
+// 128-bit sums every foldEvery columns: each column adds at most 2^59 to a
+// gene (l < 64), so that foldEvery = 16 columns stay below 2^63. One word
+// per gene instead of two keeps a sweep's state (with the column and the
+// zero counts) within a core's L2 cache.
 type LogSumAccumulator struct {
-	fixed []uint64 // per gene: lo, hi of the sum of l * 2^53
-	exact ExactSums
+	fixed   []uint64 // per gene: lo, hi of the folded sum of l * 2^53
+	pending []uint64 // per gene: the sum of l * 2^53 since the last fold
+	columns int      // columns added since the last fold
+	exact   ExactSums
 }
+
+// foldEvery is the number of columns after which pending is folded into
+// fixed (see LogSumAccumulator).
+const foldEvery = 16
 
 // NewLogSumAccumulator accumulates into exact.
 func NewLogSumAccumulator(exact ExactSums) *LogSumAccumulator {
-	return &LogSumAccumulator{fixed: make([]uint64, 2*exact.Len()), exact: exact}
+	return &LogSumAccumulator{fixed: make([]uint64, 2*exact.Len()), pending: make([]uint64, exact.Len()), exact: exact}
+}
+
+// fold adds pending into fixed and clears it.
+func (a *LogSumAccumulator) fold() {
+	fixed := a.fixed[:2*len(a.pending)]
+	for i, p := range a.pending {
+		var c uint64
+		fixed[2*i], c = bits.Add64(fixed[2*i], p, 0)
+		fixed[2*i+1] += c
+	}
+	clear(a.pending)
+	a.columns = 0
 }
 
 // AddCounts checks one sample's counts, sums them and accumulates their
@@ -116,10 +140,10 @@ func NewLogSumAccumulator(exact ExactSums) *LogSumAccumulator {
 // counts below 2^16, by math.Log otherwise. x is not modified. Over the same
 // columns it gives LogSumsExact's bits.
 func (a *LogSumAccumulator) AddCounts(zeros []int32, x []float64, fractional bool) (sum float64, bad int) {
-	if len(a.fixed) != 2*len(x) || len(zeros) != len(x) {
+	if len(a.pending) != len(x) || len(zeros) != len(x) {
 		panic(badLength)
 	}
-	fixed := a.fixed[:2*len(x)]
+	pending := a.pending[:len(x)]
 	// Whole counts are summed as integers: below 2^53 every partial sum of
 	// whole numbers is exact in float64 too, so the integer sum is the
 	// in-order float64 sum. A fractional value, or a sum reaching 2^53,
@@ -127,32 +151,33 @@ func (a *LogSumAccumulator) AddCounts(zeros []int32, x []float64, fractional boo
 	var whole uint64
 	inOrder := false
 	for i, v := range x {
-		if !IsCount(v, fractional) {
-			return Sum(x[:i]), i
-		}
-		k := int(v)
-		if v < logTableSize && float64(k) == v {
+		// The common case first, in one conversion: a whole count below
+		// 2^16 (k = 0 for -0 too, a count of zero). Everything else, valid
+		// or not, takes the checks below.
+		if k := int64(v); float64(k) == v && uint64(k) < logTableSize {
 			// Branch-free: entries 0 and 1 of the table are 0 (ln 1 = 0,
 			// and a zero adds nothing), and k-1 is negative only for k = 0.
-			var c uint64
-			fixed[2*i], c = bits.Add64(fixed[2*i], logFixedTable[k], 0)
-			fixed[2*i+1] += c
-			zeros[i] += int32(uint(k-1) >> 63)
+			pending[i] += logFixedTable[k]
+			zeros[i] += int32(uint64(k-1) >> 63)
 			whole += uint64(k)
 			continue
 		}
-		if float64(k) == v {
+		if !IsCount(v, fractional) {
+			return Sum(x[:i]), i
+		}
+		if k := int64(v); float64(k) == v {
 			whole += uint64(k)
 		} else {
 			inOrder = true
 		}
 		if l := math.Log(v); l >= 0.5 && l < 64 {
-			var c uint64
-			fixed[2*i], c = bits.Add64(fixed[2*i], uint64(l*0x1p53), 0)
-			fixed[2*i+1] += c
+			pending[i] += uint64(l * 0x1p53)
 		} else {
 			a.exact.Add(i, l) // a fractional count: l < 1/2, maybe negative
 		}
+	}
+	if a.columns++; a.columns == foldEvery {
+		a.fold()
 	}
 	if inOrder || whole >= MaxExactCount {
 		return Sum(x), -1
@@ -173,6 +198,7 @@ var logFixedTable = func() []uint64 {
 
 // Flush adds the whole-number sums to the ExactSums and clears them.
 func (a *LogSumAccumulator) Flush() {
+	a.fold()
 	for i := 0; i < len(a.fixed)/2; i++ {
 		lo, hi := a.fixed[2*i], a.fixed[2*i+1]
 		if lo|hi != 0 {

@@ -23,10 +23,12 @@ func TestLogCountIsMathLog(t *testing.T) {
 }
 
 // LogSumAccumulator.AddCounts must give LogSumsExact's sums, bit
-// for bit: its whole-number fast path and the flushes change nothing.
+// for bit: its whole-number fast path, the folds every foldEvery columns
+// and the flushes change nothing, and gene 0, the largest count in every
+// column, does not overflow a fold.
 func TestLogSumAccumulatorEqualsLogSumsExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	const G, S = 500, 40
+	const G, S = 500, 5*foldEvery + 3
 	a, b := NewExactSums(G), NewExactSums(G)
 	acc := NewLogSumAccumulator(b)
 	zerosA, zerosB := make([]int32, G), make([]int32, G)
@@ -55,12 +57,13 @@ func TestLogSumAccumulatorEqualsLogSumsExact(t *testing.T) {
 				col[i] = float64(r.IntN(300))
 			}
 		}
+		col[0] = 1<<53 - 1
 		LogSumsExact(a, zerosA, col)
 		sum, bad := acc.AddCounts(zerosB, col, true)
 		if want := Sum(col); bad != -1 || math.Float64bits(sum) != math.Float64bits(want) {
 			t.Fatalf("AddCounts = %v, %d; want the sum in order %v and -1", sum, bad, want)
 		}
-		if j%7 == 0 {
+		if j == 2*foldEvery+5 {
 			acc.Flush() // flushing in between changes nothing
 		}
 	}
