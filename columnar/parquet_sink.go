@@ -502,29 +502,45 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, notInteger fu
 	sc.bits = pqGrow(sc.bits, len(values))
 	vbits := sc.bits
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for i, v := range values {
-		switch typ {
-		case format.Int64:
+	// One loop per type: the type is the same for every value.
+	switch typ {
+	case format.Int64:
+		for i, v := range values {
 			if v != math.Trunc(v) || math.Abs(v) > 1<<63-1024 {
 				return c, notInteger(i)
 			}
 			vbits[i] = uint64(int64(v))
-		case format.Int32:
+			lo, hi = min(lo, v), max(hi, v) // whole numbers: no NaN
+		}
+	case format.Int32:
+		for i, v := range values {
 			if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
 				return c, notInteger(i)
 			}
 			vbits[i] = uint64(uint32(int32(v)))
-		case format.Float:
-			v = float64(float32(v))
-			vbits[i] = uint64(math.Float32bits(float32(v)))
-		default:
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	case format.Float:
+		for i, v := range values {
+			f := float32(v)
+			vbits[i] = uint64(math.Float32bits(f))
+			v := float64(f)
+			if v < lo { // NaN takes no part in the range
+				lo = v
+			}
+			if v > hi {
+				hi = v
+			}
+		}
+	default:
+		for i, v := range values {
 			vbits[i] = math.Float64bits(v)
-		}
-		if v < lo {
-			lo = v
-		}
-		if v > hi {
-			hi = v
+			if v < lo { // NaN takes no part in the range
+				lo = v
+			}
+			if v > hi {
+				hi = v
+			}
 		}
 	}
 	// plain writes vals PLAIN-encoded into the scratch page body.
