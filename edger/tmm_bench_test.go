@@ -109,3 +109,15 @@ func BenchmarkTMMwspSampleSorting(b *testing.B) {
 		s.tmmwspOld(obs, refKept, c.lib[j], c.nR, o)
 	})
 }
+
+// BenchmarkTMMRows times the first sweep of BenchmarkTMMSample alone
+// (tmmScratch.fastRows: the rows positive in both columns, their keys and
+// the keys' histograms).
+func BenchmarkTMMRows(b *testing.B) {
+	c := newTMMBenchColumns(b)
+	ref := newTMMReference(c.ref, c.keep, c.nR)
+	var s tmmScratch
+	c.each(b, func(j int) {
+		s.fastRows(c.cols[j], ref, c.lib[j])
+	})
+}
