@@ -86,32 +86,42 @@ type firstPass struct {
 	zeros   []int32
 }
 
-func runFirstPass(ctx context.Context, src columnar.Source, rle bool, opts pass.Options) (*firstPass, error) {
+// firstPassNeeds says which of the optional sums the first pass gathers.
+type firstPassNeeds struct {
+	rle     bool // logSum and zeros
+	sqrtSum bool // sqrtSum
+}
+
+func runFirstPass(ctx context.Context, src columnar.Source, needs firstPassNeeds, opts pass.Options) (*firstPass, error) {
 	G, S := len(src.Genes()), len(src.Samples())
-	fp := &firstPass{lib: make([]float64, S), sqrtSum: make([]float64, S), keep: make([]bool, G)}
-	if rle {
+	fp := &firstPass{lib: make([]float64, S), keep: make([]bool, G)}
+	if needs.sqrtSum {
+		fp.sqrtSum = make([]float64, S)
+	}
+	if needs.rle {
 		fp.logSum, fp.zeros = kernels.NewExactSums(G), make([]int32, G)
 	}
 	// Each worker marks the genes with a count > 0 in its own slice, in the
-	// same sweep as Σx (kernels.Sum's order) and Σ√x; the marks are OR-ed
+	// same sweep as Σx (kernels.Sum's bits) and Σ√x; the marks are OR-ed
 	// at the end (in any order: the result is the same).
 	marks := make([][]uint8, opts.Workers(src))
 	for w := range marks {
 		marks[w] = make([]uint8, G)
 	}
+	// the pass checks that every count is whole unless fractional counts
+	// are allowed
+	whole := !opts.AllowFractional && !opts.NoCheck
 	work := func(w, j int, col []float64) error {
-		var lib, sq float64
 		mark := marks[w][:len(col)]
-		for i, v := range col {
-			lib += v
-			sq += math.Sqrt(v)
-			mark[i] |= uint8(b2i(v > 0))
+		if needs.sqrtSum {
+			fp.lib[j], fp.sqrtSum[j] = sumsAndMarks(col, mark)
+		} else {
+			fp.lib[j] = sumAndMarks(col, mark, whole)
 		}
-		fp.lib[j], fp.sqrtSum[j] = lib, sq
 		return nil
 	}
 	var reduce pass.ReduceFunc
-	if rle {
+	if needs.rle {
 		reduce = func(_ int, col []float64) error {
 			kernels.LogSumsExact(fp.logSum, fp.zeros, col)
 			return nil
@@ -133,6 +143,52 @@ func runFirstPass(ctx context.Context, src columnar.Source, rle bool, opts pass.
 		}
 	}
 	return fp, nil
+}
+
+// sumsAndMarks returns Σx (kernels.Sum's order) and Σ√x of col, in gene
+// order, and sets mark[i] to 1 where col[i] > 0.
+func sumsAndMarks(col []float64, mark []uint8) (lib, sqrtSum float64) {
+	mark = mark[:len(col)]
+	for i, v := range col {
+		lib += v
+		sqrtSum += math.Sqrt(v)
+		mark[i] |= uint8(b2i(v > 0))
+	}
+	return lib, sqrtSum
+}
+
+// sumAndMarks returns Σx of col with kernels.Sum's bits and sets mark[i] to
+// 1 where col[i] > 0. With whole set, every col[i] must be a whole number
+// in [0, 2^53): then every partial sum below 2^53 is exact, in any order, so
+// four running sums (which do not wait on each other's additions) give
+// kernels.Sum's bits whenever their total is below 2^53; otherwise, or
+// without whole, Σx is taken again in order.
+func sumAndMarks(col []float64, mark []uint8, whole bool) float64 {
+	mark = mark[:len(col)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(col); i += 4 {
+		v := col[i : i+4 : i+4]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
+		m := mark[i : i+4 : i+4]
+		m[0] |= uint8(b2i(v[0] > 0))
+		m[1] |= uint8(b2i(v[1] > 0))
+		m[2] |= uint8(b2i(v[2] > 0))
+		m[3] |= uint8(b2i(v[3] > 0))
+	}
+	for ; i < len(col); i++ {
+		s0 += col[i]
+		mark[i] |= uint8(b2i(col[i] > 0))
+	}
+	// Partial sums of non-negative numbers only grow, even rounded, so a
+	// total below 2^53 means no partial sum reached it.
+	if sum := (s0 + s1) + (s2 + s3); whole && sum < kernels.MaxExactCount {
+		return sum
+	}
+	return kernels.Sum(col)
 }
 
 // gatherKept appends col[i] for the kept genes to dst[:0].
@@ -158,7 +214,10 @@ func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 	if opts.RefSample < 0 || opts.RefSample > S {
 		return nil, &columnar.InputError{File: src.Path(), Msg: fmt.Sprintf("reference sample %d is out of range 1..%d", opts.RefSample, S)}
 	}
-	fp, err := runFirstPass(ctx, src, opts.Method == RLE, opts.Pass)
+	// TMM needs Σ√x only when it chooses the reference by it (tmmFactors
+	// then takes them in a pass of their own)
+	needs := firstPassNeeds{rle: opts.Method == RLE, sqrtSum: opts.Method == TMMwsp && opts.RefSample == 0}
+	fp, err := runFirstPass(ctx, src, needs, opts.Pass)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +316,12 @@ func tmmFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts Op
 				return nil, 0, err
 			}
 		}
+		if fp.sqrtSum == nil && !referenceByQuantiles(q) {
+			var err error
+			if fp.sqrtSum, err = sqrtSums(ctx, src, opts.Pass); err != nil {
+				return nil, 0, err
+			}
+		}
 		ref = ChooseReference(fp.sqrtSum, q)
 	}
 	full := make([]float64, len(src.Genes()))
@@ -274,6 +339,16 @@ func tmmFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts Op
 		return nil, 0, err
 	}
 	return f, ref, nil
+}
+
+// sqrtSums runs a pass for SqrtSum of every sample.
+func sqrtSums(ctx context.Context, src columnar.Source, opts pass.Options) ([]float64, error) {
+	sq := make([]float64, len(src.Samples()))
+	work := func(_, j int, col []float64) error {
+		sq[j] = SqrtSum(col)
+		return nil
+	}
+	return sq, pass.Run(ctx, src, opts, work, nil)
 }
 
 // argmaxFirst is R's which.max: the first index of the largest value.

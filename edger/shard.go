@@ -68,16 +68,11 @@ func RLEGeoMeans(logSums kernels.ExactSums, zeros []int32, keep []bool, samples 
 // whose upper quartile q_j (ColumnQuantile with p = 0.75) is closest to the
 // mean of q, unless the median of q is below 1e-20.
 func ChooseReference(sqrtSum, q []float64) int {
-	ref := argmaxFirst(sqrtSum)
-	if q == nil {
-		return ref
-	}
-	med := kernels.Median(append([]float64(nil), q...))
-	if med < 1e-20 {
-		return ref
+	if !referenceByQuantiles(q) {
+		return argmaxFirst(sqrtSum)
 	}
 	mean := kernels.MeanR(q)
-	ref = 0
+	ref := 0
 	best := math.Inf(1)
 	for j, v := range q {
 		if d := math.Abs(v - mean); d < best {
@@ -85,6 +80,13 @@ func ChooseReference(sqrtSum, q []float64) int {
 		}
 	}
 	return ref
+}
+
+// referenceByQuantiles reports whether ChooseReference chooses by the
+// upper quartiles q rather than by the sums of square roots: q is not nil
+// and its median is not below 1e-20 (a NaN median chooses by q).
+func referenceByQuantiles(q []float64) bool {
+	return q != nil && !(kernels.Median(append([]float64(nil), q...)) < 1e-20)
 }
 
 // TMMReference is the reference column of TMM or TMMwsp, prepared once

@@ -82,12 +82,16 @@ type tmmReference struct {
 	lnR    []float64 // LogCount(r)
 	vR     []float64 // (nR-r)/nR/r, the reference's half of the variance
 	rSmall []int16   // r when it is a whole number below memoSide, else -1
-	pos    []int32   // positions (into the slices above) with r > 0
-	// gene and lnR at pos
-	posGene []int32
-	posLnR  []float64
-	lnRMax  float64 // the largest lnR
-	fast    bool    // nR and every positive r within [fastMin, fastMax], r <= nR
+	pos    []posRow  // the positions (into the slices above) with r > 0
+	lnRMax float64   // the largest lnR
+	fast   bool      // nR and every positive r within [fastMin, fastMax], r <= nR
+}
+
+// posRow is a reference row with r > 0: its position in tmmReference's
+// slices, its gene, and LogCount(r), together for fastRows' one sweep.
+type posRow struct {
+	at, gene int32
+	lnR      float64
 }
 
 // newTMMReference prepares the reference column ref (all genes) with
@@ -111,9 +115,7 @@ func newTMMReference(ref []float64, keep []bool, nR float64) *tmmReference {
 		}
 		t.rSmall = append(t.rSmall, small)
 		if r > 0 {
-			t.pos = append(t.pos, k)
-			t.posGene = append(t.posGene, int32(i))
-			t.posLnR = append(t.posLnR, kernels.LogCount(r))
+			t.pos = append(t.pos, posRow{at: k, gene: int32(i), lnR: kernels.LogCount(r)})
 			t.lnRMax = max(t.lnRMax, kernels.LogCount(r))
 			if r < fastMin || r > fastMax || r > nR {
 				t.fast = false
@@ -330,7 +332,12 @@ func (h *keyHist) fill(keys []float64) {
 
 // bucket is the bucket of v (0 for -Inf).
 func (h *keyHist) bucket(v float64) int {
-	return max(0, min(int((v-h.min)*h.scale), selectBuckets-1))
+	return bucketIn(v, h.min, h.scale)
+}
+
+// bucketIn is ⌊(v-lo)·scale⌋ clamped to [0, selectBuckets-1] (0 for -Inf).
+func bucketIn(v, lo, scale float64) int {
+	return max(0, min(int((v-lo)*scale), selectBuckets-1)) & (selectBuckets - 1)
 }
 
 // orderStat is the p-th smallest key k and, when orderStats used buckets,
@@ -680,31 +687,34 @@ func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool
 	// most keys: kM within ±8 of ln nO - ln nR (log ratios up to e^8), kA
 	// from 0 (two counts of 1) to ln nO + the largest ln r.
 	N := len(ref.pos)
-	s.at = slices.Grow(s.at[:0], N)[:N]
-	s.x = slices.Grow(s.x[:0], N)[:N]
-	s.kM = slices.Grow(s.kM[:0], N)[:N]
-	s.kA = slices.Grow(s.kA[:0], N)[:N]
+	// locals, all of length N, so that the loop keeps them in registers
+	at := slices.Grow(s.at[:0], N)[:N]
+	xs := slices.Grow(s.x[:0], N)[:N]
+	kM := slices.Grow(s.kM[:0], N)[:N]
+	kA := slices.Grow(s.kA[:0], N)[:N]
 	c := math.Log(nO) - math.Log(ref.nR)
 	s.histM.reset(c-8, c+8)
 	s.histA.reset(0, math.Log(nO)+ref.lnRMax)
 	hM, hA := &s.histM, &s.histA
-	countsM, countsA := hM.counts, hA.counts
+	countsM := (*[selectBuckets]int32)(hM.counts)
+	countsA := (*[selectBuckets]int32)(hA.counts)
+	minM, scaleM, minA, scaleA := hM.min, hM.scale, hA.min, hA.scale
 	n, bad := 0, 0
-	for p, k := range ref.pos {
-		x := col[ref.posGene[p]]
-		lx, lr := kernels.LogCount(x), ref.posLnR[p] // LogCount(0) = -Inf
+	for _, row := range ref.pos {
+		x := col[row.gene]
+		lx, lr := kernels.LogCount(x), row.lnR // LogCount(0) = -Inf
 		km, ka := lx-lr, lx+lr
-		s.at[n], s.x[n], s.kM[n], s.kA[n] = k, x, km, ka
+		at[n], xs[n], kM[n], kA[n] = row.at, x, km, ka
 		in := b2i(x > 0)
 		bad |= in & (b2i(x < fastMin) | b2i(x > fastMax) | b2i(x > nO))
-		countsM[hM.bucket(km)] += int32(in)
-		countsA[hA.bucket(ka)] += int32(in)
+		countsM[bucketIn(km, minM, scaleM)] += int32(in)
+		countsA[bucketIn(ka, minA, scaleA)] += int32(in)
 		n += in
 	}
+	s.at, s.x, s.kM, s.kA = at[:n], xs[:n], kM[:n], kA[:n]
 	if bad != 0 {
 		return false
 	}
-	s.at, s.x, s.kM, s.kA = s.at[:n], s.x[:n], s.kM[:n], s.kA[:n]
 	hM.filled, hA.filled = hM.usable, hA.usable
 	return true
 }

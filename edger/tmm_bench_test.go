@@ -109,3 +109,36 @@ func BenchmarkTMMwspSampleSorting(b *testing.B) {
 		s.tmmwspOld(obs, refKept, c.lib[j], c.nR, o)
 	})
 }
+
+// BenchmarkTMMRows times the first sweep of BenchmarkTMMSample alone
+// (tmmScratch.fastRows: the rows positive in both columns, their keys and
+// the keys' histograms).
+func BenchmarkTMMRows(b *testing.B) {
+	c := newTMMBenchColumns(b)
+	ref := newTMMReference(c.ref, c.keep, c.nR)
+	var s tmmScratch
+	c.each(b, func(j int) {
+		s.fastRows(c.cols[j], ref, c.lib[j])
+	})
+}
+
+// BenchmarkFirstPassColumn times the first pass's work on one 60,000-gene
+// column: Σx and the marks of the positive genes (TMM, RLE and
+// upperquartile), and with Σ√x as well (TMMwsp, the former work of all).
+func BenchmarkFirstPassColumn(b *testing.B) {
+	c := newTMMBenchColumns(b)
+	mark := make([]uint8, len(c.ref))
+	var sink float64 // the sums are used, so that they are computed
+	b.Run("sum", func(b *testing.B) {
+		c.each(b, func(j int) { sink += sumAndMarks(c.cols[j], mark, true) })
+	})
+	b.Run("sum+sqrt", func(b *testing.B) {
+		c.each(b, func(j int) {
+			lib, sq := sumsAndMarks(c.cols[j], mark)
+			sink += lib + sq
+		})
+	})
+	if sink == 0 {
+		b.Fatal("no sums")
+	}
+}
