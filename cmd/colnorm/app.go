@@ -185,7 +185,7 @@ func inputFlags() []cli.Flag {
 		&cli.StringFlag{Name: "temp-dir", Usage: "folder for temporary files (default: the system's)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
 		&cli.StringFlag{Name: "memory", Usage: "memory budget, e.g. 4GiB: inputs that would need more are refused up front (default: half the physical memory)"},
-		&cli.StringFlag{Name: "cache", Usage: "keep up to SIZE (e.g. 1GiB; 0 for none) of decoded columns, about 1.2 bytes a count, for the later passes of a command instead of decoding the file again; counted in --memory (default: 128MiB, less when --memory leaves less room)"},
+		&cli.StringFlag{Name: "cache", Usage: "keep up to SIZE (e.g. 1GiB; 0 for none) of decoded columns, about 1.2 bytes a count, for the later passes of a command instead of decoding the file again; counted in --memory (default: the whole matrix when it takes at most 192MiB and --memory has room for it, else none)"},
 	}
 }
 
@@ -246,8 +246,8 @@ func readInputConfig(c *cli.Context, path string) (inputConfig, error) {
 // open opens the input for a command that reads it more than once, with
 // a cache of decoded columns (cacheBudget) for the later passes: measured
 // on 60,000 x 2,000 snappy Parquet, decoding a column from the cache costs
-// a quarter of decoding it from the file, and TMM size factors, three
-// passes, took 3.7 instead of 4.3 s of CPU (bench/README.md).
+// a quarter of decoding it from the file, and TMM size factors, with
+// three passes, took 3.7 instead of 4.3 s of CPU (bench/README.md).
 func (cfg inputConfig) open() (columnar.Source, error) {
 	src, cache, err := cfg.openWith(true)
 	if err != nil {

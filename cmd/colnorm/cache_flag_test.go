@@ -47,40 +47,42 @@ func TestCacheFlagKeepsBytes(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "--cache") {
 		t.Errorf("--cache beyond --memory: exit %d, stderr %q; want 2 and a message naming --cache", code, stderr)
 	}
-	// Without --cache, the default cache (128 MiB) shrinks to what --memory
-	// leaves instead of refusing the input.
+	// Without --cache, the default cache is left out when --memory leaves
+	// no room for it, instead of refusing the input.
 	code, _, stderr = colnorm(t, "size-factors", "--memory", "100MiB", marioni)
 	if code != 0 {
 		t.Errorf("--memory 100MiB without --cache: exit %d, stderr %q; want 0 (the default cache shrinks)", code, stderr)
 	}
 }
 
-// The default cache takes what the matrix needs, at most defaultCache, and
-// no more than --memory leaves beside the rest; --cache is taken as given.
+// The default cache holds the whole matrix when it fits within
+// defaultCache and what --memory leaves beside the rest, and is off
+// otherwise; --cache is taken as given.
 func TestCacheBudget(t *testing.T) {
 	cfg := inputConfig{Memory: 1 << 40}
-	if got := cfg.cacheBudget(60000, 2000, nil); got != defaultCache {
-		t.Errorf("60,000 x 2,000: cache %d, want defaultCache %d", got, defaultCache)
+	need := func(G, N int) int64 { return int64(G)*int64(N)*5/4 + int64(N)*64 }
+	if got := cfg.cacheBudget(60000, 2000, nil); got != need(60000, 2000) {
+		t.Errorf("60,000 x 2,000: cache %d, want the whole matrix, %d", got, need(60000, 2000))
 	}
-	if got, need := cfg.cacheBudget(1000, 10, nil), int64(1000*10*5/4+10*64); got != need {
-		t.Errorf("1,000 x 10: cache %d, want the matrix's %d", got, need)
+	if got := cfg.cacheBudget(1000, 10, nil); got != need(1000, 10) {
+		t.Errorf("1,000 x 10: cache %d, want the matrix's %d", got, need(1000, 10))
 	}
-	// 160 MiB of --memory: the rest (with its spill buffers of --memory / 8)
-	// leaves less than defaultCache.
-	cfg.Memory = 160 << 20
-	room := cfg.Memory - 400
+	if got := cfg.cacheBudget(60000, 20000, nil); got != 0 {
+		t.Errorf("60,000 x 20,000: cache %d, want none (a part would cost the whole memory)", got)
+	}
+	// 512 MiB of --memory (spill buffers of 64 MiB), filled up by an extra
+	// item to just the room for the matrix, then one byte more.
+	var rest int64
+	cfg.Memory = 512 << 20
 	for _, it := range cfg.baseMemory(60000, 2000) {
-		room -= it.bytes
+		rest += it.bytes
 	}
-	if room <= 0 || room >= defaultCache {
-		t.Fatalf("test setup: room %d should be within (0, defaultCache)", room)
+	extra := cfg.Memory - rest - need(60000, 2000)
+	if got := cfg.cacheBudget(60000, 2000, []memoryItem{{extra, "x", ""}}); got != need(60000, 2000) {
+		t.Errorf("--memory with room for the matrix: cache %d, want %d", got, need(60000, 2000))
 	}
-	if got := cfg.cacheBudget(60000, 2000, []memoryItem{{400, "x", ""}}); got != room {
-		t.Errorf("--memory 160MiB and 400 bytes of extra: cache %d, want the %d left", got, room)
-	}
-	cfg.Memory = 10 << 20
-	if got := cfg.cacheBudget(60000, 2000, nil); got != 0 {
-		t.Errorf("--memory 10MiB, below the rest: cache %d, want 0", got)
+	if got := cfg.cacheBudget(60000, 2000, []memoryItem{{extra + 1, "x", ""}}); got != 0 {
+		t.Errorf("--memory a byte short of the matrix: cache %d, want none", got)
 	}
 	cfg = inputConfig{Memory: 1 << 20, Cache: 5 << 30, CacheSet: true}
 	if got := cfg.cacheBudget(60000, 2000, nil); got != 5<<30 {
