@@ -133,23 +133,7 @@ func bucketMedianWithin(x []float64, k int, lo, hi float64) (median float64, ok 
 	for _, v := range x {
 		counts[bucket(v)]++
 	}
-	// The buckets of rank k, and of rank k-1 for an even length.
-	first := k
-	if len(x)%2 == 0 {
-		first = k - 1
-	}
-	below, bFirst, bK := 0, -1, -1
-	seen := 0
-	for b, c := range counts {
-		if bFirst < 0 && seen+int(c) > first {
-			bFirst, below = b, seen
-		}
-		if seen+int(c) > k {
-			bK = b
-			break
-		}
-		seen += int(c)
-	}
+	bFirst, bK, below := middleBuckets(counts[:], len(x), k)
 	m := 0
 	for i, v := range x {
 		if b := bucket(v); b >= bFirst && b <= bK {
@@ -168,4 +152,28 @@ func bucketMedianWithin(x []float64, k int, lo, hi float64) (median float64, ok 
 		lower = max(lower, v)
 	}
 	return (lower + upper) / 2, true
+}
+
+// middleBuckets returns, for n values counted in histogram buckets of
+// increasing values, the buckets bFirst <= bK that hold the upper middle
+// rank k (0-based) and the lower one (k-1 for an even n, else k), and the
+// number of values in the buckets before bFirst.
+func middleBuckets(counts []int32, n, k int) (bFirst, bK, below int) {
+	first := k
+	if n%2 == 0 {
+		first = k - 1
+	}
+	bFirst, bK = -1, -1
+	seen := 0
+	for b, c := range counts {
+		if bFirst < 0 && seen+int(c) > first {
+			bFirst, below = b, seen
+		}
+		if seen+int(c) > k {
+			bK = b
+			break
+		}
+		seen += int(c)
+	}
+	return bFirst, bK, below
 }

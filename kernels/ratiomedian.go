@@ -62,21 +62,7 @@ func (m *RatioMedian) LogRatioMedian(x, logRef []float64, idx []int32) (median f
 	}
 	ratios, bucket = ratios[:n], bucket[:n]
 	k := n / 2 // the upper middle rank (0-based); for an even n, k-1 is the lower
-	first := k
-	if n%2 == 0 {
-		first = k - 1
-	}
-	below, bFirst, bK, seen := 0, -1, -1, 0
-	for b, c := range counts {
-		if bFirst < 0 && seen+int(c) > first {
-			bFirst, below = b, seen
-		}
-		if seen+int(c) > k {
-			bK = b
-			break
-		}
-		seen += int(c)
-	}
+	bFirst, bK, below := middleBuckets(counts[:], n, k)
 	if bFirst == 0 || bK == ratioBuckets-1 {
 		return Median(ratios), n
 	}
