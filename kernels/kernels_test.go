@@ -151,17 +151,20 @@ func TestMeanR(t *testing.T) {
 	}
 }
 
-func TestLogRatiosRange(t *testing.T) {
+// LogRatioMedian takes the genes with a positive count and a finite
+// reference (and, with use, the used ones only).
+func TestLogRatioMedianSmall(t *testing.T) {
 	x := []float64{10, 0, 5, 7}
 	ref := []float64{math.Log(5), math.Log(2), math.Inf(-1), 1}
-	got, lo, hi := LogRatiosRange(nil, x, ref, UsableGenes(ref, nil))
+	var m RatioMedian
+	got, n := m.LogRatioMedian(x, ref, UsableGenes(ref, nil))
 	want := []float64{math.Log(10) - math.Log(5), math.Log(7) - 1}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || lo != min(want[0], want[1]) || hi != max(want[0], want[1]) {
-		t.Fatalf("LogRatiosRange = %v [%v, %v], want %v", got, lo, hi, want)
+	if n != len(want) || got != (want[0]+want[1])/2 {
+		t.Fatalf("LogRatioMedian = %v of %d ratios, want %v of %v", got, n, (want[0]+want[1])/2, want)
 	}
-	got, _, _ = LogRatiosRange(got, x, ref, UsableGenes(ref, []bool{false, true, true, true}))
-	if len(got) != 1 || got[0] != want[1] {
-		t.Fatalf("LogRatiosRange with use = %v", got)
+	got, n = m.LogRatioMedian(x, ref, UsableGenes(ref, []bool{false, true, true, true}))
+	if n != 1 || got != want[1] {
+		t.Fatalf("LogRatioMedian with use = %v of %d ratios, want %v of 1", got, n, want[1])
 	}
 }
 
@@ -195,14 +198,14 @@ func TestNoAllocations(t *testing.T) {
 		x[i] = float64(i % 37)
 	}
 	ref := make([]float64, n)
-	dst := make([]float64, 0, n)
+	var rm RatioMedian
 	acc, zero := NewLogSumAccumulator(NewExactSums(n)), make([]int32, n)
 	idx := UsableGenes(ref, nil)
 	buf := make([]float64, n)
 	for name, f := range map[string]func(){
 		"Median":         func() { copy(buf, x); Median(buf) },
 		"AddCounts":      func() { acc.AddCounts(zero, x, false) },
-		"LogRatiosRange": func() { dst, _, _ = LogRatiosRange(dst, x, ref, idx) },
+		"LogRatioMedian": func() { rm.LogRatioMedian(x, ref, idx) },
 		"Divide":         func() { DivideInto(buf, x, 3) },
 		"MeanR":          func() { MeanR(x) },
 	} {

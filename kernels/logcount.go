@@ -68,26 +68,6 @@ func UsableGenes(logRef []float64, use []bool) []int32 {
 	return idx
 }
 
-// LogRatiosRange appends ln x[i] - logRef[i] to dst[:0] for every i in idx
-// (UsableGenes) with x[i] > 0, and returns it with the smallest and largest
-// ratio (+Inf and -Inf when there is none), for MedianWithin: DESeq2's log
-// ratios of a sample to the geometric means.
-func LogRatiosRange(dst, x, logRef []float64, idx []int32) (ratios []float64, lo, hi float64) {
-	if len(logRef) != len(x) {
-		panic(badLength)
-	}
-	dst = dst[:0]
-	lo, hi = posInf, negInf
-	for _, i := range idx {
-		if v := x[i]; v > 0 {
-			r := LogCount(v) - logRef[i]
-			lo, hi = min(lo, r), max(hi, r)
-			dst = append(dst, r)
-		}
-	}
-	return dst, lo, hi
-}
-
 // LogSumAccumulator adds per-gene log counts into ExactSums fast: a log of
 // a count of 2 or more is at least ln 2 > 1/2, so it is a whole multiple of
 // 2^-53 below 2^6, and l * 2^53 is a whole number below 2^59 that a 128-bit

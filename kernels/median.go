@@ -100,24 +100,6 @@ func bucketMedian(x []float64, k int) (median float64, ok bool) {
 		lo = min(lo, v)
 		hi = max(hi, v)
 	}
-	return bucketMedianWithin(x, k, lo, hi)
-}
-
-// MedianWithin is Median for an x whose smallest and largest values the
-// caller already knows (lo and hi), which saves Median's first sweep.
-func MedianWithin(x []float64, lo, hi float64) float64 {
-	n := len(x)
-	if n < bucketMinN {
-		return Median(x)
-	}
-	if m, ok := bucketMedianWithin(x, n/2, lo, hi); ok {
-		return m
-	}
-	return Median(x)
-}
-
-// bucketMedianWithin is bucketMedian with the range [lo, hi] of x given.
-func bucketMedianWithin(x []float64, k int, lo, hi float64) (median float64, ok bool) {
 	if lo == hi {
 		return lo, true
 	}
