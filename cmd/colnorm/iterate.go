@@ -30,9 +30,5 @@ func runSizeFactorsIterate(e *env, cfg sizeFactorsConfig) error {
 	if err != nil {
 		return err
 	}
-	e.noteDESeq2(f)
-	if jsonOnStdout(e, cfg.Output) {
-		return nil
-	}
-	return writeDESeq2Factors(e, cfg.Output, f)
+	return reportDESeq2Factors(e, cfg.Output, f)
 }

@@ -256,12 +256,9 @@ func runShardFactors(e *env, c *cli.Context, command string) error {
 	if r.StateOut != "" {
 		return runShardPass(e, r)
 	}
-	out, err := readOutputConfig(c)
+	out, err := shardPartOutput(c)
 	if err != nil {
 		return err
-	}
-	if out.Path == "" || out.Path == "-" {
-		return usagef("a shard's part needs -o FILE or -o FOLDER (it is one part of a folder of Parquet files)")
 	}
 	return runShardNormalize(e, r, out, shard.Log{On: c.Bool("log"), PriorCount: c.Float64("prior-count")})
 }
@@ -317,15 +314,22 @@ func runShardFilterCommand(e *env, c *cli.Context) error {
 		}
 		return runShardPass(e, r)
 	}
-	out, err := readOutputConfig(c)
+	out, err := shardPartOutput(c)
 	if err != nil {
 		return err
 	}
-	if out.Path == "" || out.Path == "-" {
-		return usagef("a shard's part needs -o FILE or -o FOLDER (it is one part of a folder of Parquet files)")
-	}
 	r.MethodSet = false
 	return runShardFilterWrite(e, r, out)
+}
+
+// shardPartOutput reads the output flags of a shard that writes its part of
+// the matrix: -o must name a file or a folder, not standard output.
+func shardPartOutput(c *cli.Context) (outputConfig, error) {
+	out, err := readOutputConfig(c)
+	if err == nil && (out.Path == "" || out.Path == "-") {
+		err = usagef("a shard's part needs -o FILE or -o FOLDER (it is one part of a folder of Parquet files)")
+	}
+	return out, err
 }
 
 // columnarOptions are the reader options of the input flags.

@@ -126,11 +126,18 @@ func runSizeFactors(e *env, cfg sizeFactorsConfig) error {
 	if err != nil {
 		return err
 	}
+	return reportDESeq2Factors(e, cfg.Output, f)
+}
+
+// reportDESeq2Factors says on stderr what the DESeq2 factors departed from
+// (noteDESeq2) and writes their table to out, unless --json's summary
+// takes stdout.
+func reportDESeq2Factors(e *env, out string, f *deseq2.Factors) error {
 	e.noteDESeq2(f)
-	if jsonOnStdout(e, cfg.Output) {
+	if jsonOnStdout(e, out) {
 		return nil
 	}
-	return writeDESeq2Factors(e, cfg.Output, f)
+	return writeDESeq2Factors(e, out, f)
 }
 
 // jsonOnStdout reports whether --json's summary takes stdout in place of a
