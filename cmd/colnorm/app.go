@@ -263,11 +263,17 @@ func (cfg inputConfig) openOnce() (columnar.Source, error) {
 	return src, err
 }
 
+// columnarOptions are the reader options of the input flags, with the
+// spill budget that --memory allows.
+func (cfg inputConfig) columnarOptions() columnar.Options {
+	return columnar.Options{Format: cfg.Format, Layout: cfg.Layout, SamplesAsRows: cfg.SamplesAsRows,
+		TempDir: cfg.TempDir, SpillBudget: cfg.spillBudget()}
+}
+
 // openWith opens the input, refuses an empty matrix, and checks --memory;
 // with cached, the memory counts the cache whose budget it returns.
 func (cfg inputConfig) openWith(cached bool) (columnar.Source, int64, error) {
-	src, err := columnar.Open(cfg.Path, columnar.Options{Format: cfg.Format, Layout: cfg.Layout,
-		SamplesAsRows: cfg.SamplesAsRows, TempDir: cfg.TempDir, SpillBudget: cfg.spillBudget()})
+	src, err := columnar.Open(cfg.Path, cfg.columnarOptions())
 	if err != nil {
 		return nil, 0, err
 	}

@@ -331,8 +331,3 @@ func shardPartOutput(c *cli.Context) (outputConfig, error) {
 	}
 	return out, err
 }
-
-// columnarOptions are the reader options of the input flags.
-func (cfg inputConfig) columnarOptions() columnar.Options {
-	return columnar.Options{Format: cfg.Format, Layout: cfg.Layout, SamplesAsRows: cfg.SamplesAsRows, TempDir: cfg.TempDir}
-}
