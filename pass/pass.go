@@ -140,21 +140,9 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 				if ctx.Err() != nil {
 					return
 				}
-				if err := src.ReadColumn(jb.j, jb.col); err != nil {
+				if err := readColumn(src, opts, work, worker, jb.j, jb.col); err != nil {
 					fail(err)
 					return
-				}
-				if opts.NoCheck || countsKnown(src, jb.j) {
-					// values pass through unchecked
-				} else if err := Check(src, jb.j, jb.col, opts.AllowFractional); err != nil {
-					fail(err)
-					return
-				}
-				if work != nil {
-					if err := work(worker, jb.j, jb.col); err != nil {
-						fail(err)
-						return
-					}
 				}
 				select {
 				case done <- jb:
@@ -232,21 +220,9 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 				if j >= S {
 					return
 				}
-				if err := src.ReadColumn(j, col); err != nil {
+				if err := readColumn(src, opts, work, worker, j, col); err != nil {
 					fail(err)
 					return
-				}
-				if !opts.NoCheck && !countsKnown(src, j) {
-					if err := Check(src, j, col, opts.AllowFractional); err != nil {
-						fail(err)
-						return
-					}
-				}
-				if work != nil {
-					if err := work(worker, j, col); err != nil {
-						fail(err)
-						return
-					}
 				}
 				select {
 				case done <- struct{}{}:
@@ -271,6 +247,23 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		return ctx.Err()
 	}
 	return nil
+}
+
+// readColumn is a worker's step for column j: read it into col, check it
+// (unless opts.NoCheck, or the source vouches for it) and call work.
+func readColumn(src columnar.Source, opts Options, work WorkFunc, worker, j int, col []float64) error {
+	if err := src.ReadColumn(j, col); err != nil {
+		return err
+	}
+	if !opts.NoCheck && !countsKnown(src, j) {
+		if err := Check(src, j, col, opts.AllowFractional); err != nil {
+			return err
+		}
+	}
+	if work == nil {
+		return nil
+	}
+	return work(worker, j, col)
 }
 
 // countsKnown reports whether src vouches that column j holds valid
