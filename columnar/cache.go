@@ -1,7 +1,9 @@
 package columnar
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -55,13 +57,55 @@ func (c *cache) ReadColumn(j int, dst []float64) error {
 		c.hits.Add(1)
 		return nil
 	}
-	if err := c.Source.ReadColumn(j, dst); err != nil {
+	col, ok, err := c.readAndEncode(j, dst)
+	if err != nil {
 		return err
 	}
-	if col, ok := c.encode(dst); ok {
+	if ok {
 		c.cols[j].CompareAndSwap(nil, col) // a second copy, if any, stays unused
 	}
 	return nil
+}
+
+// int32Reader is a Source that can also hand a column over as the 32-bit
+// integers it stores (wide Parquet with INT32 counts), which the cache
+// packs without converting the float64s back.
+type int32Reader interface {
+	// readWithInt32 is ReadColumn that also copies the values to counts
+	// (of the same length) when they are INT32 with no nulls; ok says
+	// whether it did.
+	readWithInt32(j int, dst []float64, counts []int32) (ok bool, err error)
+}
+
+var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
+
+// readAndEncode reads sample j from the source into dst and packs it.
+func (c *cache) readAndEncode(j int, dst []float64) (col *cachedColumn, ok bool, err error) {
+	r, isInt32 := c.Source.(int32Reader)
+	if !isInt32 {
+		if err := c.Source.ReadColumn(j, dst); err != nil {
+			return nil, false, err
+		}
+		col, ok = c.encode(len(dst), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
+			return packCounts(dst, small, mid, big)
+		})
+		return col, ok, nil
+	}
+	buf := int32Scratch.Get().(*[]int32)
+	defer int32Scratch.Put(buf)
+	*buf = pqGrow(*buf, len(dst))
+	counts := (*buf)[:len(dst)]
+	filled, err := r.readWithInt32(j, dst, counts)
+	if err != nil {
+		return nil, false, err
+	}
+	col, ok = c.encode(len(dst), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
+		if filled {
+			return packInt32s(counts, small, mid, big)
+		}
+		return packCounts(dst, small, mid, big)
+	})
+	return col, ok, nil
 }
 
 // CountsKnown reports whether column j is in the cache: encode keeps only
@@ -122,72 +166,145 @@ type encodeScratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(encodeScratch) }}
 
-// encode packs x into the arena, or reports false when x holds a value
-// that is not a whole number in [0, 2^32) or the budget is spent.
-func (c *cache) encode(x []float64) (*cachedColumn, bool) {
-	small := c.arena.bytes(len(x))
+// encode packs a column of n counts into the arena with pack (packCounts
+// or packInt32s), or reports false when pack finds a value that is not a
+// whole number in [0, 2^32) or the budget is spent.
+func (c *cache) encode(n int, pack func(small []uint8, mid []uint16, big []uint32) (nm, nb int, ok bool)) (*cachedColumn, bool) {
+	small := c.arena.bytes(n)
 	if small == nil {
 		return nil, false
 	}
 	sc := scratchPool.Get().(*encodeScratch)
 	defer scratchPool.Put(sc)
-	mid, big := sc.mid[:0], sc.big[:0]
-	for i, v := range x {
-		// A whole v in [0, 2^32) comes back from uint32; anything else
-		// (NaN, fractions, negatives, 2^32 or more) does not, but -0 does,
-		// so its sign bit is looked at too: -0 would come back as +0.
-		u := uint32(int64(v))
-		if float64(u) != v || math.Float64bits(v)>>63 != 0 {
-			return nil, false
-		}
-		if u < smallMarker { // nine counts in ten
-			small[i] = uint8(u)
-			continue
-		}
-		small[i] = smallMarker
-		if u < midMarker {
-			mid = append(mid, uint16(u))
-		} else {
-			mid = append(mid, midMarker)
-			big = append(big, u)
-		}
+	sc.mid, sc.big = pqGrow(sc.mid, n), pqGrow(sc.big, n)
+	mid, big := sc.mid[:n], sc.big[:n]
+	nm, nb, ok := pack(small, mid, big)
+	if !ok {
+		return nil, false
 	}
-	sc.mid, sc.big = mid, big
 	col := &cachedColumn{small: small}
-	if len(mid) > 0 {
-		if col.mid = c.arena.uint16s(len(mid)); col.mid == nil {
+	if nm > 0 {
+		if col.mid = c.arena.uint16s(nm); col.mid == nil {
 			return nil, false
 		}
-		copy(col.mid, mid)
+		copy(col.mid, mid[:nm])
 	}
-	if len(big) > 0 {
-		if col.big = c.arena.uint32s(len(big)); col.big == nil {
+	if nb > 0 {
+		if col.big = c.arena.uint32s(nb); col.big == nil {
 			return nil, false
 		}
-		copy(col.big, big)
+		copy(col.big, big[:nb])
 	}
 	return col, true
 }
 
-// decode writes the column's values to dst. The small values come from a
-// table of their float64s, a load where a conversion would wait on the
-// previous one (cvtsi2sd writes only part of its register).
+// packCounts writes each count of x to small, mid and big (all of
+// len(x)) as cachedColumn holds them, and returns how many of mid and big
+// it used; ok is false for a value that is not a whole number in
+// [0, 2^32).
+//
+// The loop has no branch that depends on the values, which are random
+// from row to row: every row writes its capped value to small, mid and
+// big, and only the positions of mid and big move on when the row needs
+// them (a mispredicted branch per large count cost more than the rest).
+func packCounts(x []float64, small []uint8, mid []uint16, big []uint32) (nm, nb int, ok bool) {
+	small = small[:len(x)]
+	for i, v := range x {
+		// A whole v in [0, 2^32) comes back from uint32 with the same
+		// bits; anything else does not: NaN, fractions, negatives, 2^32
+		// or more, and -0 (which would come back as +0).
+		u := uint32(int64(v))
+		if math.Float64bits(float64(u)) != math.Float64bits(v) {
+			return 0, 0, false
+		}
+		small[i] = uint8(min(u, smallMarker))
+		mid[nm] = uint16(min(u, midMarker))
+		big[nb] = u
+		nm += oneIf(u >= smallMarker)
+		nb += oneIf(u >= midMarker)
+	}
+	return nm, nb, true
+}
+
+// packInt32s is packCounts for 32-bit integers: no conversion, and no
+// branch at all; ok is false for a negative value.
+func packInt32s(x []int32, small []uint8, mid []uint16, big []uint32) (nm, nb int, ok bool) {
+	small = small[:len(x)]
+	var signs int32
+	for i, v := range x {
+		signs |= v
+		small[i] = uint8(min(uint32(v), smallMarker))
+	}
+	if signs < 0 {
+		return 0, 0, false
+	}
+	// A second sweep for mid and big: one loop for all three arrays held
+	// more values than there are registers, and spilled.
+	for _, v := range x {
+		u := uint32(v)
+		mid[nm] = uint16(min(u, midMarker))
+		big[nb] = u
+		nm += oneIf(u >= smallMarker)
+		nb += oneIf(u >= midMarker)
+	}
+	return nm, nb, true
+}
+
+// oneIf is 1 when b holds, else 0 (a flag set, not a branch).
+func oneIf(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// decode writes the column's values to dst, eight rows at a time: every
+// row from its small byte through a table of float64s (a load, where a
+// conversion would wait on the previous one: cvtsi2sd writes only part of
+// its register), then the rows whose byte is the marker, found all at once
+// in the eight bytes as a 64-bit word, from mid or big. The marker rows
+// are one in ten and fall at random, so testing each row for the marker
+// mispredicted a branch per large count.
 func (c *cachedColumn) decode(dst []float64) {
-	dst = dst[:len(c.small)]
+	small := c.small
+	dst = dst[:len(small)]
 	k, kb := 0, 0
-	for i, u := range c.small {
-		if u != smallMarker {
+	i := 0
+	for ; i+8 <= len(small); i += 8 {
+		s, d := small[i:i+8:i+8], dst[i:i+8:i+8]
+		d[0], d[1], d[2], d[3] = smallFloats[s[0]], smallFloats[s[1]], smallFloats[s[2]], smallFloats[s[3]]
+		d[4], d[5], d[6], d[7] = smallFloats[s[4]], smallFloats[s[5]], smallFloats[s[6]], smallFloats[s[7]]
+		for m := markerBytes(binary.LittleEndian.Uint64(s)); m != 0; m &= m - 1 {
+			v := uint32(c.mid[k])
+			k++
+			if v == midMarker {
+				v = c.big[kb]
+				kb++
+			}
+			d[bits.TrailingZeros64(m)>>3] = float64(v)
+		}
+	}
+	for ; i < len(small); i++ {
+		if u := small[i]; u != smallMarker {
 			dst[i] = smallFloats[u]
 			continue
 		}
-		if m := c.mid[k]; m != midMarker {
-			dst[i] = float64(m)
-		} else {
-			dst[i] = float64(c.big[kb])
+		v := uint32(c.mid[k])
+		k++
+		if v == midMarker {
+			v = c.big[kb]
 			kb++
 		}
-		k++
+		dst[i] = float64(v)
 	}
+}
+
+// markerBytes has the top bit set in each byte of w that is smallMarker
+// (0xFF), and no other bit: a byte's low seven bits plus one carry into
+// its top bit exactly when they are all ones, and never beyond the byte.
+func markerBytes(w uint64) uint64 {
+	const low7, ones, tops = 0x7f7f7f7f7f7f7f7f, 0x0101010101010101, 0x8080808080808080
+	return ((w & low7) + ones) & w & tops
 }
 
 // smallFloats[u] is float64(u).

@@ -1,8 +1,11 @@
 package columnar
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -140,56 +143,124 @@ func TestCachedConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// benchCountColumn is 60,000 counts shaped like an RNA-seq sample: most
-// below 255, one in ten above, a few above 65535.
-func benchCountColumn() []float64 {
+// benchCountColumns are 64 columns of 60,000 counts shaped like RNA-seq
+// samples: most below 255, one in ten above, a few above 65535. Benchmarks
+// cycle through them, as a pass does through its samples: one column read
+// again and again would let the branch predictor learn its pattern.
+func benchCountColumns() [][]float64 {
 	r := rand.New(rand.NewPCG(3, 4))
-	x := make([]float64, 60000)
-	for i := range x {
-		switch r.IntN(100) {
-		case 0:
-			x[i] = float64(65535 + r.IntN(1<<20))
-		case 1, 2, 3, 4, 5, 6, 7, 8, 9:
-			x[i] = float64(255 + r.IntN(20000))
-		default:
-			x[i] = float64(r.IntN(255))
+	cols := make([][]float64, 64)
+	for j := range cols {
+		x := make([]float64, 60000)
+		for i := range x {
+			switch r.IntN(100) {
+			case 0:
+				x[i] = float64(65535 + r.IntN(1<<20))
+			case 1, 2, 3, 4, 5, 6, 7, 8, 9:
+				x[i] = float64(255 + r.IntN(20000))
+			default:
+				x[i] = float64(r.IntN(255))
+			}
 		}
+		cols[j] = x
 	}
-	return x
+	return cols
 }
 
 func BenchmarkCacheEncode(b *testing.B) {
-	x := benchCountColumn()
+	xs := benchCountColumns()
 	arena, err := newArena(1 << 20)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer arena.free()
 	c := &cache{arena: arena}
-	b.SetBytes(int64(len(x)))
+	b.SetBytes(int64(len(xs[0])))
 	for i := 0; i < b.N; i++ {
 		arena.next.Store(0) // the same memory again: no page faults
-		if _, ok := c.encode(x); !ok {
+		if _, ok := encodeFloats(c, xs[i%len(xs)]); !ok {
 			b.Fatal("not encoded")
 		}
 	}
 }
 
-func BenchmarkCacheDecode(b *testing.B) {
-	x := benchCountColumn()
+// BenchmarkCacheEncodeInt32 packs the same columns from int32s, as the
+// cache does for wide Parquet INT32 counts.
+func BenchmarkCacheEncodeInt32(b *testing.B) {
+	xs := benchCountColumns()
+	ys := make([][]int32, len(xs))
+	for j, x := range xs {
+		ys[j] = make([]int32, len(x))
+		for i, v := range x {
+			ys[j][i] = int32(v)
+		}
+	}
 	arena, err := newArena(1 << 20)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer arena.free()
-	col, ok := (&cache{arena: arena}).encode(x)
-	if !ok {
-		b.Fatal("not encoded")
-	}
-	dst := make([]float64, len(x))
-	b.SetBytes(int64(len(x)))
+	c := &cache{arena: arena}
+	b.SetBytes(int64(len(ys[0])))
 	for i := 0; i < b.N; i++ {
-		col.decode(dst)
+		arena.next.Store(0)
+		y := ys[i%len(ys)]
+		if _, ok := c.encode(len(y), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
+			return packInt32s(y, small, mid, big)
+		}); !ok {
+			b.Fatal("not encoded")
+		}
+	}
+}
+
+// encodeFloats packs x as the cache does a column read as float64s.
+func encodeFloats(c *cache, x []float64) (*cachedColumn, bool) {
+	return c.encode(len(x), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
+		return packCounts(x, small, mid, big)
+	})
+}
+
+func BenchmarkCacheDecode(b *testing.B) {
+	xs := benchCountColumns()
+	arena, err := newArena(int64(len(xs)) << 17)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer arena.free()
+	cols := make([]*cachedColumn, len(xs))
+	for j, x := range xs {
+		var ok bool
+		if cols[j], ok = encodeFloats(&cache{arena: arena}, x); !ok {
+			b.Fatal("not encoded")
+		}
+	}
+	dst := make([]float64, len(xs[0]))
+	b.SetBytes(int64(len(dst)))
+	for i := 0; i < b.N; i++ {
+		cols[i%len(cols)].decode(dst)
+	}
+}
+
+// markerBytes flags exactly the 0xFF bytes of a word, whatever the bytes
+// around them (a carry or borrow from a neighbour would flag a wrong one).
+func TestMarkerBytes(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	edge := []byte{0x00, 0x01, 0x7e, 0x7f, 0x80, 0xfe, 0xff}
+	for n := 0; n < 200000; n++ {
+		var w, want uint64
+		for k := 0; k < 8; k++ {
+			b := byte(r.IntN(256))
+			if r.IntN(2) == 0 {
+				b = edge[r.IntN(len(edge))]
+			}
+			w |= uint64(b) << (8 * k)
+			if b == 0xff {
+				want |= 0x80 << (8 * k)
+			}
+		}
+		if got := markerBytes(w); got != want {
+			t.Fatalf("markerBytes(%#016x) = %#016x, want %#016x", w, got, want)
+		}
 	}
 }
 
@@ -216,5 +287,117 @@ func TestCachedKnowsItsCounts(t *testing.T) {
 	}
 	if k.CountsKnown(1) {
 		t.Error("column 1 holds 2.5 but is said to hold counts")
+	}
+}
+
+// packInt32s packs what packCounts packs from the same values as float64s,
+// and refuses a negative value as packCounts does.
+func TestPackInt32sMatchesPackCounts(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	edges := []int32{0, 1, 254, 255, 256, 65534, 65535, 65536, math.MaxInt32}
+	x := make([]int32, 5000)
+	f := make([]float64, len(x))
+	for n := 0; n < 50; n++ {
+		for i := range x {
+			switch r.IntN(4) {
+			case 0:
+				x[i] = edges[r.IntN(len(edges))]
+			case 1:
+				x[i] = r.Int32()
+			default:
+				x[i] = int32(r.IntN(300))
+			}
+		}
+		if n%10 == 9 {
+			x[r.IntN(len(x))] = -1 - r.Int32N(1000)
+		}
+		for i, v := range x {
+			f[i] = float64(v)
+		}
+		s1, m1, b1 := make([]uint8, len(x)), make([]uint16, len(x)), make([]uint32, len(x))
+		s2, m2, b2 := make([]uint8, len(x)), make([]uint16, len(x)), make([]uint32, len(x))
+		nm1, nb1, ok1 := packInt32s(x, s1, m1, b1)
+		nm2, nb2, ok2 := packCounts(f, s2, m2, b2)
+		if ok1 != ok2 || ok1 != (n%10 != 9) {
+			t.Fatalf("round %d: packInt32s ok %v, packCounts ok %v", n, ok1, ok2)
+		}
+		if !ok1 {
+			continue
+		}
+		if nm1 != nm2 || nb1 != nb2 || !slices.Equal(s1, s2) || !slices.Equal(m1[:nm1], m2[:nm2]) || !slices.Equal(b1[:nb1], b2[:nb2]) {
+			t.Fatalf("round %d: packInt32s and packCounts differ", n)
+		}
+	}
+}
+
+// Wide Parquet INT32 columns reach the cache as int32s (plain, dictionary,
+// optional without nulls) and come back with the bits of the file; a
+// column with a null or a negative value is read but not cached; other
+// types take the float64 path.
+func TestCachedInt32Parquet(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		fx    pqFixture
+		nan   float64
+		int32 bool // readWithInt32 fills the counts
+	}{
+		{pqFixture{kind: "int32", rowGroup: 700}, 0, true},
+		{pqFixture{kind: "int32", dict: true, rowGroup: 1500, pageBytes: 2048}, 0, true},
+		{pqFixture{kind: "int32", optional: true, rowGroup: 1000}, 0, true},
+		{pqFixture{kind: "int32", optional: true, dict: true}, 0.001, false},
+		{pqFixture{kind: "uint32"}, 0, false},
+		{pqFixture{kind: "int64", rowGroup: 700}, 0, false},
+	} {
+		fx := tc.fx
+		name := fmt.Sprintf("%s-opt=%v-dict=%v-nan=%v", fx.kind, fx.optional, fx.dict, tc.nan)
+		t.Run(name, func(t *testing.T) {
+			m := newPQMatrix(3000, 6, 4, true, tc.nan)
+			m.cols[1][17], m.cols[2][18] = 65535, 1<<31-1
+			if fx.kind != "uint32" {
+				m.cols[5][2999] = -7 // a negative count: read, not cached
+			}
+			path := filepath.Join(dir, name+".parquet")
+			writePQWide(t, path, m, fx)
+			src := pqOpen(t, path, Options{})
+			G := len(m.genes)
+			if r, ok := src.(int32Reader); ok {
+				dst, counts := make([]float64, G), make([]int32, G)
+				filled, err := r.readWithInt32(0, dst, counts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if filled != tc.int32 {
+					t.Errorf("readWithInt32 filled = %v, want %v", filled, tc.int32)
+				}
+				for i := range counts {
+					if filled && float64(counts[i]) != dst[i] {
+						t.Fatalf("gene %d: count %d, value %v", i, counts[i], dst[i])
+					}
+				}
+			} else if tc.int32 {
+				t.Fatal("a wide Parquet source is not an int32Reader")
+			}
+			c := Cached(src, 1<<30)
+			dst := make([]float64, G)
+			cachable := 0
+			for pass := 0; pass < 2; pass++ {
+				for j := range m.samples {
+					if err := c.ReadColumn(j, dst); err != nil {
+						t.Fatal(err)
+					}
+					for i, v := range dst {
+						if !pqSame(v, m.cols[j][i]) || math.Signbit(v) != math.Signbit(m.cols[j][i]) {
+							t.Fatalf("pass %d sample %d gene %d: %v, want %v", pass, j, i, v, m.cols[j][i])
+						}
+					}
+					if pass == 0 && !slices.ContainsFunc(m.cols[j], func(v float64) bool { return v < 0 || math.IsNaN(v) }) {
+						cachable++
+					}
+				}
+			}
+			if got := CacheHits(c); got != int64(cachable) {
+				t.Errorf("CacheHits = %d, want %d (the columns without a null or a negative count)", got, cachable)
+			}
+		})
 	}
 }

@@ -212,6 +212,21 @@ func (s *shardsParquet) ReadColumn(j int, dst []float64) error {
 	return sh.ReadColumn(j-s.first[k], dst)
 }
 
+// readWithInt32 is int32Reader's method, from the shard that holds sample
+// j when that shard's reader has it.
+func (s *shardsParquet) readWithInt32(j int, dst []float64, counts []int32) (bool, error) {
+	k := sort.SearchInts(s.first, j+1) - 1
+	sh, err := s.shard(k)
+	if err != nil {
+		return false, err
+	}
+	defer s.release(k)
+	if r, ok := sh.(int32Reader); ok {
+		return r.readWithInt32(j-s.first[k], dst, counts)
+	}
+	return false, sh.ReadColumn(j-s.first[k], dst)
+}
+
 // Locate names the shard file that holds sample j.
 func (s *shardsParquet) Locate(j, i int) (string, int) {
 	return s.files[sort.SearchInts(s.first, j+1)-1], 0

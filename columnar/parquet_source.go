@@ -1214,6 +1214,83 @@ func (s *wideParquet) ReadColumn(j int, dst []float64) error {
 	return err
 }
 
+// readWithInt32 is ReadColumn that also copies sample j's values to
+// counts when its column is INT32 (not a decimal) and has no nulls, for
+// the cache (see int32Reader); ok says whether it did.
+func (s *wideParquet) readWithInt32(j int, dst []float64, counts []int32) (ok bool, err error) {
+	c := s.cols[j]
+	if col := &s.q.cols[c]; col.kind != pqInt32 || col.div != 0 {
+		return false, s.ReadColumn(j, dst)
+	}
+	if len(dst) != len(s.genes) || len(counts) != len(dst) {
+		panic("columnar: readWithInt32: dst or counts length does not match the number of genes")
+	}
+	ok = true
+	err = s.q.scan(c, 0, int64(len(dst)), func(p parquet.Page, row int64) error {
+		n := int(min(p.NumRows(), int64(len(dst))-row))
+		kept, err := pqDecodeInt32s(p, &s.q.cols[c], dst[row:row+int64(n)], counts[row:row+int64(n)])
+		if err != nil {
+			return s.q.dataError(c, err)
+		}
+		ok = ok && kept
+		return nil
+	})
+	var ie *InputError
+	if errors.As(err, &ie) && ie.Sample == "" {
+		ie.Sample = s.samples[j]
+	}
+	return ok && err == nil, err
+}
+
+// pqDecodeInt32s is pqDecodeNumbers for a page of an INT32 column that
+// also copies the values to counts; kept is false, and counts not
+// filled, when the page has a null.
+func pqDecodeInt32s(p parquet.Page, col *pqColumn, dst []float64, counts []int32) (kept bool, err error) {
+	if col.maxDef > 0 {
+		defs := p.DefinitionLevels()
+		if len(defs) < len(dst) {
+			return false, errPQShortPage
+		}
+		for _, d := range defs[:len(dst)] {
+			if d != col.maxDef {
+				return false, pqDecodeNumbers(p, col, dst)
+			}
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			kept, err = false, fmt.Errorf("%v", r)
+		}
+	}()
+	data := p.Data()
+	vals := data.Int32()
+	n := len(dst)
+	if dict := p.Dictionary(); dict != nil {
+		idx := vals
+		values := dict.Page().Data()
+		vals = values.Int32()
+		if len(idx) < n {
+			return false, errPQShortPage
+		}
+		for i, k := range idx[:n] {
+			if uint(k) >= uint(len(vals)) {
+				return false, errPQDictIndex
+			}
+			v := vals[k]
+			dst[i], counts[i] = float64(v), v
+		}
+		return true, nil
+	}
+	if len(vals) < n {
+		return false, errPQShortPage
+	}
+	for i, v := range vals[:n] {
+		dst[i] = float64(v)
+	}
+	copy(counts, vals[:n])
+	return true, nil
+}
+
 // rowsParquet is a wide Parquet file with one row per sample (a sample id
 // column, then one numeric column per gene), transposed at open into a Spill.
 type rowsParquet struct {
