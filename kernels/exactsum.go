@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"math"
-	"math/big"
 	"math/bits"
 )
 
@@ -150,21 +149,57 @@ func (e ExactSums) Float64(i int) float64 {
 			mag[k], c = bits.Add64(^mag[k], 0, c)
 		}
 	}
-	var be [8 * exactWords]byte
-	for k := 0; k < exactWords; k++ {
-		v := mag[exactWords-1-k]
-		for b := 0; b < 8; b++ {
-			be[8*k+b] = byte(v >> (56 - 8*b))
-		}
-	}
-	z := new(big.Int).SetBytes(be[:])
-	f := new(big.Float).SetPrec(53).SetMode(big.ToNearestEven).SetInt(z)
-	f.SetMantExp(f, -exactFracBits)
-	v, _ := f.Float64()
+	v := roundFixed(&mag)
 	if neg {
 		v = -v
 	}
 	return v
+}
+
+// roundFixed returns mag·2^-exactFracBits, for a non-negative fixed-point
+// number mag, rounded to the nearest float64 (ties to even). The 53 bits
+// from the highest set one down make the mantissa; the bit below them and
+// whether any bit further below is set decide the rounding. Every result
+// is a normal float64 or 0: the lowest bit is 2^-128, the highest 2^127.
+func roundFixed(mag *[exactWords]uint64) float64 {
+	t := exactWords - 1
+	for t >= 0 && mag[t] == 0 {
+		t--
+	}
+	if t < 0 {
+		return 0
+	}
+	top := 64*t + 63 - bits.LeadingZeros64(mag[t]) // the highest set bit
+	s := top - 52                                  // the mantissa's lowest bit
+	if s <= 0 {
+		return math.Ldexp(float64(mag[0]), -exactFracBits) // below 2^53: exact
+	}
+	m := fixedBitsFrom(mag, s) & (1<<53 - 1)
+	if fixedBitsFrom(mag, s-1)&1 == 1 && (m&1 == 1 || fixedAnyBelow(mag, s-1)) {
+		m++ // may reach 2^53, still exact as a float64
+	}
+	return math.Ldexp(float64(m), s-exactFracBits)
+}
+
+// fixedBitsFrom returns the 64 bits of mag from bit b up.
+func fixedBitsFrom(mag *[exactWords]uint64, b int) uint64 {
+	k, o := b/64, uint(b%64)
+	r := mag[k] >> o
+	if o > 0 && k+1 < exactWords {
+		r |= mag[k+1] << (64 - o)
+	}
+	return r
+}
+
+// fixedAnyBelow reports whether any bit of mag below bit b is set.
+func fixedAnyBelow(mag *[exactWords]uint64, b int) bool {
+	k := b / 64
+	for _, w := range mag[:k] {
+		if w != 0 {
+			return true
+		}
+	}
+	return mag[k]&(1<<uint(b%64)-1) != 0
 }
 
 // LogSumsExact accumulates, per gene, the natural logarithms of one sample's

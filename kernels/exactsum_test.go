@@ -117,3 +117,45 @@ func TestLogSumsExactAllocs(t *testing.T) {
 		t.Fatalf("zeros %v", z)
 	}
 }
+
+// roundFixed rounds any 256-bit magnitude as math/big does: random words,
+// the highest bit anywhere, and the ties and near-ties of the rounding bit
+// with and without set bits below it.
+func TestRoundFixedMatchesBigFloat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	reference := func(mag [exactWords]uint64) float64 {
+		z := new(big.Int)
+		for k := exactWords - 1; k >= 0; k-- {
+			z.Lsh(z, 64).Or(z, new(big.Int).SetUint64(mag[k]))
+		}
+		f := new(big.Float).SetPrec(53).SetMode(big.ToNearestEven).SetInt(z)
+		v, _ := f.SetMantExp(f, -exactFracBits).Float64()
+		return v
+	}
+	for n := 0; n < 200000; n++ {
+		var mag [exactWords]uint64
+		top := rng.IntN(255) // the highest set bit: bit 255 is the sign
+		for b := 0; b <= top; b++ {
+			if rng.IntN(2) == 0 {
+				mag[b/64] |= 1 << uint(b%64)
+			}
+		}
+		mag[top/64] |= 1 << uint(top%64)
+		if s := top - 52; s > 0 && n%3 == 0 { // a tie: the rounding bit set, nothing below; half the time a set bit far below
+			for b := 0; b < s; b++ {
+				mag[b/64] &^= 1 << uint(b%64)
+			}
+			mag[(s-1)/64] |= 1 << uint((s-1)%64)
+			if n%2 == 0 && s > 1 {
+				mag[0] |= 1
+			}
+		}
+		got, want := roundFixed(&mag), reference(mag)
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%x: roundFixed %v, math/big %v", mag, got, want)
+		}
+	}
+	if got := roundFixed(&[exactWords]uint64{}); got != 0 || math.Signbit(got) {
+		t.Errorf("roundFixed(0) = %v", got)
+	}
+}
