@@ -263,6 +263,7 @@ func (f *dispersionFitter) gridSearch(y []float64) float64 {
 // the line search asks for it.
 type nbLikelihood struct {
 	y, mu []float64
+	invMu []float64 // 1/μ_j, as both sums divide by μ_j
 	// slot[j] indexes sample j's count in value, the gene's distinct counts.
 	slot  []int32
 	value []float64
@@ -281,18 +282,23 @@ type nbLikelihood struct {
 // countMemo bounds the whole counts that share a slot per gene.
 const countMemo = 1024
 
-// setGene makes l the likelihood of counts y with means mu (held, not
-// copied), reusing l's scratch.
+// setGene makes l the likelihood of counts y with means mu, reusing l's
+// scratch. y and mu are held, not copied: they must not change until the
+// next setGene.
 func (l *nbLikelihood) setGene(y, mu []float64) {
 	l.y, l.mu, l.haveLast = y, mu, false
 	m := len(y)
 	if cap(l.slot) < m {
+		l.invMu = make([]float64, m)
 		l.slot = make([]int32, m)
 		l.value = make([]float64, m)
 		l.lg, l.psi = make([]float64, m), make([]float64, m)
 		l.log1pAt = make([]float64, m)
 	}
-	l.slot, l.log1pAt = l.slot[:m], l.log1pAt[:m]
+	l.slot, l.log1pAt, l.invMu = l.slot[:m], l.log1pAt[:m], l.invMu[:m]
+	for j, v := range mu {
+		l.invMu[j] = 1 / v
+	}
 	if l.gen++; l.gen == 0 { // wrapped: forget every stamp
 		l.memoGen = [countMemo]uint32{}
 		l.gen = 1
@@ -335,7 +341,7 @@ func (l *nbLikelihood) logPost(a float64) float64 {
 		log1p := math.Log(1 + mu*alpha)
 		l.log1pAt[j] = log1p
 		ll += l.lg[l.slot[j]] - lgr - ylog - r*log1p
-		w += 1 / (1/mu + alpha)
+		w += 1 / (l.invMu[j] + alpha)
 	}
 	l.lastA, l.haveLast = a, true
 	return ll + -0.5*math.Log(w)
@@ -366,7 +372,7 @@ func (l *nbLikelihood) dLogPost(a float64) float64 {
 		mu := l.mu[j]
 		ma := mu * alpha
 		s += psiR + l.log1pAt[j] - ma*(1/(1+ma)) - l.psi[l.slot[j]] + yj*(1/(mu+r))
-		v := 1/mu + alpha
+		v := l.invMu[j] + alpha
 		w += 1 / v
 		dw += -1 * (1 / (v * v))
 	}
