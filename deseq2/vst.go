@@ -161,6 +161,9 @@ func (m *VSTModel) GridFits() int {
 // FitVST fits DESeq2's blind variance-stabilizing transformation to src:
 // ratio size factors (poscounts where every gene has a zero, noted in
 // Factors.Method), gene-wise dispersions for the design ~1, and the trend.
+// It reads the columns three times: the log sums, the medians (with NSub
+// also the base means that choose the subset; a pass of their own after
+// the poscounts fall-back), and the rows of the genes fitted.
 // Memory: the per-gene state, plus NSub x samples counts with NSub, or
 // about 64 MiB of row blocks (a temporary file beyond that) without.
 func FitVST(ctx context.Context, src columnar.Source, opts VSTOptions) (*VSTModel, error) {
