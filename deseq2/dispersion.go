@@ -101,7 +101,7 @@ func (f *dispersionFitter) gene(y []float64) (GeneDispersion, bool) {
 	for j, s := range f.s {
 		f.mu[j] = math.Max(bm*s, minMu)
 	}
-	f.like = nbLikelihood{y: y, mu: f.mu}
+	f.like.setGene(y, f.mu)
 	est, iter, grid := geneWiseEstimate(&f.like, init, f.maxDisp, f.grid, f.lp, f.fine)
 	return GeneDispersion{BaseMean: bm, Initial: init, Estimate: est, Iter: iter, Grid: grid}, true
 }
@@ -157,18 +157,13 @@ type dispersionObjective interface {
 	dLogPost(a float64) float64
 }
 
-// nbLikelihood is logPosterior and dLogPosterior of counts y with means mu.
-type nbLikelihood struct{ y, mu []float64 }
-
-func (l *nbLikelihood) logPost(a float64) float64  { return logPosterior(a, l.y, l.mu) }
-func (l *nbLikelihood) dLogPost(a float64) float64 { return dLogPosterior(a, l.y, l.mu) }
-
 // lineSearch is DESeq2's line search (DESeq2.cpp fitDisp) for a = ln α
 // from a0: Armijo steps along ℓ′ with step κ (κ₀ = 1, ε = 1e-4), κ halved on
 // a failed try, raised by 1.1 (at most 1) and halved on every fifth accepted
 // step; it stops when ℓ rises by less than 1e-6, when a falls below
 // ln(1e-9), or after 100 tries. It returns the final a and ℓ, the initial ℓ,
-// and the number of tries.
+// and the number of tries. obj must be a function of a alone (no state
+// that changes its values between calls): ℓ of an accepted try is reused.
 func lineSearch(obj dispersionObjective, a0 float64) (a, lp, lp0 float64, iter int) {
 	a = a0
 	lp = obj.logPost(a)
@@ -184,12 +179,16 @@ func lineSearch(obj dispersionObjective, a0 float64) (a, lp, lp0 float64, iter i
 		} else if p > logAlphaHigh {
 			kappa = (logAlphaHigh - a) / dlp
 		}
-		thetaKappa := -obj.logPost(a + kappa*dlp)
+		aTry := a + kappa*dlp
+		lpTry := obj.logPost(aTry)
+		thetaKappa := -lpTry
 		thetaHat := -lp - kappa*armijoEps*dlp*dlp
 		if thetaKappa <= thetaHat {
 			accepted++
-			a += kappa * dlp
-			lpNew := obj.logPost(a)
+			// DESeq2 evaluates ℓ at the accepted point again: the value
+			// of the try, as ℓ is a function of a alone.
+			a = aTry
+			lpNew := lpTry
 			if lpNew-lp < dispTol {
 				lp = lpNew
 				break
@@ -239,46 +238,141 @@ func gridSearch(obj dispersionObjective, grid, lp, fine []float64) float64 {
 
 // gridSearch is the grid search of counts y with the fitter's means.
 func (f *dispersionFitter) gridSearch(y []float64) float64 {
-	f.like = nbLikelihood{y: y, mu: f.mu}
+	f.like.setGene(y, f.mu)
 	return gridSearch(&f.like, f.grid, f.lp, f.fine)
 }
 
-// logPosterior is the Cox–Reid adjusted negative binomial log likelihood of
-// a = ln α for counts y with means μ (DESeq2.cpp log_posterior without a
-// prior or weights), r = 1/α:
+// nbLikelihood is the Cox–Reid adjusted negative binomial log likelihood of
+// a = ln α for one gene's counts y with means μ (DESeq2.cpp log_posterior
+// and dlog_posterior without a prior or weights), r = 1/α:
 //
 //	ℓ(a) = Σ_j[lnΓ(y_j+r) - lnΓ(r) - y_j ln(μ_j+r) - r ln(1+μ_jα)] - ½ ln Σ_j (1/μ_j + α)⁻¹
 //
 // The last term is -½ ln det XᵀWX for the intercept-only design.
-func logPosterior(a float64, y, mu []float64) float64 {
+//
+// It gives the bits of that sum term by term in sample order, with fewer
+// calls of the special functions. Within one evaluation (fixed r), equal
+// counts have equal lnΓ(y+r) and ψ(y+r): setGene gives every distinct whole
+// count below countMemo one slot (a table stamped with the gene's
+// generation, so it is not cleared per gene), every other count a slot of
+// its own, and an evaluation computes lnΓ or ψ once per slot. A zero count
+// skips ln(μ_j+r): there lnΓ(0+r) - lnΓ(r) is +0 (the same finite value
+// twice, as r is finite: a stays within [-30, 10] and the grids), and
+// +0 - 0·ln(μ_j+r) is +0 whatever the sign of the logarithm. ln(1+μ_jα)
+// of the last logPost is kept for a dLogPost at the same a, which is where
+// the line search asks for it.
+type nbLikelihood struct {
+	y, mu []float64
+	invMu []float64 // 1/μ_j, as both sums divide by μ_j
+	// slot[j] indexes sample j's count in value, the gene's distinct counts.
+	slot  []int32
+	value []float64
+	// lg and psi are lnΓ(value+r) and ψ(value+r) of one evaluation.
+	lg, psi []float64
+	// memoSlot[k] is count k's slot when memoGen[k] == gen.
+	memoSlot [countMemo]int32
+	memoGen  [countMemo]uint32
+	gen      uint32
+	// log1pAt is ln(1+μ_jα) per sample at a = lastA, when haveLast.
+	log1pAt  []float64
+	lastA    float64
+	haveLast bool
+}
+
+// countMemo bounds the whole counts that share a slot per gene.
+const countMemo = 1024
+
+// setGene makes l the likelihood of counts y with means mu, reusing l's
+// scratch. y and mu are held, not copied: they must not change until the
+// next setGene.
+func (l *nbLikelihood) setGene(y, mu []float64) {
+	l.y, l.mu, l.haveLast = y, mu, false
+	m := len(y)
+	if cap(l.slot) < m {
+		l.invMu = make([]float64, m)
+		l.slot = make([]int32, m)
+		l.value = make([]float64, m)
+		l.lg, l.psi = make([]float64, m), make([]float64, m)
+		l.log1pAt = make([]float64, m)
+	}
+	l.slot, l.log1pAt, l.invMu = l.slot[:m], l.log1pAt[:m], l.invMu[:m]
+	for j, v := range mu {
+		l.invMu[j] = 1 / v
+	}
+	if l.gen++; l.gen == 0 { // wrapped: forget every stamp
+		l.memoGen = [countMemo]uint32{}
+		l.gen = 1
+	}
+	n := int32(0)
+	l.value = l.value[:m]
+	for j, c := range y {
+		if k := uint(int(c)); k < countMemo && float64(k) == c {
+			if l.memoGen[k] != l.gen {
+				l.memoGen[k], l.memoSlot[k] = l.gen, n
+				l.value[n] = c
+				n++
+			}
+			l.slot[j] = l.memoSlot[k]
+			continue
+		}
+		l.slot[j] = n
+		l.value[n] = c
+		n++
+	}
+	l.value = l.value[:n]
+	l.lg, l.psi = l.lg[:n], l.psi[:n]
+}
+
+// logPost is ℓ(a).
+func (l *nbLikelihood) logPost(a float64) float64 {
 	alpha := math.Exp(a)
 	r := 1 / alpha
 	lgr, _ := math.Lgamma(r)
-	var ll, w float64
-	for j, yj := range y {
-		lg, _ := math.Lgamma(yj + r)
-		ll += lg - lgr - yj*math.Log(mu[j]+r) - r*math.Log(1+mu[j]*alpha)
-		w += 1 / (1/mu[j] + alpha)
+	for k, v := range l.value {
+		l.lg[k], _ = math.Lgamma(v + r)
 	}
+	var ll, w float64
+	for j, yj := range l.y {
+		mu := l.mu[j]
+		ylog := 0.0 // y_j ln(μ_j+r), 0 for a zero count (see the type)
+		if yj != 0 {
+			ylog = yj * math.Log(mu+r)
+		}
+		log1p := math.Log(1 + mu*alpha)
+		l.log1pAt[j] = log1p
+		ll += l.lg[l.slot[j]] - lgr - ylog - r*log1p
+		w += 1 / (l.invMu[j] + alpha)
+	}
+	l.lastA, l.haveLast = a, true
 	return ll + -0.5*math.Log(w)
 }
 
-// dLogPosterior is dℓ/da (DESeq2.cpp dlog_posterior), with ψ the digamma
+// dLogPost is dℓ/da (DESeq2.cpp dlog_posterior), with ψ the digamma
 // function and w_j = (1/μ_j + α)⁻¹, w′_j = -(1/μ_j + α)⁻²:
 //
 //	ℓ′(a) = α·( r²·Σ_j[ψ(r) + ln(1+μ_jα) - μ_jα/(1+μ_jα) - ψ(y_j+r) + y_j/(μ_j+r)] - ½ Σ_j w′_j / Σ_j w_j )
 //
 // written in DESeq2's shapes (x·(1/y) where it multiplies by pow(y, -1)).
-func dLogPosterior(a float64, y, mu []float64) float64 {
+func (l *nbLikelihood) dLogPost(a float64) float64 {
 	alpha := math.Exp(a)
 	r := 1 / alpha
 	r2 := 1 / (alpha * alpha)
 	psiR := kernels.Digamma(r)
+	for k, v := range l.value {
+		l.psi[k] = kernels.Digamma(v + r)
+	}
+	if !l.haveLast || l.lastA != a {
+		for j, mu := range l.mu {
+			l.log1pAt[j] = math.Log(1 + mu*alpha)
+		}
+		l.lastA, l.haveLast = a, true
+	}
 	var s, w, dw float64
-	for j, yj := range y {
-		ma := mu[j] * alpha
-		s += psiR + math.Log(1+ma) - ma*(1/(1+ma)) - kernels.Digamma(yj+r) + yj*(1/(mu[j]+r))
-		v := 1/mu[j] + alpha
+	for j, yj := range l.y {
+		mu := l.mu[j]
+		ma := mu * alpha
+		s += psiR + l.log1pAt[j] - ma*(1/(1+ma)) - l.psi[l.slot[j]] + yj*(1/(mu+r))
+		v := l.invMu[j] + alpha
 		w += 1 / v
 		dw += -1 * (1 / (v * v))
 	}

@@ -18,9 +18,9 @@ import (
 
 // nbPosterior is DESeq2's log posterior of a = ln α for one gene (DESeq2.cpp
 // log_posterior, dlog_posterior), with the prior N(priorMean, priorVar) on
-// a when usePrior.
+// a when usePrior. Its derivative without the prior is like's.
 type nbPosterior struct {
-	y, mu               []float64
+	like                nbLikelihood // the counts, the means, and dℓ/da
 	usePrior            bool
 	priorMean, priorVar float64
 }
@@ -35,8 +35,8 @@ func (p *nbPosterior) logPost(a float64) float64 {
 	r := 1 / alpha
 	lgr := lgammaR(r)
 	var ll, w float64
-	for j, yj := range p.y {
-		mu := p.mu[j]
+	for j, yj := range p.like.y {
+		mu := p.like.mu[j]
 		ll += lgammaR(yj+r) - lgr - yj*math.Log(mu+r) - r*math.Log(1+mu*alpha)
 		w += 1 / (1/mu + alpha)
 	}
@@ -48,9 +48,9 @@ func (p *nbPosterior) logPost(a float64) float64 {
 	return ll + prior + -0.5*math.Log(w)
 }
 
-// dLogPost is d logPost/da: dLogPosterior plus the prior's -(a-m)/v.
+// dLogPost is d logPost/da: nbLikelihood's plus the prior's -(a-m)/v.
 func (p *nbPosterior) dLogPost(a float64) float64 {
-	d := dLogPosterior(a, p.y, p.mu)
+	d := p.like.dLogPost(a)
 	if p.usePrior {
 		d += -1 * (a - p.priorMean) / p.priorVar
 	}
@@ -90,7 +90,8 @@ func (f *iterFitter) geneWise(y []float64) GeneDispersion {
 	for j, s := range f.sf {
 		f.mu[j] = math.Max(bm*s, minMu)
 	}
-	f.post = nbPosterior{y: y, mu: f.mu}
+	f.post.like.setGene(y, f.mu)
+	f.post.usePrior = false
 	est, iter, grid := geneWiseEstimate(&f.post, init, f.maxDisp, f.grid, f.lp, f.fine)
 	return GeneDispersion{BaseMean: bm, Initial: init, Estimate: est, Iter: iter, Grid: grid}
 }
@@ -104,7 +105,8 @@ func (f *iterFitter) mapEstimate(y []float64, g GeneDispersion, fit, priorVar fl
 	for j, s := range f.sf {
 		f.mu[j] = math.Max(g.BaseMean*s, minMu)
 	}
-	f.post = nbPosterior{y: y, mu: f.mu, usePrior: true, priorMean: math.Log(fit), priorVar: priorVar}
+	f.post.like.setGene(y, f.mu)
+	f.post.usePrior, f.post.priorMean, f.post.priorVar = true, math.Log(fit), priorVar
 	init := fit
 	if g.Estimate > 0.1*fit {
 		init = g.Estimate

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/pass"
@@ -162,9 +163,13 @@ func EachBlock(ctx context.Context, rows RowBlocks, buf []float64, fn func(g0, n
 }
 
 // EachGene calls, block by block, the function newWorker made for each of
-// threads goroutines with every gene's index and its counts (gene i goes to
-// worker i mod threads within its block). y is the worker's own scratch.
-// Blocks are read as EachBlock reads them, into buf; it returns buf.
+// threads goroutines with every gene's index and its counts. Within a block
+// the workers take the next gene not yet taken (an atomic counter), so a
+// worker with cheap genes does not wait for one with costly ones (genes
+// that go to the dispersion grid search cost many times more); fn must
+// therefore write per-gene results only, which makes them independent of
+// the workers. y is the worker's own scratch. Blocks are read as EachBlock
+// reads them, into buf; it returns buf.
 func EachGene(ctx context.Context, rows RowBlocks, threads int, buf []float64, newWorker func() func(i int, y []float64)) ([]float64, error) {
 	m := rows.Samples()
 	workers := make([]func(int, []float64), threads)
@@ -175,12 +180,13 @@ func EachGene(ctx context.Context, rows RowBlocks, threads int, buf []float64, n
 	}
 	return EachBlock(ctx, rows, buf, func(g0, n int, block []float64) error {
 		var wg sync.WaitGroup
+		var next atomic.Int64 // the block's next gene not yet taken
 		for w := range workers {
 			wg.Add(1)
 			go func(w int) {
 				defer wg.Done()
 				y := ys[w]
-				for r := w; r < n; r += threads {
+				for r := int(next.Add(1) - 1); r < n; r = int(next.Add(1) - 1) {
 					for j := range y {
 						y[j] = block[j*n+r]
 					}

@@ -147,43 +147,60 @@ func LogGeoMeans(ctx context.Context, src columnar.Source, method Method, opts p
 
 // SizeFactors estimates DESeq2 size factors for every sample of src.
 func SizeFactors(ctx context.Context, src columnar.Source, opts Options) (*Factors, error) {
+	f, _, err := sizeFactors(ctx, src, opts, false)
+	return f, err
+}
+
+// sizeFactors is SizeFactors; with baseMeans it also returns BaseMeans of
+// the factors, summed in the medians pass, when the factors are final there
+// (ratio factors; poscounts factors are recentred after it, and then the
+// base means are nil: BaseMeans makes them in a pass of its own).
+func sizeFactors(ctx context.Context, src columnar.Source, opts Options, baseMeans bool) (*Factors, []float64, error) {
 	if opts.Method == "" {
 		opts.Method = Ratio
 	}
 	if opts.Method != Ratio && opts.Method != PosCounts {
-		return nil, fmt.Errorf("deseq2: unknown size factor method %q", opts.Method)
+		return nil, nil, fmt.Errorf("deseq2: unknown size factor method %q", opts.Method)
 	}
 	if opts.Controls != nil && len(opts.Controls) != len(src.Genes()) {
 		panic("deseq2: Controls must have one entry per gene")
 	}
 	sums, err := SumLogs(ctx, src, opts.Pass)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for j, lib := range sums.LibSize {
 		if lib == 0 {
-			return nil, &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
+			return nil, nil, &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
 				Msg: "every count of this sample is zero: DESeq2 has no size factor for it (NA, or every gene has a zero); remove the sample"}
 		}
 	}
 	ell := sums.LogGeoMeans(opts.Method)
 	if usableGenes(ell, opts.Controls) == 0 {
 		if opts.Method != Ratio || opts.Controls != nil || !opts.FallbackToPosCounts {
-			return nil, noUsableGenes(src, opts)
+			return nil, nil, noUsableGenes(src, opts)
 		}
 		opts.Method = PosCounts
 		if ell = sums.LogGeoMeans(PosCounts); usableGenes(ell, nil) == 0 {
-			return nil, noUsableGenes(src, opts)
+			return nil, nil, noUsableGenes(src, opts)
 		}
 	}
-	sf, err := MediansOfRatios(ctx, src, ell, opts.Controls, opts.Pass)
+	var means *baseMeanSums
+	if baseMeans && opts.Method == Ratio {
+		means = newBaseMeanSums(len(src.Genes()))
+	}
+	sf, err := mediansOfRatios(ctx, src, ell, opts.Controls, opts.Pass, means)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if opts.Method == PosCounts {
 		kernels.Recentre(sf)
 	}
-	return &Factors{Method: opts.Method, Samples: src.Samples(), LibSize: sums.LibSize, SizeFactor: sf, LogGeoMean: ell}, nil
+	var bm []float64
+	if means != nil {
+		bm = means.means(len(sf))
+	}
+	return &Factors{Method: opts.Method, Samples: src.Samples(), LibSize: sums.LibSize, SizeFactor: sf, LogGeoMean: ell}, bm, nil
 }
 
 // usableGenes counts the genes with a finite ℓ (among the controls, if given).
@@ -217,6 +234,14 @@ func noUsableGenes(src columnar.Source, opts Options) error {
 // (when controls is not nil) controls[i]. A sample without any such gene is
 // an InputError (DESeq2 answers NA there).
 func MediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64, controls []bool, opts pass.Options) ([]float64, error) {
+	return mediansOfRatios(ctx, src, logGeo, controls, opts, nil)
+}
+
+// mediansOfRatios is MediansOfRatios; when means is not nil, each worker
+// also divides the sample's counts by its factor, final as soon as its
+// median is known, and the pass's reduce step adds them to means in sample
+// order: the bits of BaseMeans with these factors, without its pass.
+func mediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64, controls []bool, opts pass.Options, means *baseMeanSums) ([]float64, error) {
 	S := len(src.Samples())
 	sf := make([]float64, S)
 	scratch := make([]kernels.RatioMedian, opts.Workers(src))
@@ -230,9 +255,16 @@ func MediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64,
 				Msg: "no gene with a positive count and a finite geometric mean in this sample (all zero?): DESeq2 answers NA here; remove the sample"}
 		}
 		sf[j] = math.Exp(m)
+		if means != nil {
+			normalizeInPlace(col, sf[j])
+		}
 		return nil
 	}
-	if err := pass.Run(ctx, src, opts, work, nil); err != nil {
+	var reduce pass.ReduceFunc
+	if means != nil {
+		reduce = means.add
+	}
+	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
 		return nil, err
 	}
 	return sf, nil

@@ -170,3 +170,128 @@ func TestMatrix1to16(t *testing.T) {
 	want := []float64{0.3495015129606876, 0.92469408613479698, 1.4964760735251257, 2.0676788349894517}
 	checkFactors(t, "matrix(1:16,4)", got.SizeFactor, want, 1e-12)
 }
+
+// passCounter counts the passes it follows.
+type passCounter struct{ passes int }
+
+func (p *passCounter) Start(columns, genes int) { p.passes++ }
+func (p *passCounter) Done(columns int)         {}
+func (p *passCounter) End()                     {}
+
+// fusedMatrix is genes x samples of counts with zeros, ties and a wide range.
+func fusedMatrix(genes, samples int, allHaveZero bool) columnar.Source {
+	var g, s []string
+	cols := make([][]float64, samples)
+	for i := 0; i < genes; i++ {
+		g = append(g, fmt.Sprintf("g%d", i))
+	}
+	for j := range cols {
+		s = append(s, fmt.Sprintf("s%d", j))
+		for i := 0; i < genes; i++ {
+			v := float64((i*7919+j*104729)%(1+i*i%5000)) + float64(i%3)
+			if allHaveZero && j == i%samples {
+				v = 0
+			}
+			cols[j] = append(cols[j], v)
+		}
+	}
+	return columnar.NewMemory("fused", g, s, cols)
+}
+
+// The base means of the medians pass have the bits of BaseMeans over the
+// same factors, for any number of threads, with and without control genes,
+// in one pass fewer; after the poscounts fall-back (factors recentred after
+// the medians) there are none, and SizeFactors itself sums none.
+func TestBaseMeansFromMediansPass(t *testing.T) {
+	controls := make([]bool, 300)
+	for i := range controls {
+		controls[i] = i%4 == 1
+	}
+	for _, c := range []struct {
+		name       string
+		src        columnar.Source
+		opts       Options
+		wantFusion bool
+	}{
+		{"ratio", fusedMatrix(300, 37, false), Options{Method: Ratio, FallbackToPosCounts: true}, true},
+		{"controls", fusedMatrix(300, 37, false), Options{Method: Ratio, Controls: controls}, true},
+		{"fall-back", fusedMatrix(300, 37, true), Options{Method: Ratio, FallbackToPosCounts: true}, false},
+		{"poscounts", fusedMatrix(300, 37, false), Options{Method: PosCounts}, false},
+	} {
+		for _, threads := range []int{1, 2, 5} {
+			name := fmt.Sprintf("%s, %d threads", c.name, threads)
+			opts := c.opts
+			counter := &passCounter{}
+			opts.Pass = pass.Options{Threads: threads, Progress: counter}
+			f, bm, err := sizeFactors(reftest.Background, c.src, opts, true)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			plain, err := SizeFactors(reftest.Background, c.src, Options{Method: c.opts.Method, FallbackToPosCounts: c.opts.FallbackToPosCounts, Controls: c.opts.Controls})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range plain.SizeFactor {
+				if math.Float64bits(f.SizeFactor[j]) != math.Float64bits(plain.SizeFactor[j]) {
+					t.Errorf("%s: factor %d %v, SizeFactors %v", name, j, f.SizeFactor[j], plain.SizeFactor[j])
+				}
+			}
+			if !c.wantFusion {
+				if bm != nil {
+					t.Errorf("%s (%s factors): base means from the medians pass", name, f.Method)
+				}
+				continue
+			}
+			if counter.passes != 2 {
+				t.Errorf("%s: %d passes, want 2", name, counter.passes)
+			}
+			want, err := BaseMeans(reftest.Background, c.src, f.SizeFactor, pass.Options{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(bm) != len(want) {
+				t.Fatalf("%s: %d base means, want %d", name, len(bm), len(want))
+			}
+			for i := range want {
+				if math.Float64bits(bm[i]) != math.Float64bits(want[i]) {
+					t.Errorf("%s: base mean %d %v, BaseMeans %v", name, i, bm[i], want[i])
+				}
+			}
+		}
+	}
+	counter := &passCounter{}
+	if _, bm, err := sizeFactors(reftest.Background, fusedMatrix(300, 37, false), Options{Pass: pass.Options{Progress: counter}}, false); err != nil || bm != nil || counter.passes != 2 {
+		t.Errorf("without base means: %v, %d base means, %d passes", err, len(bm), counter.passes)
+	}
+}
+
+// FitVST with NSub reads the columns three times (sums, medians with the
+// base means, the subset's rows), and picks the subset BaseMeans picks.
+// After the poscounts fall-back the base means take a fourth pass.
+func TestFitVSTSubsetInThreePasses(t *testing.T) {
+	for _, fallBack := range []bool{false, true} {
+		fitVSTSubset(t, fusedMatrix(300, 37, fallBack), fallBack)
+	}
+}
+
+func fitVSTSubset(t *testing.T, src columnar.Source, fallBack bool) {
+	counter := &passCounter{}
+	model, err := FitVST(reftest.Background, src, VSTOptions{NSub: 40, Pass: pass.Options{Threads: 2, Progress: counter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[bool]int{false: 3, true: 4}[fallBack]; counter.passes != want || (model.Factors.Method == PosCounts) != fallBack {
+		t.Errorf("%s factors: %d passes, want %d", model.Factors.Method, counter.passes, want)
+	}
+	bm, err := BaseMeans(reftest.Background, src, model.Factors.SizeFactor, pass.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := VSTSubset(bm, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(model.Subset) != fmt.Sprint(want) {
+		t.Errorf("subset %v, from BaseMeans %v", model.Subset, want)
+	}
+}

@@ -76,33 +76,54 @@ func VSTSubset(baseMean []float64, nsub int) ([]int, error) {
 // BaseMeans returns every gene's mean normalized count, mean_j c_ij/s_j, in
 // one pass (per-gene compensated sums in sample order).
 func BaseMeans(ctx context.Context, src columnar.Source, sf []float64, opts pass.Options) ([]float64, error) {
-	G := len(src.Genes())
-	sum, comp := make([]float64, G), make([]float64, G)
+	sums := newBaseMeanSums(len(src.Genes()))
 	err := pass.Run(ctx, src, opts, func(_, j int, col []float64) error {
-		for i, c := range col {
-			col[i] = c / sf[j]
-		}
+		normalizeInPlace(col, sf[j])
 		return nil
-	}, func(j int, q []float64) error {
-		for i, v := range q {
-			t := sum[i] + v
-			if math.Abs(sum[i]) >= math.Abs(v) {
-				comp[i] += (sum[i] - t) + v
-			} else {
-				comp[i] += (v - t) + sum[i]
-			}
-			sum[i] = t
-		}
-		return nil
-	})
+	}, sums.add)
 	if err != nil {
 		return nil, err
 	}
-	m := float64(len(sf))
-	for i := range sum {
-		sum[i] = (sum[i] + comp[i]) / m
+	return sums.means(len(sf)), nil
+}
+
+// normalizeInPlace divides a sample's counts by its size factor s.
+func normalizeInPlace(col []float64, s float64) {
+	for i, c := range col {
+		col[i] = c / s
 	}
-	return sum, nil
+}
+
+// baseMeanSums accumulates the base means: per gene, a compensated sum of
+// the normalized counts, added sample by sample in sample order (the bits
+// depend on that order; pass.Run's reduce step keeps it).
+type baseMeanSums struct{ sum, comp []float64 }
+
+func newBaseMeanSums(genes int) *baseMeanSums {
+	return &baseMeanSums{sum: make([]float64, genes), comp: make([]float64, genes)}
+}
+
+// add adds sample j's normalized counts q; j must follow the previous one.
+func (b *baseMeanSums) add(_ int, q []float64) error {
+	sum, comp := b.sum, b.comp
+	for i, v := range q {
+		t := sum[i] + v
+		if math.Abs(sum[i]) >= math.Abs(v) {
+			comp[i] += (sum[i] - t) + v
+		} else {
+			comp[i] += (v - t) + sum[i]
+		}
+		sum[i] = t
+	}
+	return nil
+}
+
+// means returns the base means over m samples, reusing the sums' memory.
+func (b *baseMeanSums) means(m int) []float64 {
+	for i := range b.sum {
+		b.sum[i] = (b.sum[i] + b.comp[i]) / float64(m)
+	}
+	return b.sum
 }
 
 // VSTOptions configure FitVST.
@@ -140,6 +161,9 @@ func (m *VSTModel) GridFits() int {
 // FitVST fits DESeq2's blind variance-stabilizing transformation to src:
 // ratio size factors (poscounts where every gene has a zero, noted in
 // Factors.Method), gene-wise dispersions for the design ~1, and the trend.
+// It reads the columns three times: the log sums, the medians (with NSub
+// also the base means that choose the subset; a pass of their own after
+// the poscounts fall-back), and the rows of the genes fitted.
 // Memory: the per-gene state, plus NSub x samples counts with NSub, or
 // about 64 MiB of row blocks (a temporary file beyond that) without.
 func FitVST(ctx context.Context, src columnar.Source, opts VSTOptions) (*VSTModel, error) {
@@ -152,15 +176,19 @@ func FitVST(ctx context.Context, src columnar.Source, opts VSTOptions) (*VSTMode
 	if m := len(src.Samples()); m < 2 {
 		return nil, &columnar.InputError{File: src.Path(), Msg: fmt.Sprintf("the VST needs at least 2 samples (%d given): with one sample no dispersion can be estimated", m)}
 	}
-	f, err := SizeFactors(ctx, src, Options{Method: Ratio, FallbackToPosCounts: opts.Controls == nil, Controls: opts.Controls, Pass: opts.Pass})
+	// With NSub the base means that choose the subset come from the medians
+	// pass when they can (ratio factors are final once a sample's median is
+	// known), otherwise from a pass of their own.
+	f, bm, err := sizeFactors(ctx, src, Options{Method: Ratio, FallbackToPosCounts: opts.Controls == nil, Controls: opts.Controls, Pass: opts.Pass}, opts.NSub > 0)
 	if err != nil {
 		return nil, err
 	}
 	var subset []int
 	if opts.NSub > 0 {
-		bm, err := BaseMeans(ctx, src, f.SizeFactor, opts.Pass)
-		if err != nil {
-			return nil, err
+		if bm == nil {
+			if bm, err = BaseMeans(ctx, src, f.SizeFactor, opts.Pass); err != nil {
+				return nil, err
+			}
 		}
 		if subset, err = VSTSubset(bm, opts.NSub); err != nil {
 			return nil, &columnar.InputError{File: src.Path(), Msg: err.Error()}

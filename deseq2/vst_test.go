@@ -89,10 +89,12 @@ func TestVSTWorkedExampleM2(t *testing.T) {
 func TestLogPosteriorAndGridM2(t *testing.T) {
 	y := []float64{82, 80, 122, 126}
 	mu := []float64{72.17093232769588, 95.394336844194399, 106.113408248407, 143.922534883151}
-	if got := logPosterior(math.Log(0.05), y, mu); reftest.RelErr(got, -419.74674402694831) > 1e-14 {
+	var like nbLikelihood
+	like.setGene(y, mu)
+	if got := like.logPost(math.Log(0.05)); reftest.RelErr(got, -419.74674402694831) > 1e-14 {
 		t.Errorf("ℓ(ln 0.05) = %v, R -419.74674402694831", got)
 	}
-	if got := dLogPosterior(math.Log(0.05), y, mu); reftest.RelErr(got, -0.6850381928867445) > 1e-12 {
+	if got := like.dLogPost(math.Log(0.05)); reftest.RelErr(got, -0.6850381928867445) > 1e-12 {
 		t.Errorf("ℓ′(ln 0.05) = %v, R -0.6850381928867445", got)
 	}
 	f := newDispersionFitter([]float64{0.73753056630448155, 0.9748556240826014, 1.0843961627458836, 1.470775909813381}, 10)

@@ -43,14 +43,12 @@ func filterPasses(byExpr bool) int {
 	return 2
 }
 
-// vstFitPasses: size factors, with --nsub the base means that choose the
-// trend's genes, and the read of the gene rows.
+// vstFitPasses: size factors and the read of the gene rows, with or without
+// --nsub: the base means that choose the trend's genes come from the
+// medians pass (a pass of their own only after the poscounts fall-back,
+// not counted here).
 func vstFitPasses(nsub int) int {
-	n := sizeFactorPasses(string(deseq2.Ratio), false) + 1
-	if nsub > 0 {
-		n++
-	}
-	return n
+	return sizeFactorPasses(string(deseq2.Ratio), false) + 1
 }
 
 // transformPasses: log2 writes after the size factors; the VST after its
