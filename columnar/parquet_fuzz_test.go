@@ -325,7 +325,7 @@ func TestParquetPageSizeBeyondRatio(t *testing.T) {
 		{format.Lz4Raw, 1 << 20, false},
 	} {
 		h := &format.PageHeader{Type: format.DataPage, CompressedPageSize: 100, UncompressedPageSize: tc.size}
-		_, err := q.checkCompressedPage(tc.codec, h, 0, nil)
+		_, err := q.checkCompressedPage(q.f, tc.codec, h, 0, nil)
 		if (err == nil) != tc.ok {
 			t.Errorf("%v, 100 bytes declaring %d: got %v", tc.codec, tc.size, err)
 		}

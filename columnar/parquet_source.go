@@ -199,17 +199,13 @@ const pqMaxPageBytes = 1 << 30
 // sizes and counts against the chunk and the row group, once per chunk.
 // parquet-go allocates what a page header says before it reads the page, so
 // that a damaged header could otherwise make it allocate gigabytes.
-func (q *pqFile) checkChunk(g, c int) error {
+func (q *pqFile) checkChunk(g, c int, r io.ReaderAt) error {
 	k := g*len(q.cols) + c
 	if q.checked[k].Load() {
 		return nil
 	}
 	m := &q.pf.Metadata().RowGroups[g].Columns[c].MetaData
-	off := m.DataPageOffset
-	if m.DictionaryPageOffset > 0 {
-		off = min(off, m.DictionaryPageOffset)
-	}
-	end := off + m.TotalCompressedSize
+	off, end := q.chunkRange(g, c)
 	rows := q.rgStart[g+1] - q.rgStart[g]
 	var proto thrift.CompactProtocol
 	buf := make([]byte, 4096)
@@ -221,7 +217,7 @@ func (q *pqFile) checkChunk(g, c int) error {
 		n := 0
 		for size := 4096; ; size *= 8 {
 			buf = pqGrow(buf, int(min(int64(size), end-off)))
-			if _, err := q.f.ReadAt(buf, off); err != nil {
+			if _, err := r.ReadAt(buf, off); err != nil {
 				return q.dataError(c, err)
 			}
 			h = format.PageHeader{}
@@ -252,17 +248,28 @@ func (q *pqFile) checkChunk(g, c int) error {
 		}
 		if m.Codec != format.Uncompressed {
 			var err error
-			if scratch, err = q.checkCompressedPage(m.Codec, &h, off+int64(n), scratch); err != nil {
+			if scratch, err = q.checkCompressedPage(r, m.Codec, &h, off+int64(n), scratch); err != nil {
 				return q.dataError(c, err)
 			}
 		}
-		if err := q.checkRunLengths(c, m.Codec, &h, off+int64(n), runs); err != nil {
+		if err := q.checkRunLengths(r, c, m.Codec, &h, off+int64(n), runs); err != nil {
 			return q.dataError(c, err)
 		}
 		off += int64(n) + int64(h.CompressedPageSize)
 	}
 	q.checked[k].Store(true)
 	return nil
+}
+
+// chunkRange returns the file offsets [off, end) of column chunk (g, c):
+// from its dictionary page, if any, over its compressed size.
+func (q *pqFile) chunkRange(g, c int) (off, end int64) {
+	m := &q.pf.Metadata().RowGroups[g].Columns[c].MetaData
+	off = m.DataPageOffset
+	if m.DictionaryPageOffset > 0 {
+		off = min(off, m.DictionaryPageOffset)
+	}
+	return off, off + m.TotalCompressedSize
 }
 
 // pqMaxRatio is, with a margin, the most that a compressed page of codec
@@ -297,7 +304,7 @@ const pqPageSlack = 64 << 10
 // Codec.Decode), so that a damaged block would allocate until the process
 // runs out of memory: LZ4_RAW pages are decoded here once, into the
 // declared size. scratch is returned for reuse.
-func (q *pqFile) checkCompressedPage(codec format.CompressionCodec, h *format.PageHeader, off int64, scratch []byte) ([]byte, error) {
+func (q *pqFile) checkCompressedPage(r io.ReaderAt, codec format.CompressionCodec, h *format.PageHeader, off int64, scratch []byte) ([]byte, error) {
 	data := int64(h.CompressedPageSize)
 	if v2 := &h.DataPageHeaderV2; v2.Valid {
 		if v2.V.IsCompressed.Valid && !v2.V.IsCompressed.V {
@@ -317,7 +324,7 @@ func (q *pqFile) checkCompressedPage(codec format.CompressionCodec, h *format.Pa
 	case format.Snappy:
 		var head [binary.MaxVarintLen64]byte
 		n := min(int64(len(head)), data)
-		if _, err := q.f.ReadAt(head[:n], off); err != nil {
+		if _, err := r.ReadAt(head[:n], off); err != nil {
 			return scratch, err
 		}
 		if decoded, k := binary.Uvarint(head[:n]); k > 0 && decoded > uint64(size) {
@@ -326,7 +333,7 @@ func (q *pqFile) checkCompressedPage(codec format.CompressionCodec, h *format.Pa
 	case format.Lz4Raw:
 		scratch = pqGrow(scratch, int(data)+max(int(size), 64))
 		src, dst := scratch[:data], scratch[data:]
-		if _, err := q.f.ReadAt(src, off); err != nil {
+		if _, err := r.ReadAt(src, off); err != nil {
 			return scratch, err
 		}
 		if _, err := lz4.UncompressBlock(src, dst); err != nil {
@@ -348,7 +355,7 @@ var pqRunScratches = sync.Pool{New: func() any { return new(pqRunScratch) }}
 // header says, so that a damaged run in a few bytes made it allocate
 // gigabytes. The runs must hold no more values than the page header's count
 // (bit-packed runs come in groups of 8 and may pad the last group).
-func (q *pqFile) checkRunLengths(c int, codec format.CompressionCodec, h *format.PageHeader, off int64, s *pqRunScratch) error {
+func (q *pqFile) checkRunLengths(r io.ReaderAt, c int, codec format.CompressionCodec, h *format.PageHeader, off int64, s *pqRunScratch) error {
 	var numValues int64
 	var enc format.Encoding
 	var levels, data []byte // definition levels and the values, not compressed
@@ -366,7 +373,7 @@ func (q *pqFile) checkRunLengths(c int, codec format.CompressionCodec, h *format
 		return nil
 	}
 	s.raw = pqGrow(s.raw, int(h.CompressedPageSize))
-	if _, err := q.f.ReadAt(s.raw, off); err != nil {
+	if _, err := r.ReadAt(s.raw, off); err != nil {
 		return err
 	}
 	decompress := func(b []byte) ([]byte, error) {
@@ -771,10 +778,64 @@ type pqPageCursor struct {
 	g     int           // row group of pages
 	pages parquet.Pages // nil between row groups
 	row   int64         // row of the file at the next page
+	chunk pqChunkBytes  // the column chunk being read, when it was read whole
 }
 
 func (q *pqFile) cursor(c int, start, end int64) *pqPageCursor {
-	return &pqPageCursor{q: q, c: c, end: end, row: start}
+	return &pqPageCursor{q: q, c: c, end: end, row: start, chunk: pqChunkBytes{f: q.f}}
+}
+
+// pqChunkBytesMax bounds the column chunks read whole (pqChunkBytes);
+// larger ones are read from the file page by page. A variable for tests.
+var pqChunkBytesMax int64 = 8 << 20
+
+// pqChunkBytes is a column chunk read whole with one read of the file, as
+// an io.ReaderAt at the chunk's file offsets, for checkChunk and then
+// parquet-go's page reader: a chunk used to take four or so small reads
+// (the headers for checkChunk, the start of a compressed page, parquet-go's
+// buffered header read, the page). Reads outside it go to the file.
+type pqChunkBytes struct {
+	f     *os.File
+	start int64
+	b     *[]byte // from pqChunkBuffers; nil when no chunk is held
+}
+
+var pqChunkBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// load reads the file's bytes [off, off+size) and returns them as an
+// io.ReaderAt, or the file itself for a chunk beyond pqChunkBytesMax.
+func (cb *pqChunkBytes) load(off, size int64) (io.ReaderAt, error) {
+	if size <= 0 || size > pqChunkBytesMax {
+		cb.release()
+		return cb.f, nil
+	}
+	if cb.b == nil {
+		cb.b = pqChunkBuffers.Get().(*[]byte)
+	}
+	*cb.b = pqGrow(*cb.b, int(size))
+	if _, err := cb.f.ReadAt(*cb.b, off); err != nil {
+		cb.release()
+		return nil, err
+	}
+	cb.start = off
+	return cb, nil
+}
+
+// ReadAt copies from the chunk, or reads the file outside it.
+func (cb *pqChunkBytes) ReadAt(p []byte, off int64) (int, error) {
+	if cb.b == nil || off < cb.start || off+int64(len(p)) > cb.start+int64(len(*cb.b)) {
+		return cb.f.ReadAt(p, off)
+	}
+	return copy(p, (*cb.b)[off-cb.start:]), nil
+}
+
+// release hands the buffer back; the pages read from it do not alias it
+// (parquet-go copies what it reads).
+func (cb *pqChunkBytes) release() {
+	if cb.b != nil {
+		pqChunkBuffers.Put(cb.b)
+		cb.b = nil
+	}
 }
 
 // next returns the next page and the row of the file it begins at, or io.EOF
@@ -795,11 +856,20 @@ func (pc *pqPageCursor) next() (p parquet.Page, row int64, err error) {
 			if pc.g == len(q.rowGroups) {
 				return nil, 0, q.dataError(pc.c, errors.New("the row groups hold fewer rows than the footer says"))
 			}
-			if err := q.checkChunk(pc.g, pc.c); err != nil {
+			off, end := q.chunkRange(pc.g, pc.c)
+			r, err := pc.chunk.load(off, end-off)
+			if err != nil {
+				return nil, 0, q.dataError(pc.c, err)
+			}
+			if err := q.checkChunk(pc.g, pc.c, r); err != nil {
 				return nil, 0, err
 			}
 			cc := q.rowGroups[pc.g].ColumnChunks()[pc.c]
-			pc.pages = cc.Pages()
+			if fc, ok := cc.(*parquet.FileColumnChunk); ok {
+				pc.pages = fc.PagesFrom(r)
+			} else {
+				pc.pages = cc.Pages()
+			}
 			if skip := pc.row - q.rgStart[pc.g]; skip > 0 {
 				if fc, ok := cc.(*parquet.FileColumnChunk); ok {
 					fc.OffsetIndex() // loads the offset index, when there is one, so that the seek jumps
@@ -849,6 +919,7 @@ func (pc *pqPageCursor) close() {
 		pc.pages.Close()
 		pc.pages = nil
 	}
+	pc.chunk.release()
 }
 
 // scan calls fn with every page of column c that holds rows [start, end),

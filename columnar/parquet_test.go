@@ -931,3 +931,35 @@ func TestParquetShardsOpenFew(t *testing.T) {
 		t.Errorf("a rewritten shard: %v; want an error naming %s", err, file)
 	}
 }
+
+// Column chunks read whole (pqChunkBytes) and chunks read from the file
+// page by page (beyond pqChunkBytesMax) give the same values, plain,
+// dictionary and optional, in wide and long files.
+func TestParquetChunksWholeOrByPage(t *testing.T) {
+	dir := t.TempDir()
+	for _, fx := range []pqFixture{
+		{kind: "int32", rowGroup: 700},
+		{kind: "int64", optional: true, dict: true, rowGroup: 1000, pageBytes: 2048},
+		{kind: "double", optional: true},
+	} {
+		nan := 0.0
+		if fx.optional {
+			nan = 0.05
+		}
+		m := newPQMatrix(2500, 5, 9, true, nan)
+		name := fmt.Sprintf("%s-opt=%v-dict=%v", fx.kind, fx.optional, fx.dict)
+		wide, long := filepath.Join(dir, name+"-wide.parquet"), filepath.Join(dir, name+"-long.parquet")
+		writePQWide(t, wide, m, fx)
+		writePQLong(t, long, m, fx, pqSequence(len(m.genes)*len(m.samples)))
+		for _, limit := range []int64{8 << 20, 0} {
+			saved := pqChunkBytesMax
+			pqChunkBytesMax = limit
+			for _, path := range []string{wide, long} {
+				src := pqOpen(t, path, Options{})
+				pqCheck(t, src, m, fx.kind)
+				src.Close()
+			}
+			pqChunkBytesMax = saved
+		}
+	}
+}
