@@ -208,10 +208,10 @@ func (q *pqFile) checkChunk(g, c int, r io.ReaderAt) error {
 	off, end := q.chunkRange(g, c)
 	rows := q.rgStart[g+1] - q.rgStart[g]
 	var proto thrift.CompactProtocol
-	buf := make([]byte, 4096)
-	var scratch []byte
 	runs := pqRunScratches.Get().(*pqRunScratch)
 	defer pqRunScratches.Put(runs)
+	buf, scratch := runs.head, runs.lz4
+	defer func() { runs.head, runs.lz4 = buf, scratch }()
 	for off < end {
 		var h format.PageHeader
 		n := 0
@@ -343,8 +343,10 @@ func (q *pqFile) checkCompressedPage(r io.ReaderAt, codec format.CompressionCode
 	return scratch, nil
 }
 
-// pqRunScratch holds a page's bytes, compressed and not, for checkRunLengths.
-type pqRunScratch struct{ raw, plain []byte }
+// pqRunScratch holds a page's bytes, compressed and not, for
+// checkRunLengths, and checkChunk's buffers for page headers and LZ4_RAW
+// pages (checkCompressedPage): one set per chunk checked at a time.
+type pqRunScratch struct{ raw, plain, head, lz4 []byte }
 
 var pqRunScratches = sync.Pool{New: func() any { return new(pqRunScratch) }}
 
