@@ -81,26 +81,24 @@ var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
 
 // readAndEncode reads sample j from the source into dst and packs it.
 func (c *cache) readAndEncode(j int, dst []float64) (col *cachedColumn, ok bool, err error) {
-	r, isInt32 := c.Source.(int32Reader)
-	if !isInt32 {
-		if err := c.Source.ReadColumn(j, dst); err != nil {
+	var counts []int32 // the column as int32s, when the source gives them
+	if r, isInt32 := c.Source.(int32Reader); isInt32 {
+		buf := int32Scratch.Get().(*[]int32)
+		defer int32Scratch.Put(buf)
+		*buf = pqGrow(*buf, len(dst))
+		counts = (*buf)[:len(dst)]
+		filled, err := r.readWithInt32(j, dst, counts)
+		if err != nil {
 			return nil, false, err
 		}
-		col, ok = c.encode(len(dst), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
-			return packCounts(dst, small, mid, big)
-		})
-		return col, ok, nil
-	}
-	buf := int32Scratch.Get().(*[]int32)
-	defer int32Scratch.Put(buf)
-	*buf = pqGrow(*buf, len(dst))
-	counts := (*buf)[:len(dst)]
-	filled, err := r.readWithInt32(j, dst, counts)
-	if err != nil {
+		if !filled {
+			counts = nil
+		}
+	} else if err := c.Source.ReadColumn(j, dst); err != nil {
 		return nil, false, err
 	}
 	col, ok = c.encode(len(dst), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
-		if filled {
+		if counts != nil {
 			return packInt32s(counts, small, mid, big)
 		}
 		return packCounts(dst, small, mid, big)

@@ -256,7 +256,7 @@ func mediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64,
 		}
 		sf[j] = math.Exp(m)
 		if means != nil {
-			normalizeInPlace(col, sf[j])
+			kernels.DivideInto(col, col, sf[j])
 		}
 		return nil
 	}

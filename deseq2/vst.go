@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/colnorm/colnorm/columnar"
+	"github.com/colnorm/colnorm/kernels"
 	"github.com/colnorm/colnorm/pass"
 )
 
@@ -78,20 +79,13 @@ func VSTSubset(baseMean []float64, nsub int) ([]int, error) {
 func BaseMeans(ctx context.Context, src columnar.Source, sf []float64, opts pass.Options) ([]float64, error) {
 	sums := newBaseMeanSums(len(src.Genes()))
 	err := pass.Run(ctx, src, opts, func(_, j int, col []float64) error {
-		normalizeInPlace(col, sf[j])
+		kernels.DivideInto(col, col, sf[j])
 		return nil
 	}, sums.add)
 	if err != nil {
 		return nil, err
 	}
 	return sums.means(len(sf)), nil
-}
-
-// normalizeInPlace divides a sample's counts by its size factor s.
-func normalizeInPlace(col []float64, s float64) {
-	for i, c := range col {
-		col[i] = c / s
-	}
 }
 
 // baseMeanSums accumulates the base means: per gene, a compensated sum of

@@ -47,20 +47,20 @@ func filterPasses(byExpr bool) int {
 // --nsub: the base means that choose the trend's genes come from the
 // medians pass (a pass of their own only after the poscounts fall-back,
 // not counted here).
-func vstFitPasses(nsub int) int {
+func vstFitPasses() int {
 	return sizeFactorPasses(string(deseq2.Ratio), false) + 1
 }
 
 // transformPasses: log2 writes after the size factors; the VST after its
 // fit; rlog writes from its gene blocks, after the VST's passes.
-func transformPasses(method string, nsub int) int {
+func transformPasses(method string) int {
 	switch method {
 	case "log2":
 		return sizeFactorPasses(string(deseq2.Ratio), false) + 1
 	case "rlog":
-		return vstFitPasses(0)
+		return vstFitPasses()
 	}
-	return vstFitPasses(nsub) + 1
+	return vstFitPasses() + 1
 }
 
 // batchCorrectPasses: ComBat-seq reads the columns once into gene blocks and
@@ -69,8 +69,8 @@ const batchCorrectPasses = 1
 
 // qcPasses: the VST fit and the scan's two passes (statistics, then the
 // top genes' rows), twice with a before view (--before, or control genes).
-func qcPasses(nsub int, before bool) int {
-	n := vstFitPasses(nsub) + 2
+func qcPasses(before bool) int {
+	n := vstFitPasses() + 2
 	if before {
 		n *= 2
 	}

@@ -114,7 +114,7 @@ func runQC(e *env, cfg qcConfig) error {
 		return err
 	}
 	defer src.Close()
-	e.meter.Plan(qcPasses(cfg.NSub, cfg.Before != "" || cfg.ControlPrefix != "" || cfg.ControlGenes != ""))
+	e.meter.Plan(qcPasses(cfg.Before != "" || cfg.ControlPrefix != "" || cfg.ControlGenes != ""))
 	e.noteInput(src)
 	samples := src.Samples()
 	var factors []htmlreport.Factor

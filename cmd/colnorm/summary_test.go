@@ -108,7 +108,7 @@ func TestJSONSummaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFactors(t, "qc", s.SizeFactors, string(qcFactors), false)
-	if s.Output != qcDir || len(s.Timings.Passes) != qcPasses(0, false) {
+	if s.Output != qcDir || len(s.Timings.Passes) != qcPasses(false) {
 		t.Errorf("qc: output %q, %d passes", s.Output, len(s.Timings.Passes))
 	}
 

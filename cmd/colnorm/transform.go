@@ -86,7 +86,7 @@ func runTransform(e *env, cfg transformConfig) error {
 		return err
 	}
 	defer src.Close()
-	e.meter.Plan(transformPasses(cfg.Method, cfg.NSub))
+	e.meter.Plan(transformPasses(cfg.Method))
 	e.noteInput(src)
 	cfg.Output.setMethod(cfg.Method)
 	if cfg.Method == "log2" {
