@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -77,10 +78,10 @@ func arrowSame(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN
 // arrowCheck reads every column of src and compares it with m.
 func arrowCheck(t *testing.T, src Source, m arrowMatrix) {
 	t.Helper()
-	if got := src.Genes(); !arrowEqualStrings(got, m.genes) {
+	if got := src.Genes(); !slices.Equal(got, m.genes) {
 		t.Fatalf("genes = %v, want %v", arrowHead(got), arrowHead(m.genes))
 	}
-	if got := src.Samples(); !arrowEqualStrings(got, m.samples) {
+	if got := src.Samples(); !slices.Equal(got, m.samples) {
 		t.Fatalf("samples = %v, want %v", arrowHead(got), arrowHead(m.samples))
 	}
 	dst := make([]float64, len(m.genes))
@@ -94,18 +95,6 @@ func arrowCheck(t *testing.T, src Source, m arrowMatrix) {
 			}
 		}
 	}
-}
-
-func arrowEqualStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func arrowHead(s []string) []string {
@@ -894,7 +883,7 @@ func TestArrowLayoutsAndEdges(t *testing.T) {
 		if len(src.Genes()) != 0 {
 			t.Errorf("%s: %d genes, want 0", layout, len(src.Genes()))
 		}
-		if layout == LayoutWide && !arrowEqualStrings(src.Samples(), m.samples) {
+		if layout == LayoutWide && !slices.Equal(src.Samples(), m.samples) {
 			t.Errorf("samples = %v, want %v", src.Samples(), m.samples)
 		}
 	}
@@ -903,7 +892,7 @@ func TestArrowLayoutsAndEdges(t *testing.T) {
 	path = filepath.Join(dir, "genes-only.arrow")
 	arrowWriteMatrix(t, path, arrowMatrix{genes: m.genes}, SinkOptions{})
 	src := openArrowT(t, path, Options{})
-	if !arrowEqualStrings(src.Genes(), m.genes) || len(src.Samples()) != 0 {
+	if !slices.Equal(src.Genes(), m.genes) || len(src.Samples()) != 0 {
 		t.Errorf("genes-only: %d genes, %d samples", len(src.Genes()), len(src.Samples()))
 	}
 

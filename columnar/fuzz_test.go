@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -174,10 +175,10 @@ func fuzzRoundTrip(t *testing.T, m *fuzzMatrix, name string, sink SinkOptions, o
 		t.Fatalf("reading back what was written: %v", err)
 	}
 	defer src.Close()
-	if !fuzzEqualStrings(src.Genes(), m.genes) {
+	if !slices.Equal(src.Genes(), m.genes) {
 		t.Fatalf("genes changed in the round trip: %q, then %q", m.genes, src.Genes())
 	}
-	if !fuzzEqualStrings(src.Samples(), m.samples) {
+	if !slices.Equal(src.Samples(), m.samples) {
 		t.Fatalf("samples changed in the round trip: %q, then %q", m.samples, src.Samples())
 	}
 	if sink.Integer && !src.Integer() {
@@ -194,18 +195,6 @@ func fuzzRoundTrip(t *testing.T, m *fuzzMatrix, name string, sink SinkOptions, o
 			}
 		}
 	}
-}
-
-func fuzzEqualStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestInputErrorOneLine: names with line breaks or other control characters

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,11 +131,11 @@ func TestParquetDuckDBWide(t *testing.T) {
 	}
 	genes, rows := pqQuery(t, db, fmt.Sprintf("SELECT gene_id, COLUMNS(* EXCLUDE (gene_id))::DOUBLE FROM read_parquet('%s')", path))
 	src := pqOpen(t, path, Options{})
-	if !pqEqualStrings(src.Genes(), genes) {
+	if !slices.Equal(src.Genes(), genes) {
 		t.Fatalf("genes differ: %v vs %v", pqHead(src.Genes()), pqHead(genes))
 	}
 	want := []string{"s_bigint", "s_int", "s_double", "s_float", "s_uint", "s_decimal", "s_smallint"}
-	if !pqEqualStrings(src.Samples(), want) {
+	if !slices.Equal(src.Samples(), want) {
 		t.Fatalf("samples %v, want %v", src.Samples(), want)
 	}
 	if src.Integer() {
@@ -218,7 +219,7 @@ func TestParquetDuckDBLong(t *testing.T) {
 			}
 			rows.Close()
 			src := pqOpen(t, path, Options{SpillBudget: 8 * 3000 * 5}) // several passes when regrouping
-			if !pqEqualStrings(src.Genes(), genes) || !pqEqualStrings(src.Samples(), samples) {
+			if !slices.Equal(src.Genes(), genes) || !slices.Equal(src.Samples(), samples) {
 				t.Fatalf("genes %v samples %v, want %v %v", pqHead(src.Genes()), src.Samples(), pqHead(genes), samples)
 			}
 			if !src.Integer() {
@@ -279,7 +280,7 @@ func TestParquetDuckDBReadsOurs(t *testing.T) {
 				if layout == LayoutWide {
 					cols := `"` + strings.Join(m.samples, `"::DOUBLE, "`) + `"::DOUBLE`
 					genes, rows := pqQuery(t, db, fmt.Sprintf("SELECT Geneid, %s FROM read_parquet('%s')", cols, path))
-					if !pqEqualStrings(genes, m.genes) {
+					if !slices.Equal(genes, m.genes) {
 						t.Fatalf("DuckDB genes %v..., want %v...", pqHead(genes), pqHead(m.genes))
 					}
 					for g := range genes {

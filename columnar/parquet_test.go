@@ -262,10 +262,10 @@ func pqOpen(t testing.TB, path string, opts Options) Source {
 // pqCheck compares a source with m (values rounded to kind).
 func pqCheck(t testing.TB, src Source, m *pqMatrix, kind string) {
 	t.Helper()
-	if !pqEqualStrings(src.Genes(), m.genes) {
+	if !slices.Equal(src.Genes(), m.genes) {
 		t.Fatalf("genes: got %d %v..., want %d %v...", len(src.Genes()), pqHead(src.Genes()), len(m.genes), pqHead(m.genes))
 	}
-	if !pqEqualStrings(src.Samples(), m.samples) {
+	if !slices.Equal(src.Samples(), m.samples) {
 		t.Fatalf("samples: got %v, want %v", pqHead(src.Samples()), pqHead(m.samples))
 	}
 	dst := make([]float64, len(m.genes))
@@ -282,18 +282,6 @@ func pqCheck(t testing.TB, src Source, m *pqMatrix, kind string) {
 }
 
 func pqSame(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
-
-func pqEqualStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 func pqHead(s []string) []string { return s[:min(len(s), 3)] }
 
