@@ -224,26 +224,44 @@ func packCounts(x []float64, small []uint8, mid []uint16, big []uint32) (nm, nb 
 	return nm, nb, true
 }
 
-// packInt32s is packCounts for 32-bit integers: no conversion, and no
-// branch at all; ok is false for a negative value.
+// packInt32s is packCounts for 32-bit integers, eight rows at a time: the
+// eight small bytes are made as one 64-bit word, and only the rows whose
+// byte is the marker (found at once in the word, as decode finds them) go
+// on to mid and big. ok is false for a negative value.
 func packInt32s(x []int32, small []uint8, mid []uint16, big []uint32) (nm, nb int, ok bool) {
 	small = small[:len(x)]
 	var signs int32
-	for i, v := range x {
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		v := x[i : i+8 : i+8]
+		signs |= v[0] | v[1] | v[2] | v[3] | v[4] | v[5] | v[6] | v[7]
+		w := uint64(min(uint32(v[0]), smallMarker)) | uint64(min(uint32(v[1]), smallMarker))<<8 |
+			uint64(min(uint32(v[2]), smallMarker))<<16 | uint64(min(uint32(v[3]), smallMarker))<<24 |
+			uint64(min(uint32(v[4]), smallMarker))<<32 | uint64(min(uint32(v[5]), smallMarker))<<40 |
+			uint64(min(uint32(v[6]), smallMarker))<<48 | uint64(min(uint32(v[7]), smallMarker))<<56
+		binary.LittleEndian.PutUint64(small[i:i+8:i+8], w)
+		for m := markerBytes(w); m != 0; m &= m - 1 {
+			u := uint32(v[bits.TrailingZeros64(m)>>3])
+			mid[nm] = uint16(min(u, midMarker))
+			big[nb] = u
+			nm++
+			nb += oneIf(u >= midMarker)
+		}
+	}
+	for ; i < len(x); i++ {
+		v := x[i]
 		signs |= v
-		small[i] = uint8(min(uint32(v), smallMarker))
+		u := uint32(v)
+		small[i] = uint8(min(u, smallMarker))
+		if u >= smallMarker {
+			mid[nm] = uint16(min(u, midMarker))
+			big[nb] = u
+			nm++
+			nb += oneIf(u >= midMarker)
+		}
 	}
 	if signs < 0 {
 		return 0, 0, false
-	}
-	// A second sweep for mid and big: one loop for all three arrays held
-	// more values than there are registers, and spilled.
-	for _, v := range x {
-		u := uint32(v)
-		mid[nm] = uint16(min(u, midMarker))
-		big[nb] = u
-		nm += oneIf(u >= smallMarker)
-		nb += oneIf(u >= midMarker)
 	}
 	return nm, nb, true
 }
