@@ -84,12 +84,17 @@ type firstPass struct {
 	kept    int
 	logSum  kernels.ExactSums // per gene (RLE): Σ ln x over samples, exact
 	zeros   []int32
+	// quantile[j] is quantile7(x_j, needs.quantileP)/lib_j over every gene,
+	// when the pass was asked for it: that is the quantile of the kept
+	// genes when every gene is kept, and unused otherwise.
+	quantile []float64
 }
 
 // firstPassNeeds says which of the optional sums the first pass gathers.
 type firstPassNeeds struct {
-	rle     bool // logSum and zeros
-	sqrtSum bool // sqrtSum
+	rle       bool    // logSum and zeros
+	sqrtSum   bool    // sqrtSum
+	quantileP float64 // quantile, for this p; 0 for none
 }
 
 func runFirstPass(ctx context.Context, src columnar.Source, needs firstPassNeeds, opts pass.Options) (*firstPass, error) {
@@ -108,6 +113,16 @@ func runFirstPass(ctx context.Context, src columnar.Source, needs firstPassNeeds
 	for w := range marks {
 		marks[w] = make([]uint8, G)
 	}
+	var scratch []countQuantile
+	var allGenes []int32
+	var allKept []bool
+	if needs.quantileP > 0 {
+		fp.quantile, scratch = make([]float64, S), make([]countQuantile, len(marks))
+		allGenes, allKept = make([]int32, G), make([]bool, G)
+		for i := range allGenes {
+			allGenes[i], allKept[i] = int32(i), true
+		}
+	}
 	// the pass checks that every count is whole unless fractional counts
 	// are allowed
 	whole := !opts.AllowFractional && !opts.NoCheck
@@ -117,6 +132,9 @@ func runFirstPass(ctx context.Context, src columnar.Source, needs firstPassNeeds
 			fp.lib[j], fp.sqrtSum[j] = sumsAndMarks(col, mark)
 		} else {
 			fp.lib[j] = sumAndMarks(col, mark, whole)
+		}
+		if fp.quantile != nil {
+			fp.quantile[j] = scratch[w].quantile7(col, allGenes, allKept, needs.quantileP) / fp.lib[j]
 		}
 		return nil
 	}
@@ -217,6 +235,15 @@ func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 	// TMM needs Σ√x only when it chooses the reference by it (tmmFactors
 	// then takes them in a pass of their own)
 	needs := firstPassNeeds{rle: opts.Method == RLE, sqrtSum: opts.Method == TMMwsp && opts.RefSample == 0}
+	// TMM's reference and the upper-quartile factors come from quantiles,
+	// which the first pass takes on the way (used when no gene is zero in
+	// every sample, which only the end of the pass tells)
+	switch {
+	case opts.Method == TMM && opts.RefSample == 0:
+		needs.quantileP = 0.75
+	case opts.Method == UpperQuartile:
+		needs.quantileP = opts.P
+	}
 	fp, err := runFirstPass(ctx, src, needs, opts.Pass)
 	if err != nil {
 		return nil, err
@@ -256,8 +283,14 @@ func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 	return f, nil
 }
 
-// quantiles runs the pass that gives quantile7(kept counts of sample j, p)/lib_j.
+// quantiles gives quantile7(kept counts of sample j, p)/lib_j: from the
+// first pass when it took them and every gene is kept (then the kept counts
+// are all the counts), else from a pass of its own.
 func quantiles(ctx context.Context, src columnar.Source, fp *firstPass, p float64, opts pass.Options) ([]float64, error) {
+	if fp.quantile != nil && fp.kept == len(fp.keep) {
+		pass.Skip(opts)
+		return fp.quantile, nil
+	}
 	q := make([]float64, len(src.Samples()))
 	scratch := make([]countQuantile, opts.Workers(src))
 	var keptGenes []int32

@@ -47,6 +47,20 @@ type Progress interface {
 	End()
 }
 
+// Skipper is a Progress that can hear that a pass it was told of will not
+// run: the data made it unnecessary (progress.Stage implements it).
+type Skipper interface {
+	Skip()
+}
+
+// Skip tells opts.Progress, when it is a Skipper, that a pass planned for
+// it will not run.
+func Skip(opts Options) {
+	if s, ok := opts.Progress.(Skipper); ok {
+		s.Skip()
+	}
+}
+
 func (o Options) threads() int {
 	if o.Threads > 0 {
 		return o.Threads

@@ -135,6 +135,17 @@ func (s *Stage) Done(done int) {
 	}
 }
 
+// Skip says that one of the planned passes will not run (the data made it
+// unnecessary): the plan drops by one, as does the time left.
+func (s *Stage) Skip() {
+	m := s.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.planned > len(m.passes) {
+		m.planned--
+	}
+}
+
 // End finishes the current pass and clears the line.
 func (s *Stage) End() {
 	m := s.m

@@ -150,3 +150,22 @@ func TestIsTerminalNotForPipesOrNull(t *testing.T) {
 		t.Error("/dev/null is a terminal")
 	}
 }
+
+// A skipped pass leaves the plan: the next pass shows the smaller total, and
+// a skip beyond the passes already run does nothing.
+func TestMeterSkippedPass(t *testing.T) {
+	var w bytes.Buffer
+	c := newClock()
+	m := newMeter(&w, c)
+	m.Plan(3)
+	s := m.Stage("size factors", true)
+	s.Start(4, 10)
+	s.End()
+	s.Skip()
+	s.Start(4, 10)
+	s.End()
+	s.Skip() // the plan is now 2, and two passes ran
+	if out := w.String(); count(out, "pass 1/3: size factors") != 1 || count(out, "pass 2/2: size factors") != 1 || m.Planned() != 2 {
+		t.Fatalf("drew %q, planned %d", out, m.Planned())
+	}
+}

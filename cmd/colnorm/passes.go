@@ -14,7 +14,8 @@ import (
 // twice (sums, then medians or gene rows); edgeR's methods read them for
 // library sizes and then their quantiles or TMM against the reference,
 // which TMM first chooses from the upper quartiles unless --ref-sample
-// names it.
+// names it. The quantiles come from the first pass when no gene is zero in
+// every sample: edgeR then skips (pass.Skip) the pass planned for them.
 func sizeFactorPasses(method string, refSample bool) int {
 	if method == string(edger.TMM) && !refSample {
 		return 3

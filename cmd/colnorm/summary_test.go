@@ -57,7 +57,13 @@ func TestJSONSummaries(t *testing.T) {
 			t.Errorf("size-factors %s: %+v", method, s)
 		}
 		checkFactors(t, "size-factors "+method, s.SizeFactors, table, method == "tmm")
-		if n := sizeFactorPasses(method, false); len(s.Timings.Passes) != n || s.Timings.Passes[n-1].Pass != n ||
+		// no gene of marioni is zero in every sample, so TMM takes the
+		// quantiles that choose its reference in the first pass
+		n := sizeFactorPasses(method, false)
+		if method == "tmm" {
+			n--
+		}
+		if len(s.Timings.Passes) != n || s.Timings.Passes[n-1].Pass != n ||
 			s.Timings.Passes[0].Columns != 10 || s.Timings.Seconds <= 0 {
 			t.Errorf("size-factors %s: timings %+v", method, s.Timings)
 		}
