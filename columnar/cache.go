@@ -67,6 +67,29 @@ func (c *cache) ReadColumn(j int, dst []float64) error {
 	return nil
 }
 
+// ReadRows reads genes rows (ascending) of sample j: from the cache without
+// decoding the rest of the column (cachedColumn.gather), or on a miss from
+// the source, keeping the column as ReadColumn does.
+func (c *cache) ReadRows(j int, rows []int, dst []float64) error {
+	if col := c.cols[j].Load(); col != nil && col.gather(rows, dst) {
+		c.hits.Add(1)
+		return nil
+	}
+	buf := fullColumns.Get().(*[]float64)
+	defer fullColumns.Put(buf)
+	*buf = pqGrow(*buf, len(c.Genes()))
+	full := (*buf)[:len(c.Genes())]
+	if err := c.ReadColumn(j, full); err != nil {
+		return err
+	}
+	for k, i := range rows {
+		dst[k] = full[i]
+	}
+	return nil
+}
+
+var fullColumns = sync.Pool{New: func() any { return new([]float64) }}
+
 // int32Reader is a Source that can also hand a column over as the 32-bit
 // integers it stores (wide Parquet with INT32 counts), which the cache
 // packs without converting the float64s back.
@@ -313,6 +336,54 @@ func (c *cachedColumn) decode(dst []float64) {
 		}
 		dst[i] = float64(v)
 	}
+}
+
+// gather writes the values of rows to dst, as decode would write them,
+// without decoding the other rows; it reports false, writing nothing, when
+// rows are not strictly ascending within the column. A row's value is its
+// small byte unless that is the marker; then it is the next unread mid
+// (or big) value, whose position is the number of markers before the row:
+// the markers between two wanted rows are counted eight bytes at a time
+// (markerBytes), and the mid values they skip are checked for the mid
+// marker to keep the position in big.
+func (c *cachedColumn) gather(rows []int, dst []float64) bool {
+	small := c.small
+	last := -1
+	for _, i := range rows {
+		if i <= last || i >= len(small) {
+			return false
+		}
+		last = i
+	}
+	dst = dst[:len(rows)]
+	k, kb, pos := 0, 0, 0 // the markers in small[:pos] are mid[:k], with kb big ones
+	for r, i := range rows {
+		n := 0
+		for ; pos+8 <= i; pos += 8 {
+			n += bits.OnesCount64(markerBytes(binary.LittleEndian.Uint64(small[pos : pos+8 : pos+8])))
+		}
+		for ; pos < i; pos++ {
+			n += oneIf(small[pos] == smallMarker)
+		}
+		for _, m := range c.mid[k : k+n] {
+			kb += oneIf(m == midMarker)
+		}
+		k += n
+		u := small[i]
+		pos = i + 1
+		if u != smallMarker {
+			dst[r] = smallFloats[u]
+			continue
+		}
+		v := uint32(c.mid[k])
+		k++
+		if v == midMarker {
+			v = c.big[kb]
+			kb++
+		}
+		dst[r] = float64(v)
+	}
+	return true
 }
 
 // markerBytes has the top bit set in each byte of w that is smallMarker

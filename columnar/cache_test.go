@@ -405,3 +405,91 @@ func TestCachedInt32Parquet(t *testing.T) {
 		})
 	}
 }
+
+// ReadRows gives the values ReadColumn gives at the rows asked: from the
+// cache without the other rows (gather) on a hit, from the source on a
+// miss or for a column that is not cached; rows out of order are read from
+// the whole column. The columns have long stretches without the marker and
+// stretches of big values, so that the counting of skipped markers crosses
+// words of either kind.
+func TestCachedReadRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const G, S = 777, 6
+	genes, samples := make([]string, G), make([]string, S)
+	for i := range genes {
+		genes[i] = fmt.Sprint("g", i)
+	}
+	cols := make([][]float64, S)
+	for j := range cols {
+		samples[j] = fmt.Sprint("s", j)
+		cols[j] = make([]float64, G)
+		for i := range cols[j] {
+			switch stretch := (i / 50) % 3; {
+			case stretch == 0:
+				cols[j][i] = float64(r.IntN(255)) // no markers
+			case r.IntN(3) == 0:
+				cols[j][i] = float64([]int{255, 65534, 65535, 65536, 1<<32 - 1}[r.IntN(5)])
+			default:
+				cols[j][i] = float64(r.IntN(70000))
+			}
+		}
+	}
+	cols[5][3] = 0.5 // not cached
+	c := Cached(NewMemory("m", genes, samples, cols), 1<<30)
+	full := make([]float64, G)
+	got := make([]float64, G)
+	for round := 0; round < 200; round++ {
+		j := r.IntN(S)
+		var rows []int
+		switch round % 4 {
+		case 0:
+			for i := 0; i < G; i++ {
+				if r.IntN(5) == 0 {
+					rows = append(rows, i)
+				}
+			}
+		case 1: // every row, or none, or the last alone
+			rows = [][]int{nil, {G - 1}, {0}}[r.IntN(3)]
+			if r.IntN(2) == 0 {
+				rows = make([]int, G)
+				for i := range rows {
+					rows[i] = i
+				}
+			}
+		case 2: // out of order; or ascending with a large count twice
+			rows = []int{r.IntN(G), r.IntN(G), 5, 5, 0}
+			if r.IntN(2) == 0 {
+				m := 50 + r.IntN(50)
+				for cols[j][m] < 255 {
+					m++
+				}
+				rows = []int{m - 1, m, m, m + 1}
+			}
+		case 3: // a run of neighbours
+			s := r.IntN(G - 20)
+			for i := s; i < s+20; i++ {
+				rows = append(rows, i)
+			}
+		}
+		hits, cached := CacheHits(c), c.(KnownCounts).CountsKnown(j)
+		if err := c.(RowReader).ReadRows(j, rows, got); err != nil {
+			t.Fatal(err)
+		}
+		for k, i := range rows {
+			if math.Float64bits(got[k]) != math.Float64bits(cols[j][i]) {
+				t.Fatalf("round %d sample %d: row %d (gene %d) is %v, want %v", round, j, k, i, got[k], cols[j][i])
+			}
+		}
+		// a cached column answers from the cache when rows ascend
+		ascending := slices.IsSorted(rows) && len(slices.Compact(slices.Clone(rows))) == len(rows)
+		if cached && ascending && CacheHits(c) != hits+1 {
+			t.Fatalf("round %d: rows of cached sample %d were not served by gather", round, j)
+		}
+		if err := c.ReadColumn(j, full); err != nil { // caches it for the next rounds
+			t.Fatal(err)
+		}
+	}
+	if c.(KnownCounts).CountsKnown(5) {
+		t.Error("sample 5 holds a fraction but was cached")
+	}
+}

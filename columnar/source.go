@@ -35,6 +35,35 @@ type KnownCounts interface {
 	CountsKnown(j int) bool
 }
 
+// RowReader is implemented by sources that read some genes of a column for
+// less than the whole column, such as the decoded columns of Cached.
+type RowReader interface {
+	// ReadRows reads the values of genes rows (indexes in ascending order)
+	// of sample j into dst[:len(rows)], as ReadColumn would give them. It
+	// is safe for concurrent use by goroutines that pass distinct dst.
+	ReadRows(j int, rows []int, dst []float64) error
+}
+
+// ReadRows reads genes rows of sample j of src into dst[:len(rows)]: with
+// src's own ReadRows when it has one, else by reading the column into full
+// (len(Genes()) values, or nil to allocate) and picking the rows. It
+// returns full for reuse.
+func ReadRows(src Source, j int, rows []int, dst, full []float64) ([]float64, error) {
+	if rr, ok := src.(RowReader); ok {
+		return full, rr.ReadRows(j, rows, dst)
+	}
+	if len(full) != len(src.Genes()) {
+		full = make([]float64, len(src.Genes()))
+	}
+	if err := src.ReadColumn(j, full); err != nil {
+		return full, err
+	}
+	for k, i := range rows {
+		dst[k] = full[i]
+	}
+	return full, nil
+}
+
 // GeneLengther is implemented by sources that carry gene lengths, such as
 // featureCounts output (its Length column).
 type GeneLengther interface {

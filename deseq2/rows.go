@@ -3,6 +3,7 @@ package deseq2
 import (
 	"context"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -107,16 +108,32 @@ func ReadRows(ctx context.Context, src columnar.Source, genes []int, opts pass.O
 	if err != nil {
 		return nil, nil, err
 	}
+	// The pass reads the genes in ascending order (pass.Options.Rows), at
+	// the positions at of the sorted distinct genes; the store gets them in
+	// the order asked.
+	var at []int
+	if genes != nil {
+		rows := slices.Clone(genes)
+		slices.Sort(rows)
+		rows = slices.Compact(rows)
+		if !slices.Equal(rows, genes) {
+			at = make([]int, len(genes))
+			for k, g := range genes {
+				at[k], _ = slices.BinarySearch(rows, g)
+			}
+		}
+		opts.Rows = rows
+	}
 	buf := make([][]float64, opts.Workers(src))
 	err = pass.Run(ctx, src, opts, func(w, j int, col []float64) error {
-		if genes == nil {
+		if at == nil {
 			return store.WriteColumn(j, col)
 		}
 		if buf[w] == nil {
 			buf[w] = make([]float64, G)
 		}
-		for k, g := range genes {
-			buf[w][k] = col[g]
+		for k, p := range at {
+			buf[w][k] = col[p]
 		}
 		return store.WriteColumn(j, buf[w])
 	}, nil)

@@ -34,6 +34,19 @@ type Options struct {
 	NoCheck bool
 	// Progress, when not nil, hears about the pass as it runs.
 	Progress Progress
+	// Rows, when not nil, are the genes (indexes in ascending order) the
+	// pass reads: the columns it hands on hold their values only, col[k]
+	// being gene Rows[k]'s, read with columnar.ReadRows (from the cache
+	// without decoding the other genes).
+	Rows []int
+}
+
+// genes is the number of values of a column of the pass.
+func (o Options) genes(src columnar.Source) int {
+	if o.Rows != nil {
+		return len(o.Rows)
+	}
+	return len(src.Genes())
 }
 
 // Progress follows a pass: Start before the first column is read, Done
@@ -91,7 +104,7 @@ func (o Options) Workers(src columnar.Source) int {
 // columns with ctx.Err().
 func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, reduce ReduceFunc) error {
 	samples := src.Samples()
-	S, G := len(samples), len(src.Genes())
+	S, G := len(samples), opts.genes(src)
 	workers := opts.Workers(src)
 	if S == 0 {
 		return nil
@@ -150,11 +163,12 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 		wg.Add(1)
 		go func(worker int) {
 			defer wg.Done()
+			var full []float64
 			for jb := range jobs {
 				if ctx.Err() != nil {
 					return
 				}
-				if err := readColumn(src, opts, work, worker, jb.j, jb.col); err != nil {
+				if err := readColumn(src, opts, work, worker, jb.j, jb.col, &full); err != nil {
 					fail(err)
 					return
 				}
@@ -213,7 +227,7 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 // window of Run's ordered delivery cycles 2 x workers buffers of 8 bytes a
 // gene through every core). Columns are claimed in sample order.
 func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.Source, opts Options, work WorkFunc, workers int) error {
-	S, G := len(src.Samples()), len(src.Genes())
+	S, G := len(src.Samples()), opts.genes(src)
 	var (
 		next     atomic.Int64
 		errOnce  sync.Once
@@ -229,12 +243,13 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		go func(worker int) {
 			defer wg.Done()
 			col := make([]float64, G)
+			var full []float64
 			for ctx.Err() == nil {
 				j := int(next.Add(1) - 1)
 				if j >= S {
 					return
 				}
-				if err := readColumn(src, opts, work, worker, j, col); err != nil {
+				if err := readColumn(src, opts, work, worker, j, col, &full); err != nil {
 					fail(err)
 					return
 				}
@@ -263,14 +278,22 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 	return nil
 }
 
-// readColumn is a worker's step for column j: read it into col, check it
+// readColumn is a worker's step for column j: read it (or its opts.Rows,
+// with full as the worker's scratch for a whole column) into col, check it
 // (unless opts.NoCheck, or the source vouches for it) and call work.
-func readColumn(src columnar.Source, opts Options, work WorkFunc, worker, j int, col []float64) error {
-	if err := src.ReadColumn(j, col); err != nil {
-		return err
+func readColumn(src columnar.Source, opts Options, work WorkFunc, worker, j int, col []float64, full *[]float64) error {
+	if opts.Rows == nil {
+		if err := src.ReadColumn(j, col); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if *full, err = columnar.ReadRows(src, j, opts.Rows, col, *full); err != nil {
+			return err
+		}
 	}
 	if !opts.NoCheck && !countsKnown(src, j) {
-		if err := Check(src, j, col, opts.AllowFractional); err != nil {
+		if err := checkRows(src, j, col, opts.Rows, opts.AllowFractional); err != nil {
 			return err
 		}
 	}
@@ -291,11 +314,19 @@ func countsKnown(src columnar.Source, j int) bool {
 // valid count: missing (NaN), infinite, negative, 2^53 or more, or (unless
 // allowFractional) not a whole number.
 func Check(src columnar.Source, j int, col []float64, allowFractional bool) error {
-	for i, v := range col {
+	return checkRows(src, j, col, nil, allowFractional)
+}
+
+// checkRows is Check for the values of genes rows (all genes when nil).
+func checkRows(src columnar.Source, j int, col []float64, rows []int, allowFractional bool) error {
+	for k, v := range col {
 		if kernels.IsCount(v, allowFractional) {
 			continue
 		}
-		return CountError(src, j, i, v)
+		if rows != nil {
+			return CountError(src, j, rows[k], v)
+		}
+		return CountError(src, j, k, v)
 	}
 	return nil
 }

@@ -167,3 +167,59 @@ func TestProgressEvents(t *testing.T) {
 		t.Fatalf("events of a failed pass: %s", got)
 	}
 }
+
+// With Options.Rows a pass hands on those genes' values only, in both the
+// ordered and the unordered runs, from a cached source (which reads them
+// without the rest) and from one that reads whole columns; a bad value is
+// reported at its gene, and a bad value in a gene not read is not seen.
+func TestRowsReadThoseGenes(t *testing.T) {
+	const S, G = 9, 40
+	rows := []int{0, 3, 4, 17, 39}
+	for _, cached := range []bool{false, true} {
+		var src columnar.Source = source(S, G)
+		if cached {
+			src = columnar.Cached(src, 1<<20)
+		}
+		for _, ordered := range []bool{false, true} {
+			var seen atomic.Int64
+			work := func(_, j int, col []float64) error {
+				if len(col) != len(rows) {
+					return fmt.Errorf("sample %d: %d values, want %d", j, len(col), len(rows))
+				}
+				for k, i := range rows {
+					if col[k] != float64(j*G+i) {
+						return fmt.Errorf("sample %d: value %d is %v, want gene %d's %d", j, k, col[k], i, j*G+i)
+					}
+				}
+				seen.Add(1)
+				return nil
+			}
+			var reduce ReduceFunc
+			if ordered {
+				reduce = func(int, []float64) error { return nil }
+			}
+			if err := Run(context.Background(), src, Options{Threads: 3, Rows: rows}, work, reduce); err != nil {
+				t.Fatalf("cached %v, ordered %v: %v", cached, ordered, err)
+			}
+			if seen.Load() != S {
+				t.Errorf("cached %v, ordered %v: %d columns, want %d", cached, ordered, seen.Load(), S)
+			}
+		}
+	}
+	bad := source(S, G)
+	col := make([]float64, G)
+	bad.ReadColumn(2, col)
+	col[17], col[5] = -1, math.NaN() // gene 5 is not read
+	cols := make([][]float64, S)
+	for j := range cols {
+		cols[j] = make([]float64, G)
+		bad.ReadColumn(j, cols[j])
+	}
+	cols[2] = col
+	src := columnar.NewMemory("m.tsv", bad.Genes(), bad.Samples(), cols)
+	err := Run(context.Background(), src, Options{Rows: rows}, nil, nil)
+	var ie *columnar.InputError
+	if !errors.As(err, &ie) || ie.Sample != "s2" || ie.Gene != "g17" || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("err = %v, want a negative count at s2/g17", err)
+	}
+}
