@@ -180,6 +180,7 @@ func FitVST(ctx context.Context, src columnar.Source, opts VSTOptions) (*VSTMode
 	var subset []int
 	if opts.NSub > 0 {
 		if bm == nil {
+			pass.Replan(opts.Pass, +1)
 			if bm, err = BaseMeans(ctx, src, f.SizeFactor, opts.Pass); err != nil {
 				return nil, err
 			}

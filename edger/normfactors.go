@@ -288,7 +288,7 @@ func NormFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 // are all the counts), else from a pass of its own.
 func quantiles(ctx context.Context, src columnar.Source, fp *firstPass, p float64, opts pass.Options) ([]float64, error) {
 	if fp.quantile != nil && fp.kept == len(fp.keep) {
-		pass.Skip(opts)
+		pass.Replan(opts, -1)
 		return fp.quantile, nil
 	}
 	q := make([]float64, len(src.Samples()))

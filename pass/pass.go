@@ -60,17 +60,18 @@ type Progress interface {
 	End()
 }
 
-// Skipper is a Progress that can hear that a pass it was told of will not
-// run: the data made it unnecessary (progress.Stage implements it).
-type Skipper interface {
-	Skip()
+// Replanner is a Progress that can hear that the data changed the number
+// of passes planned: a pass made unnecessary, or one more needed
+// (progress.Stage implements it).
+type Replanner interface {
+	Replan(delta int)
 }
 
-// Skip tells opts.Progress, when it is a Skipper, that a pass planned for
-// it will not run.
-func Skip(opts Options) {
-	if s, ok := opts.Progress.(Skipper); ok {
-		s.Skip()
+// Replan tells opts.Progress, when it is a Replanner, that delta more
+// passes (fewer, when negative) than planned will run.
+func Replan(opts Options, delta int) {
+	if r, ok := opts.Progress.(Replanner); ok {
+		r.Replan(delta)
 	}
 }
 

@@ -135,14 +135,16 @@ func (s *Stage) Done(done int) {
 	}
 }
 
-// Skip says that one of the planned passes will not run (the data made it
-// unnecessary): the plan drops by one, as does the time left.
-func (s *Stage) Skip() {
+// Replan says that the data changed the plan: delta more passes will run
+// (fewer when negative: passes made unnecessary), which the total and the
+// time left show. Without a plan, or below the passes already run, the
+// plan stays.
+func (s *Stage) Replan(delta int) {
 	m := s.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.planned > len(m.passes) {
-		m.planned--
+	if m.planned > 0 && m.planned+delta >= len(m.passes) {
+		m.planned += delta
 	}
 }
 

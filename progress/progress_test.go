@@ -151,9 +151,9 @@ func TestIsTerminalNotForPipesOrNull(t *testing.T) {
 	}
 }
 
-// A skipped pass leaves the plan: the next pass shows the smaller total, and
-// a skip beyond the passes already run does nothing.
-func TestMeterSkippedPass(t *testing.T) {
+// A skipped pass leaves the plan and an extra one joins it: the next pass
+// shows the new total; a plan below the passes already run is refused.
+func TestMeterReplans(t *testing.T) {
 	var w bytes.Buffer
 	c := newClock()
 	m := newMeter(&w, c)
@@ -161,11 +161,17 @@ func TestMeterSkippedPass(t *testing.T) {
 	s := m.Stage("size factors", true)
 	s.Start(4, 10)
 	s.End()
-	s.Skip()
+	s.Replan(-1)
 	s.Start(4, 10)
 	s.End()
-	s.Skip() // the plan is now 2, and two passes ran
+	s.Replan(-1) // the plan is now 2, and two passes ran
 	if out := w.String(); count(out, "pass 1/3: size factors") != 1 || count(out, "pass 2/2: size factors") != 1 || m.Planned() != 2 {
+		t.Fatalf("drew %q, planned %d", out, m.Planned())
+	}
+	s.Replan(+1)
+	s.Start(4, 10)
+	s.End()
+	if out := w.String(); count(out, "pass 3/3: size factors") != 1 || m.Planned() != 3 {
 		t.Fatalf("drew %q, planned %d", out, m.Planned())
 	}
 }

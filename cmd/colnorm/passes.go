@@ -15,7 +15,7 @@ import (
 // library sizes and then their quantiles or TMM against the reference,
 // which TMM first chooses from the upper quartiles unless --ref-sample
 // names it. The quantiles come from the first pass when no gene is zero in
-// every sample: edgeR then skips (pass.Skip) the pass planned for them.
+// every sample: edgeR then drops (pass.Replan) the pass planned for them.
 func sizeFactorPasses(method string, refSample bool) int {
 	if method == string(edger.TMM) && !refSample {
 		return 3
@@ -46,8 +46,8 @@ func filterPasses(byExpr bool) int {
 
 // vstFitPasses: size factors and the read of the gene rows, with or without
 // --nsub: the base means that choose the trend's genes come from the
-// medians pass (a pass of their own only after the poscounts fall-back,
-// not counted here).
+// medians pass (a pass of their own, added to the plan by pass.Replan,
+// after the poscounts fall-back or with control genes).
 func vstFitPasses() int {
 	return sizeFactorPasses(string(deseq2.Ratio), false) + 1
 }

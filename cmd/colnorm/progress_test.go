@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,6 +31,19 @@ func TestPassPlans(t *testing.T) {
 	meta := reftest.Path("reference", "marioni", "meta.tsv")
 	lengths := reftest.Path("reference", "marioni", "lengths.tsv")
 	spike := reftest.Path("reference", "spike", "counts.tsv")
+	// every gene has a zero: the VST falls back to poscounts, whose base
+	// means take a pass of their own
+	zeros := filepath.Join(d, "zeros.tsv")
+	var b strings.Builder
+	b.WriteString("gene\ta\tb\tc\td\n")
+	for i := 0; i < 1200; i++ {
+		v := []int{10 + i%50, 20 + i%70, 30 + i%40, 15 + i%30}
+		v[i%4] = 0
+		fmt.Fprintf(&b, "g%d\t%d\t%d\t%d\t%d\n", i, v[0], v[1], v[2], v[3])
+	}
+	if err := os.WriteFile(zeros, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"size-factors", marioni},
 		{"size-factors", "-m", "poscounts", marioni},
@@ -54,6 +69,7 @@ func TestPassPlans(t *testing.T) {
 		{"transform", marioni, "-o", out},
 		{"transform", "-m", "vst", marioni, "-o", out},
 		{"transform", "-m", "vst", "--nsub", "1000", marioni, "-o", out},
+		{"transform", "-m", "vst", "--nsub", "1000", zeros, "-o", out},
 		{"transform", "-m", "rlog", marioni, "-o", out},
 		{"batch-correct", "--meta", meta, "--batch", "run", "--group", "tissue", marioni, "-o", out},
 		{"qc", marioni, "-o", filepath.Join(d, "qc1")},
