@@ -444,7 +444,7 @@ func TestCachedReadRows(t *testing.T) {
 		switch round % 4 {
 		case 0:
 			for i := 0; i < G; i++ {
-				if r.IntN(5) == 0 {
+				if r.IntN(40) == 0 { // few enough for gather
 					rows = append(rows, i)
 				}
 			}
@@ -493,3 +493,38 @@ func TestCachedReadRows(t *testing.T) {
 		t.Error("sample 5 holds a fraction but was cached")
 	}
 }
+
+// BenchmarkCacheGather reads benchGatherPerTenThousand in 10,000 genes
+// (170: the VST's nsub 1000 of 60,000 genes; try 600 and 4600) of the
+// columns BenchmarkCacheDecode decodes whole.
+func BenchmarkCacheGather(b *testing.B) {
+	xs := benchCountColumns()
+	arena, err := newArena(int64(len(xs)) << 17)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer arena.free()
+	cols := make([]*cachedColumn, len(xs))
+	for j, x := range xs {
+		var ok bool
+		if cols[j], ok = encodeFloats(&cache{arena: arena}, x); !ok {
+			b.Fatal("not encoded")
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	var rows []int
+	for i := range xs[0] {
+		if r.IntN(10000) < benchGatherPerTenThousand {
+			rows = append(rows, i)
+		}
+	}
+	dst := make([]float64, len(rows))
+	b.SetBytes(int64(len(xs[0])))
+	for i := 0; i < b.N; i++ {
+		if !cols[i%len(cols)].gather(rows, dst) {
+			b.Fatal("not gathered")
+		}
+	}
+}
+
+var benchGatherPerTenThousand = 170
