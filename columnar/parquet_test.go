@@ -594,7 +594,11 @@ func pqStripPageIndex(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := *q.pf.Metadata()
+	pf, err := openParquetFooter(q.f, q.size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := *pf.Metadata()
 	q.close()
 	n := 0
 	for g := range meta.RowGroups {
