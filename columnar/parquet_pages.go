@@ -479,6 +479,9 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte) (err error) {
 			if data, pc.b.dictPlain, err = pqDecompress(codec, raw, h.uncompressed, pc.b.dictPlain); err != nil {
 				return err
 			}
+		} else if pc.mem == nil { // raw is b.raw, which the next page overwrites
+			pc.b.dictPlain = append(pc.b.dictPlain[:0], raw...)
+			data = pc.b.dictPlain
 		}
 		enc := h.encoding
 		if enc == format.PlainDictionary {
