@@ -366,13 +366,9 @@ func (pc *pqPageCursor) header(h *pqPageHeader) (int, error) {
 func (pc *pqPageCursor) startChunk() error {
 	q := pc.q
 	off, end := q.chunkRange(pc.g, pc.c)
-	r, err := pc.chunk.load(off, end-off)
-	if err != nil {
+	var err error
+	if pc.mem, err = pc.chunk.load(off, end-off); err != nil {
 		return err
-	}
-	pc.mem = nil
-	if r == &pc.chunk {
-		pc.mem = *pc.chunk.b
 	}
 	pc.inChunk, pc.off, pc.chunkEnd = true, off, end
 	pc.hasDict, pc.dictID = false, 0

@@ -254,9 +254,11 @@ const (
 
 // pqThriftWalker walks a Thrift compact protocol value to check that every
 // list, set, map and binary length fits in the bytes that remain (each
-// element takes at least one byte). parquet-go's decoder allocates what a
-// length says before it reads the elements, so that a damaged footer of a
-// few kilobytes could make it allocate gigabytes.
+// element takes at least one byte). parquet-go's decoder (which inspect
+// still uses) allocates what a length says before it reads the elements,
+// so that a damaged footer of a few kilobytes could make it allocate
+// gigabytes. Its methods in parquet_footer.go parse the footer, the page
+// headers and the offset indexes with the same checks.
 type pqThriftWalker struct {
 	b   []byte
 	i   int
@@ -520,11 +522,9 @@ func (q *pqFile) dataError(c int, err error) error {
 // larger ones are read from the file page by page. A variable for tests.
 var pqChunkBytesMax int64 = 8 << 20
 
-// pqChunkBytes is a column chunk read whole with one read of the file, as
-// an io.ReaderAt at the chunk's file offsets, for checkChunk and then
-// parquet-go's page reader: a chunk used to take four or so small reads
-// (the headers for checkChunk, the start of a compressed page, parquet-go's
-// buffered header read, the page). Reads outside it go to the file.
+// pqChunkBytes is a column chunk read whole with one read of the file: the
+// page cursor then takes the page headers and pages as views of it, where
+// a chunk read page by page takes two reads a page (the header, the page).
 type pqChunkBytes struct {
 	f     *os.File
 	start int64
@@ -533,12 +533,13 @@ type pqChunkBytes struct {
 
 var pqChunkBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
-// load reads the file's bytes [off, off+size) and returns them as an
-// io.ReaderAt, or the file itself for a chunk beyond pqChunkBytesMax.
-func (cb *pqChunkBytes) load(off, size int64) (io.ReaderAt, error) {
+// load reads the file's bytes [off, off+size) and returns them, or nil for
+// a chunk beyond pqChunkBytesMax, which is read page by page. The bytes are
+// valid until the next load or release.
+func (cb *pqChunkBytes) load(off, size int64) ([]byte, error) {
 	if size <= 0 || size > pqChunkBytesMax {
 		cb.release()
-		return cb.f, nil
+		return nil, nil
 	}
 	if cb.b == nil {
 		cb.b = pqChunkBuffers.Get().(*[]byte)
@@ -549,19 +550,10 @@ func (cb *pqChunkBytes) load(off, size int64) (io.ReaderAt, error) {
 		return nil, err
 	}
 	cb.start = off
-	return cb, nil
+	return *cb.b, nil
 }
 
-// ReadAt copies from the chunk, or reads the file outside it.
-func (cb *pqChunkBytes) ReadAt(p []byte, off int64) (int, error) {
-	if cb.b == nil || off < cb.start || off+int64(len(p)) > cb.start+int64(len(*cb.b)) {
-		return cb.f.ReadAt(p, off)
-	}
-	return copy(p, (*cb.b)[off-cb.start:]), nil
-}
-
-// release hands the buffer back; the pages read from it do not alias it
-// (parquet-go copies what it reads).
+// release hands the buffer back, once no page or dictionary views it.
 func (cb *pqChunkBytes) release() {
 	if cb.b != nil {
 		pqChunkBuffers.Put(cb.b)
