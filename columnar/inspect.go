@@ -117,7 +117,13 @@ func describeParquet(fi *FileInfo, path string) error {
 		}
 		fi.addColumn(c.name, typ)
 	}
-	md := q.pf.Metadata()
+	// The codecs, encodings and key-value metadata are not kept by openPQ:
+	// parquet-go's parse of the footer (checked by openPQ) has them.
+	pf, err := openParquetFooter(q.f, q.size)
+	if err != nil {
+		return inputErrorf(path, "not a readable Parquet file (truncated or damaged?): %v", err)
+	}
+	md := pf.Metadata()
 	fi.RowGroups = len(md.RowGroups)
 	fi.Rows = md.NumRows
 	codecs, encs := map[string]bool{}, map[string]bool{}

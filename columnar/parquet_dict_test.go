@@ -41,7 +41,11 @@ func TestParquetDictionaryValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, rg := range q.pf.Metadata().RowGroups {
+		pf, err := openParquetFooter(q.f, q.size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rg := range pf.Metadata().RowGroups {
 			for k, c := range rg.Columns[1:] { // the value columns
 				// Statistics: the smallest and largest value, NaN aside,
 				// -0 as a zero minimum (the spec's rule).

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -305,13 +306,6 @@ func TestParquetSnappyLengthBomb(t *testing.T) {
 // uncompressed bytes than its codec can expand its data to is refused
 // before parquet-go allocates them.
 func TestParquetPageSizeBeyondRatio(t *testing.T) {
-	path := fuzzWriteInput(t, "page", make([]byte, 100))
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	q := &pqFile{path: path, f: f}
 	for _, tc := range []struct {
 		codec format.CompressionCodec
 		size  int32
@@ -324,40 +318,54 @@ func TestParquetPageSizeBeyondRatio(t *testing.T) {
 		{format.Snappy, 1 << 20, false},
 		{format.Lz4Raw, 1 << 20, false},
 	} {
-		h := &format.PageHeader{Type: format.DataPage, CompressedPageSize: 100, UncompressedPageSize: tc.size}
-		_, err := q.checkCompressedPage(q.f, tc.codec, h, 0, nil)
-		if (err == nil) != tc.ok {
+		// 100 zero bytes decompress with none of the codecs: a size within
+		// the bound fails at decompressing, one beyond it before.
+		_, _, err := pqDecompress(tc.codec, make([]byte, 100), tc.size, nil)
+		beyond := err != nil && strings.Contains(err.Error(), "cannot decompress to")
+		if err == nil || beyond == tc.ok {
 			t.Errorf("%v, 100 bytes declaring %d: got %v", tc.codec, tc.size, err)
 		}
 	}
 }
 
-// TestParquetRunsWithin: run-length/bit-packed hybrid runs are counted
-// against the page's number of values. FuzzParquetWide found a DuckDB page
-// whose dictionary index run said it repeated a value about 2^30 times:
-// parquet-go allocated 4.6 GB for a 1.8 kB file
-// (testdata/fuzz/FuzzParquetWide/e47bbb899f007928).
-func TestParquetRunsWithin(t *testing.T) {
+// TestParquetHybridRuns: run-length/bit-packed hybrid runs are decoded into
+// the page's count of values, and runs that hold more than the page's
+// values are refused. FuzzParquetWide found a DuckDB page whose dictionary
+// index run said it repeated a value about 2^30 times: parquet-go allocated
+// 4.6 GB for a 1.8 kB file (testdata/fuzz/FuzzParquetWide/e47bbb899f007928).
+func TestParquetHybridRuns(t *testing.T) {
 	uvarint := func(u uint64) []byte { return binary.AppendUvarint(nil, u) }
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	for _, tc := range []struct {
-		name     string
-		src      []byte
-		bitWidth uint64
-		limit    int64
-		want     bool
+		name  string
+		src   []byte
+		width uint
+		n     int // values wanted
+		limit int
+		want  []int32 // nil: an error
 	}{
-		{"one run of 10", cat(uvarint(10<<1), []byte{3}), 2, 10, true},
-		{"one run of 11", cat(uvarint(11<<1), []byte{3}), 2, 10, false},
-		{"two runs of 5", cat(uvarint(5<<1), []byte{1}, uvarint(5<<1), []byte{2}), 8, 10, true},
-		{"2^30 repeats", cat(uvarint(1<<31), []byte{0, 0, 0, 0}), 32, 1000, false},
-		{"bit-packed, padded", cat(uvarint(2<<1|1), []byte{0, 0}), 1, 10, true}, // 16 values, 6 of padding
-		{"bit-packed, too many", cat(uvarint(3<<1|1), []byte{0, 0, 0}), 1, 10, false},
-		{"truncated header", []byte{0x80}, 1, 10, true}, // left to the decoder
-		{"empty", nil, 1, 0, true},
+		{"one run of 10", cat(uvarint(10<<1), []byte{3}), 2, 10, 10, []int32{3, 3, 3, 3, 3, 3, 3, 3, 3, 3}},
+		{"one run of 11", cat(uvarint(11<<1), []byte{3}), 2, 10, 10, nil},
+		{"two runs of 2", cat(uvarint(2<<1), []byte{1}, uvarint(2<<1), []byte{2}), 8, 4, 4, []int32{1, 1, 2, 2}},
+		{"a wide value", cat(uvarint(1<<1), []byte{0x01, 0x02, 0x03}), 20, 1, 1, []int32{0x030201 & (1<<20 - 1)}},
+		{"2^30 repeats", cat(uvarint(1<<31), []byte{0, 0, 0, 0}), 32, 1000, 1000, nil},
+		// 8 values of 3 bits: 0..7, least significant bits first
+		{"bit-packed", cat(uvarint(1<<1|1), []byte{0x88, 0xc6, 0xfa}), 3, 8, 8, []int32{0, 1, 2, 3, 4, 5, 6, 7}},
+		{"bit-packed, padded", cat(uvarint(1<<1|1), []byte{0x88, 0xc6, 0xfa}), 3, 5, 5, []int32{0, 1, 2, 3, 4}},
+		{"bit-packed, too many", cat(uvarint(3<<1|1), []byte{0, 0, 0}), 1, 10, 10, nil},
+		{"short", cat(uvarint(2<<1), []byte{1}), 1, 3, 3, nil},
+		{"truncated header", []byte{0x80}, 1, 1, 1, nil},
+		{"empty", nil, 1, 0, 0, []int32{}},
 	} {
-		if got := pqRunsWithin(tc.src, tc.bitWidth, tc.limit); got != tc.want {
-			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		dst := make([]int32, tc.n)
+		err := pqDecodeHybrid(dst, tc.src, tc.width, tc.limit)
+		switch {
+		case tc.want == nil && err == nil:
+			t.Errorf("%s: decoded %v, want an error", tc.name, dst)
+		case tc.want != nil && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != nil && !slices.Equal(dst, tc.want):
+			t.Errorf("%s: got %v, want %v", tc.name, dst, tc.want)
 		}
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/parquet-go/parquet-go"
 )
 
 // Long Parquet: three columns gene id, sample id, value, one row per (gene,
@@ -223,13 +221,12 @@ func (s *longParquet) runsSeekable() bool {
 		}
 	}
 	limit := max(4*int64(len(s.genes.names)), pqLongDirectRows)
-	meta := s.q.pf.Metadata()
-	for g := range s.q.rowGroups {
+	for g := range len(s.q.rgStart) - 1 {
 		if s.q.rgStart[g+1]-s.q.rgStart[g] <= limit {
 			continue
 		}
 		for _, c := range cols {
-			if meta.RowGroups[g].Columns[c].OffsetIndexOffset == 0 {
+			if s.q.chunkMeta(g, c).indexOffset == 0 {
 				return false
 			}
 		}
@@ -469,7 +466,7 @@ type pqIDCursor struct {
 	buf   []int32 // the ids of the rows of the current page, from pos on
 	pos   int
 	keys  []int32
-	dict  parquet.Dictionary
+	dict  uint64  // the serial number of the dictionary memo is for
 	memo  []int32 // ids of dict's entries; -2 until looked up
 }
 
@@ -503,9 +500,8 @@ func (ic *pqIDCursor) load() error {
 	if err != nil {
 		return err
 	}
-	defer parquet.Release(p)
 	q, col := ic.q, &ic.q.cols[ic.c]
-	n := int(min(p.NumRows(), ic.pc.end-row))
+	n := int(min(int64(p.rows), ic.pc.end-row))
 	b, err := pqStringsOf(p, col)
 	if err != nil {
 		return q.dataError(ic.c, err)
@@ -515,7 +511,7 @@ func (ic *pqIDCursor) load() error {
 		return q.dataError(ic.c, err)
 	}
 	ic.buf, ic.pos = pqGrow(ic.buf, n), 0
-	if b.dict != nil && b.dict != ic.dict {
+	if b.dict != 0 && b.dict != ic.dict {
 		ic.dict = b.dict
 		ic.memo = pqGrow(ic.memo, b.entries())
 		for i := range ic.memo {
@@ -527,7 +523,7 @@ func (ic *pqIDCursor) load() error {
 			return inputErrorf(q.path, "row %d has no %s (null in column %q)", row+int64(i)+1, ic.what, col.name)
 		}
 		var id int32 = -2
-		if b.dict != nil {
+		if b.dict != 0 {
 			if int(k) >= len(ic.memo) {
 				return q.dataError(ic.c, errPQDictIndex)
 			}
@@ -542,7 +538,7 @@ func (ic *pqIDCursor) load() error {
 			if id < 0 {
 				return inputErrorf(q.path, "row %d: %s %q changed since the file was opened", row+int64(i)+1, ic.what, v)
 			}
-			if b.dict != nil {
+			if b.dict != 0 {
 				ic.memo[k] = id
 			}
 		}
@@ -577,10 +573,9 @@ func (nc *pqNumCursor) read(dst []float64) (int, error) {
 			if err != nil {
 				return n, err
 			}
-			m := int(min(p.NumRows(), nc.pc.end-row))
+			m := int(min(int64(p.rows), nc.pc.end-row))
 			nc.buf, nc.pos = pqGrow(nc.buf, m), 0
 			err = pqDecodeNumbers(p, &nc.q.cols[nc.c], nc.buf)
-			parquet.Release(p)
 			if err != nil {
 				return n, nc.q.dataError(nc.c, err)
 			}

@@ -10,24 +10,23 @@ import (
 	"math"
 	"os"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
-	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
-	"github.com/pierrec/lz4/v4"
 )
 
 // Parquet reading.
 //
-// A file is opened with parquet-go, which reads the footer only. Columns are
-// then read a column chunk at a time, page by page, straight from the pages'
-// decoded buffers (Page.Data): plain pages are converted in one loop and
+// A file is opened by reading its footer (parquet_footer.go), keeping per
+// column chunk only the offsets, sizes and codec that the readers need.
+// Columns are then read a column chunk at a time, page by page
+// (parquet_pages.go): plain pages are converted in one loop and
 // dictionary-encoded pages (the default of DuckDB, arrow and pyarrow) are
-// gathered by hand from their indexes and the dictionary, with nulls placed
-// from the definition levels. Nothing goes through boxed parquet.Values.
+// gathered from their indexes and the dictionary, with nulls placed from the
+// definition levels. parquet-go provides the codecs and the less common
+// encodings; its File and Page types are not used (inspect aside).
 //
 // Layouts: wide (parquet_source.go), wide with samples as rows (here too,
 // transposed once into a Spill), long (parquet_long.go) and a folder of wide
@@ -128,14 +127,16 @@ func (c *pqColumn) integer() bool { return c.kind >= pqInt32 && c.kind <= pqUint
 
 // pqFile is an open Parquet file: its footer, flat schema and row groups.
 type pqFile struct {
-	path      string
-	f         *os.File
-	pf        *parquet.File
-	cols      []pqColumn
-	rowGroups []parquet.RowGroup
-	rgStart   []int64       // first row of each row group; the last entry is the number of rows
-	checked   []atomic.Bool // column chunk g*len(cols)+c has sane page headers (checkChunk)
+	path    string
+	f       *os.File
+	size    int64
+	meta    *pqMeta
+	cols    []pqColumn
+	rgStart []int64 // first row of each row group; the last entry is the number of rows
 }
+
+// chunkMeta returns the metadata of column chunk c of row group g.
+func (q *pqFile) chunkMeta(g, c int) *pqChunkMeta { return &q.meta.chunks[g*len(q.cols)+c] }
 
 // openPQ opens a Parquet file and checks that its schema is flat.
 func openPQ(path string) (q *pqFile, err error) {
@@ -152,342 +153,86 @@ func openPQ(path string) (q *pqFile, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("columnar: %s: %w", path, err)
 	}
-	if err := checkFooter(f, path, st.Size()); err != nil {
+	footer, err := checkFooter(f, path, st.Size())
+	if err != nil {
 		return nil, err
 	}
-	pf, err := openParquetFooter(f, st.Size())
+	meta, err := pqParseFooter(footer)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("columnar: reading %s: %w", path, err)
-		}
-		return nil, inputErrorf(path, "not a readable Parquet file (truncated or damaged?): %v", err)
+		return nil, inputErrorf(path, "not a readable Parquet file (truncated or damaged?): footer %v", err)
 	}
-	q = &pqFile{path: path, f: f, pf: pf, rowGroups: pf.RowGroups()}
+	q = &pqFile{path: path, f: f, size: st.Size(), meta: meta}
 	if err := q.readSchema(); err != nil {
 		return nil, err
 	}
-	q.rgStart = make([]int64, len(q.rowGroups)+1)
-	for i, rg := range q.rowGroups {
-		if len(rg.ColumnChunks()) != len(q.cols) {
-			return nil, inputErrorf(path, "row group %d has %d columns, the schema %d", i, len(rg.ColumnChunks()), len(q.cols))
+	groups := len(meta.groupRows)
+	q.rgStart = make([]int64, groups+1)
+	for i := range groups {
+		if n := int(meta.groupCols[i]); n != len(q.cols) {
+			return nil, inputErrorf(path, "row group %d has %d columns, the schema %d", i, n, len(q.cols))
 		}
-		for c, cc := range pf.Metadata().RowGroups[i].Columns {
-			m := &cc.MetaData
-			start := m.DataPageOffset
-			if m.DictionaryPageOffset > 0 {
-				start = min(start, m.DictionaryPageOffset)
+		for c := range q.cols {
+			m := q.chunkMeta(i, c)
+			start := m.dataOffset
+			if m.dictOffset > 0 {
+				start = min(start, m.dictOffset)
 			}
-			if start < 4 || start > st.Size() || m.TotalCompressedSize < 0 || m.TotalCompressedSize > st.Size()-start {
+			if start < 4 || start > st.Size() || m.compressedSize < 0 || m.compressedSize > st.Size()-start {
 				return nil, inputErrorf(path, "row group %d: column %q lies outside the file (truncated or damaged?)", i, q.cols[c].name)
 			}
 		}
-		n := rg.NumRows()
+		n := meta.groupRows[i]
 		if n < 0 {
 			return nil, inputErrorf(path, "row group %d has a negative number of rows", i)
 		}
 		q.rgStart[i+1] = q.rgStart[i] + n
 	}
-	q.checked = make([]atomic.Bool, len(q.rowGroups)*len(q.cols))
 	return q, nil
-}
-
-// pqMaxPageBytes bounds the uncompressed size of a page.
-const pqMaxPageBytes = 1 << 30
-
-// checkChunk reads the page headers of column chunk (g, c) and checks their
-// sizes and counts against the chunk and the row group, once per chunk.
-// parquet-go allocates what a page header says before it reads the page, so
-// that a damaged header could otherwise make it allocate gigabytes.
-func (q *pqFile) checkChunk(g, c int, r io.ReaderAt) error {
-	k := g*len(q.cols) + c
-	if q.checked[k].Load() {
-		return nil
-	}
-	m := &q.pf.Metadata().RowGroups[g].Columns[c].MetaData
-	off, end := q.chunkRange(g, c)
-	rows := q.rgStart[g+1] - q.rgStart[g]
-	var proto thrift.CompactProtocol
-	runs := pqRunScratches.Get().(*pqRunScratch)
-	defer pqRunScratches.Put(runs)
-	buf, scratch := runs.head, runs.lz4
-	defer func() { runs.head, runs.lz4 = buf, scratch }()
-	for off < end {
-		var h format.PageHeader
-		n := 0
-		for size := 4096; ; size *= 8 {
-			buf = pqGrow(buf, int(min(int64(size), end-off)))
-			if _, err := r.ReadAt(buf, off); err != nil {
-				return q.dataError(c, err)
-			}
-			h = format.PageHeader{}
-			r := proto.NewReaderFromBytes(buf)
-			err := thrift.NewDecoder(r).Decode(&h)
-			if err == nil {
-				n = r.BytesRead()
-				break
-			}
-			if int64(len(buf)) == end-off || size >= 1<<24 {
-				return q.dataError(c, fmt.Errorf("bad page header at offset %d: %v", off, err))
-			}
-		}
-		bad := h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > end-off-int64(n) ||
-			h.UncompressedPageSize < 0 || h.UncompressedPageSize > pqMaxPageBytes
-		switch {
-		case h.DataPageHeader.Valid:
-			bad = bad || h.DataPageHeader.V.NumValues < 0 || int64(h.DataPageHeader.V.NumValues) > rows
-		case h.DataPageHeaderV2.Valid:
-			v := &h.DataPageHeaderV2.V
-			bad = bad || v.NumValues < 0 || int64(v.NumValues) > rows || v.NumRows < 0 || int64(v.NumRows) > rows ||
-				v.NumNulls < 0 || v.NumNulls > v.NumValues
-		case h.DictionaryPageHeader.Valid:
-			bad = bad || h.DictionaryPageHeader.V.NumValues < 0 || h.DictionaryPageHeader.V.NumValues > h.UncompressedPageSize
-		}
-		if bad {
-			return q.dataError(c, fmt.Errorf("bad page header at offset %d (sizes or counts out of range)", off))
-		}
-		if m.Codec != format.Uncompressed {
-			var err error
-			if scratch, err = q.checkCompressedPage(r, m.Codec, &h, off+int64(n), scratch); err != nil {
-				return q.dataError(c, err)
-			}
-		}
-		if err := q.checkRunLengths(r, c, m.Codec, &h, off+int64(n), runs); err != nil {
-			return q.dataError(c, err)
-		}
-		off += int64(n) + int64(h.CompressedPageSize)
-	}
-	q.checked[k].Store(true)
-	return nil
 }
 
 // chunkRange returns the file offsets [off, end) of column chunk (g, c):
 // from its dictionary page, if any, over its compressed size.
 func (q *pqFile) chunkRange(g, c int) (off, end int64) {
-	m := &q.pf.Metadata().RowGroups[g].Columns[c].MetaData
-	off = m.DataPageOffset
-	if m.DictionaryPageOffset > 0 {
-		off = min(off, m.DictionaryPageOffset)
+	m := q.chunkMeta(g, c)
+	off = m.dataOffset
+	if m.dictOffset > 0 {
+		off = min(off, m.dictOffset)
 	}
-	return off, off + m.TotalCompressedSize
+	return off, off + m.compressedSize
 }
 
-// pqMaxRatio is, with a margin, the most that a compressed page of codec
-// can expand: snappy writes at most 64 bytes for a 3-byte copy, deflate 258
-// bytes for about 2 bits (1032:1), an LZ4 sequence about 255 bytes per byte,
-// and a zstd block header of 3 bytes and 1 byte of run-length data make at
-// most 128 KiB. 0 for no bound (brotli).
-func pqMaxRatio(codec format.CompressionCodec) int64 {
-	switch codec {
-	case format.Snappy:
-		return 32
-	case format.Gzip:
-		return 1100
-	case format.Lz4Raw:
-		return 256
-	case format.Zstd:
-		return 1 << 16
-	}
-	return 0
-}
-
-// pqPageSlack is added to the ratio bound for the framing of small pages.
-const pqPageSlack = 64 << 10
-
-// checkCompressedPage checks the page whose header is h and whose data
-// starts at off, compressed with codec, before parquet-go decompresses it:
-// parquet-go allocates the uncompressed size that the header declares, so
-// that size must be within what the compressed bytes can expand to. Snappy
-// blocks start with their decoded length, which snappy.Decode allocates:
-// it must be within the declared size. parquet-go v0.32.0 retries a failed
-// LZ4_RAW block with a doubled buffer without end (compress/lz4
-// Codec.Decode), so that a damaged block would allocate until the process
-// runs out of memory: LZ4_RAW pages are decoded here once, into the
-// declared size. scratch is returned for reuse.
-func (q *pqFile) checkCompressedPage(r io.ReaderAt, codec format.CompressionCodec, h *format.PageHeader, off int64, scratch []byte) ([]byte, error) {
-	data := int64(h.CompressedPageSize)
-	if v2 := &h.DataPageHeaderV2; v2.Valid {
-		if v2.V.IsCompressed.Valid && !v2.V.IsCompressed.V {
-			return scratch, nil
-		}
-		levels := int64(v2.V.RepetitionLevelsByteLength) + int64(v2.V.DefinitionLevelsByteLength)
-		if v2.V.RepetitionLevelsByteLength < 0 || v2.V.DefinitionLevelsByteLength < 0 || levels > data {
-			return scratch, fmt.Errorf("bad page header at offset %d (level sizes out of range)", off)
-		}
-		off, data = off+levels, data-levels
-	}
-	size := int64(h.UncompressedPageSize)
-	if r := pqMaxRatio(codec); r > 0 && size > pqPageSlack+r*data {
-		return scratch, fmt.Errorf("%v page at offset %d: %d bytes cannot decompress to the %d its header says", codec, off, data, size)
-	}
-	switch codec {
-	case format.Snappy:
-		var head [binary.MaxVarintLen64]byte
-		n := min(int64(len(head)), data)
-		if _, err := r.ReadAt(head[:n], off); err != nil {
-			return scratch, err
-		}
-		if decoded, k := binary.Uvarint(head[:n]); k > 0 && decoded > uint64(size) {
-			return scratch, fmt.Errorf("SNAPPY page at offset %d decodes to %d bytes, its header says %d", off, decoded, size)
-		}
-	case format.Lz4Raw:
-		scratch = pqGrow(scratch, int(data)+max(int(size), 64))
-		src, dst := scratch[:data], scratch[data:]
-		if _, err := r.ReadAt(src, off); err != nil {
-			return scratch, err
-		}
-		if _, err := lz4.UncompressBlock(src, dst); err != nil {
-			return scratch, fmt.Errorf("LZ4_RAW page at offset %d does not decompress to the %d bytes its header says: %v", off, size, err)
-		}
-	}
-	return scratch, nil
-}
-
-// pqRunScratch holds a page's bytes, compressed and not, for
-// checkRunLengths, and checkChunk's buffers for page headers and LZ4_RAW
-// pages (checkCompressedPage): one set per chunk checked at a time.
-type pqRunScratch struct{ raw, plain, head, lz4 []byte }
-
-var pqRunScratches = sync.Pool{New: func() any { return new(pqRunScratch) }}
-
-// checkRunLengths checks the run-length encoded parts of a data page, the
-// definition levels of an optional column and the indexes of a dictionary
-// page, before parquet-go decodes them: a run says how many values it
-// repeats (up to 2^31), and parquet-go allocates them all whatever the page
-// header says, so that a damaged run in a few bytes made it allocate
-// gigabytes. The runs must hold no more values than the page header's count
-// (bit-packed runs come in groups of 8 and may pad the last group).
-func (q *pqFile) checkRunLengths(r io.ReaderAt, c int, codec format.CompressionCodec, h *format.PageHeader, off int64, s *pqRunScratch) error {
-	var numValues int64
-	var enc format.Encoding
-	var levels, data []byte // definition levels and the values, not compressed
-	maxDef := q.cols[c].maxDef
-	switch {
-	case h.DataPageHeader.Valid:
-		numValues, enc = int64(h.DataPageHeader.V.NumValues), h.DataPageHeader.V.Encoding
-	case h.DataPageHeaderV2.Valid:
-		numValues, enc = int64(h.DataPageHeaderV2.V.NumValues), h.DataPageHeaderV2.V.Encoding
-	default:
-		return nil
-	}
-	dict := enc == format.RLEDictionary || enc == format.PlainDictionary
-	if !dict && maxDef == 0 {
-		return nil
-	}
-	s.raw = pqGrow(s.raw, int(h.CompressedPageSize))
-	if _, err := r.ReadAt(s.raw, off); err != nil {
-		return err
-	}
-	decompress := func(b []byte) ([]byte, error) {
-		if codec == format.Uncompressed {
-			return b, nil
-		}
-		out, err := parquet.LookupCompressionCodec(codec).Decode(s.plain[:0], b)
-		if err != nil {
-			return nil, fmt.Errorf("page at offset %d does not decompress: %v", off, err)
-		}
-		s.plain = out
-		return out, nil
-	}
-	if v2 := &h.DataPageHeaderV2; v2.Valid {
-		rep, def := int64(v2.V.RepetitionLevelsByteLength), int64(v2.V.DefinitionLevelsByteLength)
-		if rep < 0 || def < 0 || rep+def > int64(len(s.raw)) {
-			return fmt.Errorf("bad page header at offset %d (level sizes out of range)", off)
-		}
-		levels, data = s.raw[rep:rep+def], s.raw[rep+def:]
-		if dict && (!v2.V.IsCompressed.Valid || v2.V.IsCompressed.V) {
-			var err error
-			if data, err = decompress(data); err != nil {
-				return err
-			}
-		}
-	} else {
-		page, err := decompress(s.raw)
-		if err != nil {
-			return err
-		}
-		if maxDef > 0 {
-			if h.DataPageHeader.V.DefinitionLevelEncoding != format.RLE {
-				return nil // the deprecated BIT_PACKED levels: no runs, and no length to skip them by
-			}
-			if len(page) < 4 || int64(binary.LittleEndian.Uint32(page)) > int64(len(page)-4) {
-				return fmt.Errorf("page at offset %d: definition levels beyond the page", off)
-			}
-			n := binary.LittleEndian.Uint32(page)
-			levels, page = page[4:4+n], page[4+n:]
-		}
-		data = page
-	}
-	if maxDef > 0 && !pqRunsWithin(levels, 1, numValues) {
-		return fmt.Errorf("page at offset %d: the definition levels hold more than the %d values of the page", off, numValues)
-	}
-	if dict && len(data) > 0 && !pqRunsWithin(data[1:], uint64(data[0]), numValues) {
-		return fmt.Errorf("page at offset %d: the dictionary indexes hold more than the %d values of the page", off, numValues)
-	}
-	return nil
-}
-
-// pqRunsWithin reports whether the runs of a run-length/bit-packed hybrid
-// encoding of values of bitWidth bits hold at most limit values, not
-// counting up to 7 values of padding in each bit-packed run. It stops
-// without complaint at a malformed run header, which the decoder reports.
-func pqRunsWithin(src []byte, bitWidth uint64, limit int64) bool {
-	if bitWidth > 64 {
-		return true // the decoder refuses the width
-	}
-	var n uint64
-	for i := 0; i < len(src); {
-		u, k := binary.Uvarint(src[i:])
-		if k <= 0 {
-			return true
-		}
-		i += k
-		count := u >> 1
-		if count > uint64(limit)+8 {
-			return false
-		}
-		if u&1 != 0 { // count groups of 8 values, in count*bitWidth bytes
-			if count > 0 {
-				n += count*8 - 7
-			}
-			i += int(min(count*bitWidth, uint64(len(src))))
-		} else {
-			n += count
-			i += int((bitWidth + 7) / 8)
-		}
-		if n > uint64(limit) {
-			return false
-		}
-	}
-	return true
-}
-
-// checkFooter checks the footer length before parquet-go reads the footer:
-// it allocates what the length says, up to 4 GiB, before it checks it.
-func checkFooter(f *os.File, path string, size int64) error {
-	var tail [8]byte
+// checkFooter reads the footer of a Parquet file (which starts and ends
+// with "PAR1"; before the final "PAR1" is the footer's length, 4 bytes
+// little endian) after checking its length against the file's size, and
+// checks that every list, map and binary length in it fits in the bytes
+// that remain (pqThriftWalker).
+func checkFooter(f *os.File, path string, size int64) ([]byte, error) {
+	var head, tail [8]byte
 	if size < 12 {
-		return inputErrorf(path, "not a Parquet file (%d bytes)", size)
+		return nil, inputErrorf(path, "not a Parquet file (%d bytes)", size)
 	}
 	if _, err := f.ReadAt(tail[:], size-8); err != nil {
-		return fmt.Errorf("columnar: reading %s: %w", path, err)
+		return nil, fmt.Errorf("columnar: reading %s: %w", path, err)
+	}
+	if _, err := f.ReadAt(head[:4], 0); err != nil {
+		return nil, fmt.Errorf("columnar: reading %s: %w", path, err)
+	}
+	if string(head[:4]) != "PAR1" || string(tail[4:]) != "PAR1" {
+		return nil, inputErrorf(path, "not a readable Parquet file (truncated or damaged?): it does not start and end with PAR1")
 	}
 	n := int64(binary.LittleEndian.Uint32(tail[:4]))
-	if string(tail[4:]) != "PAR1" {
-		return nil // parquet-go says what is wrong
-	}
 	if n > size-12 {
-		return inputErrorf(path, "not a readable Parquet file (truncated or damaged?): the footer would be %d bytes, the file has %d", n, size)
+		return nil, inputErrorf(path, "not a readable Parquet file (truncated or damaged?): the footer would be %d bytes, the file has %d", n, size)
 	}
 	footer := make([]byte, n)
 	if _, err := f.ReadAt(footer, size-8-n); err != nil {
-		return fmt.Errorf("columnar: reading %s: %w", path, err)
+		return nil, fmt.Errorf("columnar: reading %s: %w", path, err)
 	}
 	w := pqThriftWalker{b: footer}
 	if w.skip(pqThriftStruct, 0); w.err != nil {
-		return inputErrorf(path, "not a readable Parquet file (truncated or damaged?): footer %v", w.err)
+		return nil, inputErrorf(path, "not a readable Parquet file (truncated or damaged?): footer %v", w.err)
 	}
-	return nil
+	return footer, nil
 }
 
 // Thrift compact protocol types.
@@ -509,9 +254,11 @@ const (
 
 // pqThriftWalker walks a Thrift compact protocol value to check that every
 // list, set, map and binary length fits in the bytes that remain (each
-// element takes at least one byte). parquet-go's decoder allocates what a
-// length says before it reads the elements, so that a damaged footer of a
-// few kilobytes could make it allocate gigabytes.
+// element takes at least one byte). parquet-go's decoder (which inspect
+// still uses) allocates what a length says before it reads the elements,
+// so that a damaged footer of a few kilobytes could make it allocate
+// gigabytes. Its methods in parquet_footer.go parse the footer, the page
+// headers and the offset indexes with the same checks.
 type pqThriftWalker struct {
 	b   []byte
 	i   int
@@ -635,7 +382,8 @@ func (q *pqFile) numRows() int64 { return q.rgStart[len(q.rgStart)-1] }
 
 // readSchema reads the flat schema: the root and one leaf per column.
 func (q *pqFile) readSchema() error {
-	schema := q.pf.Metadata().Schema
+	schema := q.meta.schema
+	q.meta.schema = nil // kept as pqColumns from here on
 	if len(schema) == 0 {
 		return inputErrorf(q.path, "the Parquet schema is empty")
 	}
@@ -770,32 +518,13 @@ func (q *pqFile) dataError(c int, err error) error {
 	return inputErrorf(q.path, "damaged Parquet data in column %q: %v", q.cols[c].name, err)
 }
 
-// pqPageCursor walks the pages of column c that hold rows [start, end) of the
-// file, row group after row group. The first page is cut to begin at start
-// and the last may run past end.
-type pqPageCursor struct {
-	q     *pqFile
-	c     int
-	end   int64
-	g     int           // row group of pages
-	pages parquet.Pages // nil between row groups
-	row   int64         // row of the file at the next page
-	chunk pqChunkBytes  // the column chunk being read, when it was read whole
-}
-
-func (q *pqFile) cursor(c int, start, end int64) *pqPageCursor {
-	return &pqPageCursor{q: q, c: c, end: end, row: start, chunk: pqChunkBytes{f: q.f}}
-}
-
 // pqChunkBytesMax bounds the column chunks read whole (pqChunkBytes);
 // larger ones are read from the file page by page. A variable for tests.
 var pqChunkBytesMax int64 = 8 << 20
 
-// pqChunkBytes is a column chunk read whole with one read of the file, as
-// an io.ReaderAt at the chunk's file offsets, for checkChunk and then
-// parquet-go's page reader: a chunk used to take four or so small reads
-// (the headers for checkChunk, the start of a compressed page, parquet-go's
-// buffered header read, the page). Reads outside it go to the file.
+// pqChunkBytes is a column chunk read whole with one read of the file: the
+// page cursor then takes the page headers and pages as views of it, where
+// a chunk read page by page takes two reads a page (the header, the page).
 type pqChunkBytes struct {
 	f     *os.File
 	start int64
@@ -804,12 +533,13 @@ type pqChunkBytes struct {
 
 var pqChunkBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
-// load reads the file's bytes [off, off+size) and returns them as an
-// io.ReaderAt, or the file itself for a chunk beyond pqChunkBytesMax.
-func (cb *pqChunkBytes) load(off, size int64) (io.ReaderAt, error) {
+// load reads the file's bytes [off, off+size) and returns them, or nil for
+// a chunk beyond pqChunkBytesMax, which is read page by page. The bytes are
+// valid until the next load or release.
+func (cb *pqChunkBytes) load(off, size int64) ([]byte, error) {
 	if size <= 0 || size > pqChunkBytesMax {
 		cb.release()
-		return cb.f, nil
+		return nil, nil
 	}
 	if cb.b == nil {
 		cb.b = pqChunkBuffers.Get().(*[]byte)
@@ -820,19 +550,10 @@ func (cb *pqChunkBytes) load(off, size int64) (io.ReaderAt, error) {
 		return nil, err
 	}
 	cb.start = off
-	return cb, nil
+	return *cb.b, nil
 }
 
-// ReadAt copies from the chunk, or reads the file outside it.
-func (cb *pqChunkBytes) ReadAt(p []byte, off int64) (int, error) {
-	if cb.b == nil || off < cb.start || off+int64(len(p)) > cb.start+int64(len(*cb.b)) {
-		return cb.f.ReadAt(p, off)
-	}
-	return copy(p, (*cb.b)[off-cb.start:]), nil
-}
-
-// release hands the buffer back; the pages read from it do not alias it
-// (parquet-go copies what it reads).
+// release hands the buffer back, once no page or dictionary views it.
 func (cb *pqChunkBytes) release() {
 	if cb.b != nil {
 		pqChunkBuffers.Put(cb.b)
@@ -840,93 +561,9 @@ func (cb *pqChunkBytes) release() {
 	}
 }
 
-// next returns the next page and the row of the file it begins at, or io.EOF
-// after the page holding row end-1. The caller releases the page with
-// parquet.Release.
-func (pc *pqPageCursor) next() (p parquet.Page, row int64, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			p, err = nil, pc.q.dataError(pc.c, fmt.Errorf("%v", r))
-		}
-	}()
-	q := pc.q
-	for pc.row < pc.end {
-		if pc.pages == nil {
-			for pc.g < len(q.rowGroups) && q.rgStart[pc.g+1] <= pc.row {
-				pc.g++
-			}
-			if pc.g == len(q.rowGroups) {
-				return nil, 0, q.dataError(pc.c, errors.New("the row groups hold fewer rows than the footer says"))
-			}
-			off, end := q.chunkRange(pc.g, pc.c)
-			r, err := pc.chunk.load(off, end-off)
-			if err != nil {
-				return nil, 0, q.dataError(pc.c, err)
-			}
-			if err := q.checkChunk(pc.g, pc.c, r); err != nil {
-				return nil, 0, err
-			}
-			cc := q.rowGroups[pc.g].ColumnChunks()[pc.c]
-			if fc, ok := cc.(*parquet.FileColumnChunk); ok {
-				pc.pages = fc.PagesFrom(r)
-			} else {
-				pc.pages = cc.Pages()
-			}
-			if skip := pc.row - q.rgStart[pc.g]; skip > 0 {
-				if fc, ok := cc.(*parquet.FileColumnChunk); ok {
-					fc.OffsetIndex() // loads the offset index, when there is one, so that the seek jumps
-				}
-				if err := pc.pages.SeekToRow(skip); err != nil {
-					return nil, 0, q.dataError(pc.c, err)
-				}
-			}
-		}
-		p, err := pc.pages.ReadPage()
-		if err == io.EOF {
-			if pc.row < q.rgStart[pc.g+1] {
-				return nil, 0, q.dataError(pc.c, fmt.Errorf("row group %d ends after %d of its %d rows",
-					pc.g, pc.row-q.rgStart[pc.g], q.rgStart[pc.g+1]-q.rgStart[pc.g]))
-			}
-			pc.pages.Close()
-			pc.pages = nil
-			pc.g++
-			continue
-		}
-		if err != nil {
-			return nil, 0, q.dataError(pc.c, err)
-		}
-		n := p.NumRows()
-		if n == 0 {
-			parquet.Release(p)
-			continue
-		}
-		if pc.row+n > q.rgStart[pc.g+1] {
-			parquet.Release(p)
-			return nil, 0, q.dataError(pc.c, fmt.Errorf("row group %d holds more values than rows", pc.g))
-		}
-		row = pc.row
-		pc.row += n
-		if pc.row == q.rgStart[pc.g+1] {
-			pc.pages.Close()
-			pc.pages = nil
-			pc.g++
-		}
-		return p, row, nil
-	}
-	return nil, 0, io.EOF
-}
-
-func (pc *pqPageCursor) close() {
-	if pc.pages != nil {
-		pc.pages.Close()
-		pc.pages = nil
-	}
-	pc.chunk.release()
-}
-
 // scan calls fn with every page of column c that holds rows [start, end),
 // and the row of the file each begins at.
-func (q *pqFile) scan(c int, start, end int64, fn func(p parquet.Page, row int64) error) error {
+func (q *pqFile) scan(c int, start, end int64, fn func(p *pqPage, row int64) error) error {
 	pc := q.cursor(c, start, end)
 	defer pc.close()
 	for {
@@ -937,9 +574,7 @@ func (q *pqFile) scan(c int, start, end int64, fn func(p parquet.Page, row int64
 		if err != nil {
 			return err
 		}
-		err = fn(p, row)
-		parquet.Release(p)
-		if err != nil {
+		if err := fn(p, row); err != nil {
 			return err
 		}
 	}
@@ -949,8 +584,8 @@ func (q *pqFile) scan(c int, start, end int64, fn func(p parquet.Page, row int64
 func (q *pqFile) readNumbers(c int, start int64, dst []float64) error {
 	col := &q.cols[c]
 	end := start + int64(len(dst))
-	return q.scan(c, start, end, func(p parquet.Page, row int64) error {
-		n := int(min(p.NumRows(), end-row))
+	return q.scan(c, start, end, func(p *pqPage, row int64) error {
+		n := int(min(int64(p.rows), end-row))
 		if err := pqDecodeNumbers(p, col, dst[row-start:row-start+int64(n)]); err != nil {
 			return q.dataError(c, err)
 		}
@@ -958,47 +593,31 @@ func (q *pqFile) readNumbers(c int, start int64, dst []float64) error {
 	})
 }
 
-var (
-	errPQShortPage = errors.New("a page holds fewer values than its header says")
-	errPQDictIndex = errors.New("a dictionary index is out of range")
-)
-
 // pqDecodeNumbers converts the first len(dst) rows of a page of a numeric
 // column to float64, with nulls as NaN. Dictionary-encoded pages are
 // gathered from their indexes.
-func pqDecodeNumbers(p parquet.Page, col *pqColumn, dst []float64) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
+func pqDecodeNumbers(p *pqPage, col *pqColumn, dst []float64) (err error) {
 	var defs []byte
 	if col.maxDef > 0 {
-		defs = p.DefinitionLevels()
+		defs = p.defs
 		if len(defs) < len(dst) {
 			return errPQShortPage
 		}
 	}
-	data := p.Data()
-	var idx []int32
-	vals := data
-	if dict := p.Dictionary(); dict != nil {
-		idx = data.Int32()
-		vals = dict.Page().Data()
-	}
+	idx, vals := p.idx, &p.vals
 	switch col.kind {
 	case pqInt32:
-		err = pqGather(dst, vals.Int32(), idx, defs, col.maxDef)
+		err = pqGather(dst, vals.i32, idx, defs, col.maxDef)
 	case pqUint32:
-		err = pqGather(dst, pqAsUnsigned[int32, uint32](vals.Int32()), idx, defs, col.maxDef)
+		err = pqGather(dst, pqAsUnsigned[int32, uint32](vals.i32), idx, defs, col.maxDef)
 	case pqInt64:
-		err = pqGather(dst, vals.Int64(), idx, defs, col.maxDef)
+		err = pqGather(dst, vals.i64, idx, defs, col.maxDef)
 	case pqUint64:
-		err = pqGather(dst, pqAsUnsigned[int64, uint64](vals.Int64()), idx, defs, col.maxDef)
+		err = pqGather(dst, pqAsUnsigned[int64, uint64](vals.i64), idx, defs, col.maxDef)
 	case pqFloat:
-		err = pqGather(dst, vals.Float(), idx, defs, col.maxDef)
+		err = pqGather(dst, vals.f32, idx, defs, col.maxDef)
 	case pqDouble:
-		err = pqGather(dst, vals.Double(), idx, defs, col.maxDef)
+		err = pqGather(dst, vals.f64, idx, defs, col.maxDef)
 	default:
 		panic("columnar: pqDecodeNumbers on a column that is not numeric")
 	}
@@ -1077,26 +696,14 @@ type pqByteArrays struct {
 	idx    []int32  // dictionary pages: the index of each non-null value
 	defs   []byte   // optional columns: definition levels, one per row
 	maxDef byte
-	dict   parquet.Dictionary
+	dict   uint64 // dictionary pages: the dictionary's serial number (pqDictSerial); 0 otherwise
 }
 
 // pqStringsOf makes a view of the strings of a page.
-func pqStringsOf(p parquet.Page, col *pqColumn) (b pqByteArrays, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	data := p.Data()
-	if b.dict = p.Dictionary(); b.dict != nil {
-		b.idx = data.Int32()
-		dv := b.dict.Page().Data()
-		b.data, b.offs = dv.ByteArray()
-	} else {
-		b.data, b.offs = data.ByteArray()
-	}
+func pqStringsOf(p *pqPage, col *pqColumn) (b pqByteArrays, err error) {
+	b.data, b.offs, b.idx, b.dict = p.vals.data, p.vals.offs, p.idx, p.dictID
 	if col.maxDef > 0 {
-		b.defs = p.DefinitionLevels()
+		b.defs = p.defs
 		b.maxDef = col.maxDef
 	}
 	return b, nil
@@ -1157,12 +764,12 @@ func (b *pqByteArrays) keys(keys []int32) error {
 func (q *pqFile) readStrings(c int, what string, fn func(row int64, v []byte) error) error {
 	col := &q.cols[c]
 	var keys []int32
-	return q.scan(c, 0, q.numRows(), func(p parquet.Page, row int64) error {
+	return q.scan(c, 0, q.numRows(), func(p *pqPage, row int64) error {
 		b, err := pqStringsOf(p, col)
 		if err != nil {
 			return q.dataError(c, err)
 		}
-		n := int(p.NumRows())
+		n := p.rows
 		keys = pqGrow(keys, n)
 		if err := b.keys(keys); err != nil {
 			return q.dataError(c, err)
@@ -1299,8 +906,8 @@ func (s *wideParquet) readWithInt32(j int, dst []float64, counts []int32) (ok bo
 		panic("columnar: readWithInt32: dst or counts length does not match the number of genes")
 	}
 	ok = true
-	err = s.q.scan(c, 0, int64(len(dst)), func(p parquet.Page, row int64) error {
-		n := int(min(p.NumRows(), int64(len(dst))-row))
+	err = s.q.scan(c, 0, int64(len(dst)), func(p *pqPage, row int64) error {
+		n := int(min(int64(p.rows), int64(len(dst))-row))
 		kept, err := pqDecodeInt32s(p, &s.q.cols[c], dst[row:row+int64(n)], counts[row:row+int64(n)])
 		if err != nil {
 			return s.q.dataError(c, err)
@@ -1318,9 +925,9 @@ func (s *wideParquet) readWithInt32(j int, dst []float64, counts []int32) (ok bo
 // pqDecodeInt32s is pqDecodeNumbers for a page of an INT32 column that
 // also copies the values to counts; kept is false, and counts not
 // filled, when the page has a null.
-func pqDecodeInt32s(p parquet.Page, col *pqColumn, dst []float64, counts []int32) (kept bool, err error) {
+func pqDecodeInt32s(p *pqPage, col *pqColumn, dst []float64, counts []int32) (kept bool, err error) {
 	if col.maxDef > 0 {
-		defs := p.DefinitionLevels()
+		defs := p.defs
 		if len(defs) < len(dst) {
 			return false, errPQShortPage
 		}
@@ -1330,18 +937,9 @@ func pqDecodeInt32s(p parquet.Page, col *pqColumn, dst []float64, counts []int32
 			}
 		}
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			kept, err = false, fmt.Errorf("%v", r)
-		}
-	}()
-	data := p.Data()
-	vals := data.Int32()
+	vals := p.vals.i32
 	n := len(dst)
-	if dict := p.Dictionary(); dict != nil {
-		idx := vals
-		values := dict.Page().Data()
-		vals = values.Int32()
+	if idx := p.idx; idx != nil {
 		if len(idx) < n {
 			return false, errPQShortPage
 		}
@@ -1418,8 +1016,8 @@ func openParquetRows(q *pqFile, opts Options) (src *rowsParquet, err error) {
 		r1 := min(S, r0+batch)
 		for g, c := range geneCols {
 			col := &q.cols[c]
-			err := q.scan(c, int64(r0), int64(r1), func(p parquet.Page, row int64) error {
-				n := int(min(p.NumRows(), int64(r1)-row))
+			err := q.scan(c, int64(r0), int64(r1), func(p *pqPage, row int64) error {
+				n := int(min(int64(p.rows), int64(r1)-row))
 				tmp = pqGrow(tmp, n)
 				if err := pqDecodeNumbers(p, col, tmp); err != nil {
 					return q.dataError(c, err)
@@ -1495,7 +1093,7 @@ func (q *pqFile) idColumn(what string) (id int, skip map[int]bool, err error) {
 // pandasIndex is the columns in which pandas stored a DataFrame's index
 // (named in the index_columns of its "pandas" metadata), if any.
 func (q *pqFile) pandasIndex() []int {
-	meta, ok := q.pf.Lookup("pandas")
+	meta, ok := q.meta.pandas, q.meta.hasPandas
 	if !ok {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 )
 
@@ -594,7 +595,11 @@ func pqStripPageIndex(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := *q.pf.Metadata()
+	pf, err := openParquetFooter(q.f, q.size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := *pf.Metadata()
 	q.close()
 	n := 0
 	for g := range meta.RowGroups {
@@ -948,6 +953,66 @@ func TestParquetChunksWholeOrByPage(t *testing.T) {
 				src.Close()
 			}
 			pqChunkBytesMax = saved
+		}
+	}
+}
+
+// Reading a range of rows that starts mid-way in a row group, and mid-way
+// in a page, gives the rows asked for: with the chunks' offset indexes
+// (jumping to the page) and without (skipping pages by their headers'
+// counts), plain and dictionary, optional and required, data pages v1 and
+// v2, several codecs, chunks read whole or page by page. The samples as
+// rows and long readers seek this way (scan(c, r0, r1), ReadColumn of a
+// sample's rows).
+func TestParquetSeekMidChunk(t *testing.T) {
+	dir := t.TempDir()
+	m := newPQMatrix(3000, 2, 4, true, 0.1)
+	codecs := []compress.Codec{&parquet.Snappy, &parquet.Zstd, &parquet.Brotli, &parquet.Uncompressed}
+	for i, fx := range []pqFixture{
+		{kind: "int32", rowGroup: 1300, pageBytes: 1024},
+		{kind: "int64", optional: true, dict: true, rowGroup: 1300, pageBytes: 512},
+		{kind: "double", optional: true, pageBytes: 2048},
+		{kind: "float", dict: true, rowGroup: 2000, pageBytes: 700},
+	} {
+		for version := 1; version <= 2; version++ {
+			mm := m
+			if !fx.optional {
+				mm = newPQMatrix(3000, 2, 4, true, 0)
+			}
+			codec := codecs[(i+version)%len(codecs)]
+			data := fuzzPQWrite(t, mm, fx, false, codec, version)
+			name := fmt.Sprintf("%s-opt=%v-dict=%v-v%d-%s", fx.kind, fx.optional, fx.dict, version, codec)
+			indexed := filepath.Join(dir, name+".parquet")
+			plain := filepath.Join(dir, name+"-noindex.parquet")
+			for _, p := range []string{indexed, plain} {
+				if err := os.WriteFile(p, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pqStripPageIndex(t, plain)
+			for _, path := range []string{indexed, plain} {
+				for _, limit := range []int64{8 << 20, 0} {
+					saved := pqChunkBytesMax
+					pqChunkBytesMax = limit
+					q, err := openPQ(path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, r := range [][2]int64{{0, 3000}, {1, 2}, {777, 1900}, {1299, 1301}, {1300, 2600}, {2999, 3000}, {2100, 2950}} {
+						dst := make([]float64, r[1]-r[0])
+						if err := q.readNumbers(1, r[0], dst); err != nil {
+							t.Fatalf("%s: rows [%d, %d): %v", path, r[0], r[1], err)
+						}
+						for k, v := range dst {
+							if want := pqValue(fx.kind, mm.cols[0][r[0]+int64(k)]); !pqSame(v, want) {
+								t.Fatalf("%s (chunks whole up to %d): rows [%d, %d): row %d is %v, want %v", filepath.Base(path), limit, r[0], r[1], r[0]+int64(k), v, want)
+							}
+						}
+					}
+					q.close()
+					pqChunkBytesMax = saved
+				}
+			}
 		}
 	}
 }

@@ -1,0 +1,820 @@
+package columnar
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+	"github.com/pierrec/lz4/v4"
+)
+
+// Parquet pages, read here rather than by parquet-go.
+//
+// A column chunk is a sequence of pages, each a Thrift compact PageHeader
+// followed by compressed_page_size bytes: at most one dictionary page
+// (first), then data pages. The page cursor reads a header, checks its sizes
+// and counts against the chunk and the row group, checks the CRC32 when the
+// header has one, decompresses the page once (with the chunk's codec, into a
+// buffer of the declared size that the compressed bytes must be able to
+// expand to) and decodes:
+//
+//   - definition levels (optional columns only; bit width 1): a
+//     run-length/bit-packed hybrid, in a DataPage (v1) after a 4-byte length
+//     inside the compressed data, in a DataPageV2 in the first
+//     definition_levels_byte_length bytes after the repetition levels,
+//     never compressed;
+//   - the values, one per non-null row: PLAIN fixed-width values are viewed
+//     in place when aligned (copied otherwise), PLAIN byte arrays (a 4-byte
+//     length, then the bytes) are gathered, and RLE_DICTIONARY and
+//     PLAIN_DICTIONARY pages are a byte of bit width and a hybrid run of
+//     indexes into the dictionary page, which holds PLAIN values. Other
+//     encodings (DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY,
+//     DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT) go to parquet-go's encoding
+//     package.
+//
+// A run in the hybrid encoding may claim up to 2^31 values in a few bytes:
+// runs are decoded into a buffer of the page's count, and a page whose runs
+// hold more values than its header's count (bit-packed runs come in groups
+// of 8 and may pad the last group with up to 7) is refused.
+
+// pqPageHeader is the part of a PageHeader that the reader uses.
+type pqPageHeader struct {
+	typ          format.PageType
+	uncompressed int32 // uncompressed_page_size
+	compressed   int32 // compressed_page_size
+	crc          int32 // 0: none
+	hasData      bool  // data_page_header (v1)
+	hasDataV2    bool  // data_page_header_v2
+	hasDict      bool  // dictionary_page_header
+	numValues    int32 // of the data or dictionary page header
+	numNulls     int32 // v2
+	numRows      int32 // v2
+	encoding     format.Encoding
+	defEncoding  format.Encoding // v1: the definition levels' encoding
+	defLength    int32           // v2: definition_levels_byte_length
+	repLength    int32           // v2: repetition_levels_byte_length
+	notCompressd bool            // v2: is_compressed = false
+}
+
+// pqParsePageHeader parses a PageHeader at the start of b and returns its
+// length in bytes.
+func pqParsePageHeader(b []byte, h *pqPageHeader) (int, error) {
+	*h = pqPageHeader{}
+	w := &pqThriftWalker{b: b}
+	w.fields(0, func(id int16, typ byte) {
+		switch id {
+		case 1:
+			h.typ = format.PageType(w.i32(typ))
+		case 2:
+			h.uncompressed = w.i32(typ)
+		case 3:
+			h.compressed = w.i32(typ)
+		case 4:
+			h.crc = w.i32(typ)
+		case 5: // DataPageHeader
+			h.hasData = w.expect(typ, pqThriftStruct)
+			w.fields(1, func(id int16, typ byte) {
+				switch id {
+				case 1:
+					h.numValues = w.i32(typ)
+				case 2:
+					h.encoding = format.Encoding(w.i32(typ))
+				case 3:
+					h.defEncoding = format.Encoding(w.i32(typ))
+				default:
+					w.skip(typ, 2)
+				}
+			})
+		case 7: // DictionaryPageHeader
+			h.hasDict = w.expect(typ, pqThriftStruct)
+			w.fields(1, func(id int16, typ byte) {
+				switch id {
+				case 1:
+					h.numValues = w.i32(typ)
+				case 2:
+					h.encoding = format.Encoding(w.i32(typ))
+				default:
+					w.skip(typ, 2)
+				}
+			})
+		case 8: // DataPageHeaderV2
+			h.hasDataV2 = w.expect(typ, pqThriftStruct)
+			w.fields(1, func(id int16, typ byte) {
+				switch id {
+				case 1:
+					h.numValues = w.i32(typ)
+				case 2:
+					h.numNulls = w.i32(typ)
+				case 3:
+					h.numRows = w.i32(typ)
+				case 4:
+					h.encoding = format.Encoding(w.i32(typ))
+				case 5:
+					h.defLength = w.i32(typ)
+				case 6:
+					h.repLength = w.i32(typ)
+				case 7:
+					h.notCompressd = typ == pqThriftFalse
+					if typ != pqThriftTrue && typ != pqThriftFalse {
+						w.fail("has a field of type %d where a boolean belongs at byte %d", typ, w.i)
+					}
+				default:
+					w.skip(typ, 2)
+				}
+			})
+		default:
+			w.skip(typ, 1)
+		}
+	})
+	if w.err != nil {
+		return 0, w.err
+	}
+	return w.i, nil
+}
+
+// check checks a page header's sizes and counts: the compressed bytes must
+// lie within the chunk's remaining bytes, the uncompressed size within
+// pqMaxPageBytes, counts within the row group's rows (a dictionary within
+// the page's bytes).
+func (h *pqPageHeader) check(remaining, rows int64) bool {
+	bad := h.compressed < 0 || int64(h.compressed) > remaining ||
+		h.uncompressed < 0 || h.uncompressed > pqMaxPageBytes || h.numValues < 0
+	switch h.typ {
+	case format.DataPage:
+		bad = bad || !h.hasData || int64(h.numValues) > rows
+	case format.DataPageV2:
+		bad = bad || !h.hasDataV2 || int64(h.numValues) > rows || h.numRows < 0 || int64(h.numRows) > rows ||
+			h.numNulls < 0 || h.numNulls > h.numValues || h.defLength < 0 || h.repLength < 0 ||
+			int64(h.defLength)+int64(h.repLength) > int64(min(h.compressed, h.uncompressed))
+	case format.DictionaryPage:
+		bad = bad || !h.hasDict || h.numValues > h.uncompressed
+	}
+	return !bad
+}
+
+// pqMaxPageBytes bounds the uncompressed size of a page.
+const pqMaxPageBytes = 1 << 30
+
+// pqMaxRatio is, with a margin, the most that a compressed page of codec
+// can expand: snappy writes at most 64 bytes for a 3-byte copy, deflate 258
+// bytes for about 2 bits (1032:1), an LZ4 sequence about 255 bytes per byte,
+// and a zstd block header of 3 bytes and 1 byte of run-length data make at
+// most 128 KiB. 0 for no bound (brotli).
+func pqMaxRatio(codec format.CompressionCodec) int64 {
+	switch codec {
+	case format.Snappy:
+		return 32
+	case format.Gzip:
+		return 1100
+	case format.Lz4Raw:
+		return 256
+	case format.Zstd:
+		return 1 << 16
+	}
+	return 0
+}
+
+// pqPageSlack is added to the ratio bound for the framing of small pages.
+const pqPageSlack = 64 << 10
+
+// pqDecompress decompresses src, a page's data compressed with codec that
+// its header says is size bytes uncompressed, into buf (reused when large
+// enough; the result may be buf). The declared size must be within what the
+// compressed bytes can expand to, since it is allocated. A snappy block
+// starts with its decoded length, which snappy.Decode allocates: it must be
+// within the declared size. An LZ4_RAW block is decoded into the declared
+// size (parquet-go v0.32.0 retries a failed block with a doubled buffer
+// without end).
+func pqDecompress(codec format.CompressionCodec, src []byte, size int32, buf []byte) (out, scratch []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil { // parquet-go's gzip codec panics on a bad header
+			out, scratch, err = nil, buf, fmt.Errorf("%v page does not decompress: %v", codec, r)
+		}
+	}()
+	if r := pqMaxRatio(codec); r > 0 && int64(size) > pqPageSlack+r*int64(len(src)) {
+		return nil, buf, fmt.Errorf("%v page: %d bytes cannot decompress to the %d its header says", codec, len(src), size)
+	}
+	buf = pqGrow(buf, max(int(size), 64))
+	switch codec {
+	case format.Snappy:
+		if decoded, k := binary.Uvarint(src); k > 0 && decoded > uint64(size) {
+			return nil, buf, fmt.Errorf("SNAPPY page decodes to %d bytes, its header says %d", decoded, size)
+		}
+		out, err = parquet.LookupCompressionCodec(codec).Decode(buf[:cap(buf)], src)
+	case format.Lz4Raw:
+		n, e := lz4.UncompressBlock(src, buf)
+		if e != nil {
+			return nil, buf, fmt.Errorf("LZ4_RAW page does not decompress to the %d bytes its header says: %v", size, e)
+		}
+		out = buf[:n]
+	default:
+		out, err = parquet.LookupCompressionCodec(codec).Decode(buf[:0], src)
+	}
+	if err != nil {
+		return nil, buf, fmt.Errorf("%v page does not decompress: %v", codec, err)
+	}
+	if cap(out) > cap(buf) {
+		buf = out // keep the larger buffer for the next page
+	}
+	return out, buf, nil
+}
+
+// pqValues is a page's values, or a dictionary's, of one physical type.
+type pqValues struct {
+	i32  []int32   // INT32
+	i64  []int64   // INT64
+	f32  []float32 // FLOAT
+	f64  []float64 // DOUBLE
+	data []byte    // BYTE_ARRAY: value k is data[offs[k]:offs[k+1]]
+	offs []uint32
+}
+
+// pqPage is a decoded data page of a flat column, cut to begin at the row
+// the cursor was asked for. It is valid until the cursor's next call.
+type pqPage struct {
+	rows   int
+	defs   []byte   // optional columns: one definition level per row
+	idx    []int32  // dictionary-encoded pages: one index per non-null row
+	vals   pqValues // the non-null rows' values, or the dictionary
+	dictID uint64   // dictionary-encoded pages: the dictionary's serial number, else 0
+}
+
+// pqDictSerial numbers the dictionaries decoded, so that pqIDCursor knows
+// when the dictionary changed.
+var pqDictSerial atomic.Uint64
+
+// slice drops the first n rows of the page.
+func (p *pqPage) slice(n int) {
+	k := n // the values of the dropped rows
+	if p.defs != nil {
+		k = 0
+		for _, d := range p.defs[:n] {
+			if d != 0 {
+				k++
+			}
+		}
+		p.defs = p.defs[n:]
+	}
+	p.rows -= n
+	switch {
+	case p.idx != nil:
+		p.idx = p.idx[min(k, len(p.idx)):]
+	case p.vals.i32 != nil:
+		p.vals.i32 = p.vals.i32[min(k, len(p.vals.i32)):]
+	case p.vals.i64 != nil:
+		p.vals.i64 = p.vals.i64[min(k, len(p.vals.i64)):]
+	case p.vals.f32 != nil:
+		p.vals.f32 = p.vals.f32[min(k, len(p.vals.f32)):]
+	case p.vals.f64 != nil:
+		p.vals.f64 = p.vals.f64[min(k, len(p.vals.f64)):]
+	case p.vals.offs != nil:
+		p.vals.offs = p.vals.offs[min(k, len(p.vals.offs)-1):]
+	}
+}
+
+// pqPageScratch are the buffers a page cursor decodes into, reused from
+// page to page.
+type pqPageScratch struct {
+	head, raw, plain, dictPlain []byte
+	defs                        []byte
+	idx                         []int32
+	vals, dict                  pqValues // buffers of the cursor's own, never views of others
+	locs                        []pqPageLocation
+}
+
+// pqPageCursor walks the pages of column c that hold rows [start, end) of the
+// file, row group after row group. The first page is cut to begin at start
+// and the last may run past end.
+type pqPageCursor struct {
+	q   *pqFile
+	c   int
+	end int64
+	g   int   // row group of pages
+	row int64 // row of the file at the next page
+
+	inChunk  bool  // reading the pages of row group g
+	off      int64 // file offset of the next page header
+	chunkEnd int64
+	skip     int64 // rows of the chunk still to skip before row
+	chunk    pqChunkBytes
+	mem      []byte // the chunk read whole, at file offset chunk.start; nil when it is read page by page
+	hasDict  bool
+	dictID   uint64
+	dict     pqValues // the chunk's dictionary: views of b.dict, b.dictPlain or the chunk
+
+	b    pqPageScratch
+	page pqPage
+}
+
+func (q *pqFile) cursor(c int, start, end int64) *pqPageCursor {
+	return &pqPageCursor{q: q, c: c, end: end, row: start, chunk: pqChunkBytes{f: q.f}}
+}
+
+// bytesAt returns the chunk's bytes [off, off+n): a view of the chunk read
+// whole, or read from the file into *buf.
+func (pc *pqPageCursor) bytesAt(off int64, n int, buf *[]byte) ([]byte, error) {
+	if pc.mem != nil {
+		i := off - pc.chunk.start
+		return pc.mem[i : i+int64(n)], nil
+	}
+	*buf = pqGrow(*buf, n)
+	if _, err := pc.q.f.ReadAt(*buf, off); err != nil {
+		return nil, err
+	}
+	return *buf, nil
+}
+
+// header reads the page header at pc.off. Read from the file, it is read
+// 4 KiB first, then 8 times more until it parses (statistics may make it
+// long), up to 16 MiB.
+func (pc *pqPageCursor) header(h *pqPageHeader) (int, error) {
+	rest := pc.chunkEnd - pc.off
+	if pc.mem != nil {
+		b, _ := pc.bytesAt(pc.off, int(rest), nil)
+		n, err := pqParsePageHeader(b, h)
+		if err != nil {
+			return 0, fmt.Errorf("bad page header at offset %d: %v", pc.off, err)
+		}
+		return n, nil
+	}
+	for size := int64(4096); ; size *= 8 {
+		b, err := pc.bytesAt(pc.off, int(min(size, rest)), &pc.b.head)
+		if err != nil {
+			return 0, err
+		}
+		n, err := pqParsePageHeader(b, h)
+		if err == nil {
+			return n, nil
+		}
+		if size >= rest || size >= 1<<24 {
+			return 0, fmt.Errorf("bad page header at offset %d: %v", pc.off, err)
+		}
+	}
+}
+
+// startChunk begins row group pc.g's chunk: it reads the chunk whole when
+// small enough and, to begin mid-way, jumps with the chunk's offset index
+// when it has one (after reading the dictionary page at the chunk's start);
+// without one the pages before the row are skipped by their headers' counts,
+// without being decompressed.
+func (pc *pqPageCursor) startChunk() error {
+	q := pc.q
+	off, end := q.chunkRange(pc.g, pc.c)
+	var err error
+	if pc.mem, err = pc.chunk.load(off, end-off); err != nil {
+		return err
+	}
+	pc.inChunk, pc.off, pc.chunkEnd = true, off, end
+	pc.hasDict, pc.dictID = false, 0
+	pc.skip = pc.row - q.rgStart[pc.g]
+	m := q.chunkMeta(pc.g, pc.c)
+	if pc.skip == 0 || m.indexOffset <= 0 || m.indexLength <= 0 {
+		return nil
+	}
+	// The dictionary page, if the chunk starts with one.
+	var h pqPageHeader
+	n, err := pc.header(&h)
+	if err != nil {
+		return err
+	}
+	if h.typ == format.DictionaryPage {
+		if err := pc.readPage(&h, n); err != nil {
+			return err
+		}
+	}
+	if int64(m.indexLength) > q.size || m.indexOffset > q.size-int64(m.indexLength) {
+		return nil // a damaged offset index: skip page by page
+	}
+	b := make([]byte, m.indexLength)
+	if _, err := q.f.ReadAt(b, m.indexOffset); err != nil {
+		return err
+	}
+	if pc.b.locs, err = pqParseOffsetIndex(b, pc.b.locs); err != nil {
+		return nil
+	}
+	target := -1
+	for i, loc := range pc.b.locs {
+		if loc.firstRow > pc.skip {
+			break
+		}
+		target = i
+	}
+	if target < 0 {
+		return nil
+	}
+	loc := pc.b.locs[target]
+	if loc.offset < pc.off || loc.offset >= end || loc.firstRow < 0 {
+		return nil
+	}
+	pc.off, pc.skip = loc.offset, pc.skip-loc.firstRow
+	return nil
+}
+
+// readPage reads the page at pc.off whose header, of n bytes, is h. A
+// dictionary page becomes the chunk's dictionary; a data page becomes
+// pc.page, unless it lies wholly in the rows to skip.
+func (pc *pqPageCursor) readPage(h *pqPageHeader, n int) error {
+	q := pc.q
+	rows := q.rgStart[pc.g+1] - q.rgStart[pc.g]
+	hoff := pc.off
+	if !h.check(pc.chunkEnd-pc.off-int64(n), rows) {
+		return fmt.Errorf("bad page header at offset %d (sizes or counts out of range)", hoff)
+	}
+	pc.off += int64(n) + int64(h.compressed)
+	pc.page = pqPage{}
+	switch h.typ {
+	case format.DataPage, format.DataPageV2:
+		if int64(h.numValues) <= pc.skip { // no row of the page is wanted
+			pc.skip -= int64(h.numValues)
+			return nil
+		}
+	case format.DictionaryPage:
+		if pc.hasDict {
+			return nil // read already, before an offset index jump
+		}
+	default:
+		return fmt.Errorf("page at offset %d: cannot read a page of type %v", hoff, h.typ)
+	}
+	raw, err := pc.bytesAt(hoff+int64(n), int(h.compressed), &pc.b.raw)
+	if err != nil {
+		return err
+	}
+	if h.crc != 0 && uint32(h.crc) != crc32.ChecksumIEEE(raw) {
+		return fmt.Errorf("page at offset %d: the CRC32 checksum does not match the page's bytes", hoff)
+	}
+	if err := pc.decode(h, raw); err != nil {
+		return fmt.Errorf("page at offset %d: %w", hoff, err)
+	}
+	return nil
+}
+
+var (
+	errPQShortPage = errors.New("a page holds fewer values than its header says")
+	errPQDictIndex = errors.New("a dictionary index is out of range")
+	errPQNoDict    = errors.New("a dictionary-encoded page, and no dictionary page before it")
+)
+
+// decode decodes the page h whose bytes (as stored) are raw.
+func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil { // parquet-go's decoders on damaged data
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	col := &pc.q.cols[pc.c]
+	codec := pc.q.chunkMeta(pc.g, pc.c).codec
+	if h.typ == format.DictionaryPage {
+		data := raw
+		if codec != format.Uncompressed {
+			if data, pc.b.dictPlain, err = pqDecompress(codec, raw, h.uncompressed, pc.b.dictPlain); err != nil {
+				return err
+			}
+		} else if pc.mem == nil { // raw is b.raw, which the next page overwrites
+			pc.b.dictPlain = append(pc.b.dictPlain[:0], raw...)
+			data = pc.b.dictPlain
+		}
+		enc := h.encoding
+		if enc == format.PlainDictionary {
+			enc = format.Plain
+		}
+		if pc.dict, err = pqDecodeValues(col, enc, data, int(h.numValues), &pc.b.dict); err != nil {
+			return err
+		}
+		pc.hasDict, pc.dictID = true, pqDictSerial.Add(1)
+		return nil
+	}
+	numValues := int(h.numValues)
+	var levels, data []byte // definition levels (as encoded) and the values
+	if h.typ == format.DataPageV2 {
+		levels = raw[h.repLength : h.repLength+h.defLength]
+		data = raw[h.repLength+h.defLength:]
+		if codec != format.Uncompressed && !h.notCompressd {
+			if data, pc.b.plain, err = pqDecompress(codec, data, h.uncompressed-h.repLength-h.defLength, pc.b.plain); err != nil {
+				return err
+			}
+		}
+	} else {
+		data = raw
+		if codec != format.Uncompressed {
+			if data, pc.b.plain, err = pqDecompress(codec, raw, h.uncompressed, pc.b.plain); err != nil {
+				return err
+			}
+		}
+		if col.maxDef > 0 {
+			if len(data) < 4 || int64(binary.LittleEndian.Uint32(data)) > int64(len(data)-4) {
+				return errors.New("definition levels beyond the page")
+			}
+			n := binary.LittleEndian.Uint32(data)
+			levels, data = data[4:4+n], data[4+n:]
+		}
+	}
+	p := &pc.page
+	p.rows = numValues
+	nonNull := numValues
+	if col.maxDef > 0 {
+		pc.b.defs = pqGrow(pc.b.defs, numValues)
+		if h.typ == format.DataPage && h.defEncoding == format.BitPacked {
+			if err := pqBitPackedLevels(pc.b.defs, levels); err != nil {
+				return err
+			}
+		} else if err := pqDecodeHybrid(pc.b.defs, levels, 1, numValues); err != nil {
+			return fmt.Errorf("the definition levels: %w", err)
+		}
+		p.defs = pc.b.defs
+		nonNull = 0
+		for _, d := range p.defs {
+			if d == col.maxDef {
+				nonNull++
+			}
+		}
+	}
+	if h.encoding == format.RLEDictionary || h.encoding == format.PlainDictionary {
+		if !pc.hasDict {
+			return errPQNoDict
+		}
+		if len(data) == 0 {
+			if nonNull > 0 {
+				return errPQShortPage
+			}
+			data = []byte{0}
+		}
+		if data[0] > 32 {
+			return fmt.Errorf("dictionary indexes of %d bits", data[0])
+		}
+		pc.b.idx = pqGrow(pc.b.idx, nonNull)
+		if err := pqDecodeHybrid(pc.b.idx, data[1:], uint(data[0]), numValues); err != nil {
+			return fmt.Errorf("the dictionary indexes: %w", err)
+		}
+		p.idx, p.vals, p.dictID = pc.b.idx, pc.dict, pc.dictID
+	} else if p.vals, err = pqDecodeValues(col, h.encoding, data, nonNull, &pc.b.vals); err != nil {
+		return err
+	}
+	if pc.skip > 0 {
+		p.slice(int(pc.skip))
+		pc.skip = 0
+	}
+	return nil
+}
+
+// pqLittleEndian: PLAIN values are little endian, and are viewed in place
+// on a little-endian machine.
+var pqLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// pqDecodeValues decodes n values of column col encoded with enc: views
+// of src where they can be (PLAIN fixed-width values, aligned), or else in
+// the buffers of own, which it grows.
+func pqDecodeValues(col *pqColumn, enc format.Encoding, src []byte, n int, own *pqValues) (v pqValues, err error) {
+	switch col.kind {
+	case pqInt32, pqUint32:
+		v.i32, err = pqFixed(enc, src, n, &own.i32, parquet.LookupEncoding(enc).DecodeInt32)
+	case pqInt64, pqUint64:
+		v.i64, err = pqFixed(enc, src, n, &own.i64, parquet.LookupEncoding(enc).DecodeInt64)
+	case pqFloat:
+		v.f32, err = pqFixed(enc, src, n, &own.f32, parquet.LookupEncoding(enc).DecodeFloat)
+	case pqDouble:
+		v.f64, err = pqFixed(enc, src, n, &own.f64, parquet.LookupEncoding(enc).DecodeDouble)
+	case pqString:
+		if enc == format.Plain {
+			own.data, own.offs, err = pqPlainByteArrays(src, n, own.data[:0], own.offs[:0])
+		} else {
+			own.data, own.offs, err = parquet.LookupEncoding(enc).DecodeByteArray(own.data[:0], src, own.offs[:0])
+		}
+		if err == nil && len(own.offs) < n+1 {
+			err = errPQShortPage
+		}
+		if err == nil {
+			v.data, v.offs = own.data, own.offs[:n+1:n+1]
+		}
+	default:
+		err = fmt.Errorf("column of type %s", col.desc)
+	}
+	return v, err
+}
+
+// pqFixed decodes n values of 4 or 8 bytes: PLAIN ones with pqPlainFixed,
+// others with parquet-go's decoder, into *own.
+func pqFixed[T int32 | int64 | float32 | float64](enc format.Encoding, src []byte, n int, own *[]T, decode func([]T, []byte) ([]T, error)) ([]T, error) {
+	if enc == format.Plain {
+		return pqPlainFixed(src, n, own)
+	}
+	out, err := decode((*own)[:0], src)
+	if cap(out) > cap(*own) {
+		*own = out
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(out) < n {
+		return nil, errPQShortPage
+	}
+	return out[:n:n], nil
+}
+
+// pqPlainFixed views the first n PLAIN values of 4 or 8 bytes in src as a
+// []T: in place when src is aligned for T, or copied into *own.
+func pqPlainFixed[T int32 | int64 | float32 | float64](src []byte, n int, own *[]T) ([]T, error) {
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	if len(src)/size < n {
+		return nil, errPQShortPage
+	}
+	if n == 0 {
+		return []T{}, nil
+	}
+	if pqLittleEndian && uintptr(unsafe.Pointer(&src[0]))%uintptr(size) == 0 {
+		return unsafe.Slice((*T)(unsafe.Pointer(&src[0])), n), nil
+	}
+	*own = pqGrow(*own, n)
+	buf := *own
+	if pqLittleEndian {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), n*size), src)
+		return buf, nil
+	}
+	for i := range buf {
+		if size == 4 {
+			u := binary.LittleEndian.Uint32(src[4*i:])
+			buf[i] = *(*T)(unsafe.Pointer(&u))
+		} else {
+			u := binary.LittleEndian.Uint64(src[8*i:])
+			buf[i] = *(*T)(unsafe.Pointer(&u))
+		}
+	}
+	return buf, nil
+}
+
+// pqPlainByteArrays decodes the first n PLAIN byte arrays of src (each a
+// 4-byte little-endian length, then the bytes) into data and offsets.
+func pqPlainByteArrays(src []byte, n int, data []byte, offs []uint32) ([]byte, []uint32, error) {
+	offs = append(offs, 0)
+	for k := 0; k < n; k++ {
+		if len(src) < 4 {
+			return data, offs, errPQShortPage
+		}
+		m := binary.LittleEndian.Uint32(src)
+		if uint64(m) > uint64(len(src)-4) {
+			return data, offs, errPQShortPage
+		}
+		data = append(data, src[4:4+m]...)
+		offs = append(offs, uint32(len(data)))
+		src = src[4+m:]
+	}
+	return data, offs, nil
+}
+
+// pqDecodeHybrid decodes the run-length/bit-packed hybrid runs of src,
+// values of width bits, into dst (all of it must be filled). Each run
+// starts with a ULEB128 header: even, a run of header/2 copies of the value
+// in the next ceil(width/8) bytes (little endian); odd, header/2 groups of
+// 8 values bit-packed in header/2*width bytes, least significant bit first.
+// The runs that fill dst may hold up to limit values (and 7 more of padding
+// in a bit-packed run); runs after those are not read.
+func pqDecodeHybrid[T uint8 | int32](dst []T, src []byte, width uint, limit int) error {
+	byteWidth := int(width+7) / 8
+	mask := uint64(1)<<width - 1
+	n, total := 0, 0
+	for n < len(dst) {
+		if len(src) == 0 {
+			return errPQShortPage
+		}
+		u, k := binary.Uvarint(src)
+		if k <= 0 {
+			return errors.New("a bad run header")
+		}
+		src = src[k:]
+		count := u >> 1
+		if count > uint64(limit)+8 {
+			return fmt.Errorf("a run of %d values in a page of %d", count, limit)
+		}
+		if u&1 == 0 { // a run of one value
+			if len(src) < byteWidth {
+				return errPQShortPage
+			}
+			var v uint64
+			for i := byteWidth - 1; i >= 0; i-- {
+				v = v<<8 | uint64(src[i])
+			}
+			src = src[byteWidth:]
+			total += int(count)
+			if total > limit {
+				return fmt.Errorf("runs of more than the %d values of the page", limit)
+			}
+			end := min(n+int(count), len(dst))
+			x := T(v & mask)
+			for i := n; i < end; i++ {
+				dst[i] = x
+			}
+			n = end
+			continue
+		}
+		values := int(count) * 8
+		if count > 0 {
+			total += values - 7
+		}
+		if total > limit {
+			return fmt.Errorf("runs of more than the %d values of the page", limit)
+		}
+		nbytes := int(count) * int(width)
+		if nbytes > len(src) {
+			nbytes = len(src) // a truncated run: the whole values it holds
+			values = min(values, nbytes*8/max(int(width), 1))
+		}
+		run := src[:nbytes]
+		src = src[nbytes:]
+		take := min(values, len(dst)-n)
+		if width == 0 {
+			clear(dst[n : n+take])
+			n += take
+			continue
+		}
+		for i := 0; i < take; i++ {
+			bit := uint(i) * width
+			j := int(bit >> 3)
+			var w uint64
+			if j+8 <= len(run) {
+				w = binary.LittleEndian.Uint64(run[j:])
+			} else {
+				for b := len(run) - 1; b >= j; b-- {
+					w = w<<8 | uint64(run[b])
+				}
+			}
+			dst[n+i] = T((w >> (bit & 7)) & mask)
+		}
+		n += take
+	}
+	return nil
+}
+
+// pqBitPackedLevels decodes the deprecated BIT_PACKED definition levels of
+// bit width 1: one bit per value, most significant bit first.
+func pqBitPackedLevels(dst []byte, src []byte) error {
+	if len(src) < (len(dst)+7)/8 {
+		return errPQShortPage
+	}
+	for i := range dst {
+		dst[i] = src[i/8] >> (7 - i%8) & 1
+	}
+	return nil
+}
+
+// next returns the next page and the row of the file it begins at, or io.EOF
+// after the page holding row end-1. The page is valid until the next call.
+func (pc *pqPageCursor) next() (p *pqPage, row int64, err error) {
+	q := pc.q
+	for pc.row < pc.end {
+		if !pc.inChunk {
+			for pc.g < len(q.rgStart)-1 && q.rgStart[pc.g+1] <= pc.row {
+				pc.g++
+			}
+			if pc.g == len(q.rgStart)-1 {
+				return nil, 0, q.dataError(pc.c, errors.New("the row groups hold fewer rows than the footer says"))
+			}
+			if err := pc.startChunk(); err != nil {
+				return nil, 0, q.dataError(pc.c, err)
+			}
+		}
+		if pc.off >= pc.chunkEnd {
+			if pc.row < q.rgStart[pc.g+1] {
+				return nil, 0, q.dataError(pc.c, fmt.Errorf("row group %d ends after %d of its %d rows",
+					pc.g, pc.row-pc.skip-q.rgStart[pc.g], q.rgStart[pc.g+1]-q.rgStart[pc.g]))
+			}
+			pc.inChunk = false
+			pc.g++
+			continue
+		}
+		var h pqPageHeader
+		n, err := pc.header(&h)
+		if err != nil {
+			return nil, 0, q.dataError(pc.c, err)
+		}
+		if err := pc.readPage(&h, n); err != nil {
+			return nil, 0, q.dataError(pc.c, err)
+		}
+		p := &pc.page
+		if p.rows == 0 {
+			continue
+		}
+		n64 := int64(p.rows)
+		if pc.row+n64 > q.rgStart[pc.g+1] {
+			return nil, 0, q.dataError(pc.c, fmt.Errorf("row group %d holds more values than rows", pc.g))
+		}
+		row = pc.row
+		pc.row += n64
+		if pc.row == q.rgStart[pc.g+1] {
+			pc.inChunk = false
+			pc.g++
+		}
+		return p, row, nil
+	}
+	return nil, 0, io.EOF
+}
+
+func (pc *pqPageCursor) close() {
+	pc.chunk.release()
+	pc.mem = nil
+}
