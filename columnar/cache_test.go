@@ -318,8 +318,8 @@ func TestPackInt32sMatchesPackCounts(t *testing.T) {
 		for i, v := range x {
 			f[i] = float64(v)
 		}
-		s1, m1, b1 := make([]uint8, len(x)), make([]uint16, len(x)), make([]uint32, len(x))
-		s2, m2, b2 := make([]uint8, len(x)), make([]uint16, len(x)), make([]uint32, len(x))
+		s1, m1, b1 := make([]uint8, len(x)), make([]uint16, len(x)+midSlack), make([]uint32, len(x))
+		s2, m2, b2 := make([]uint8, len(x)), make([]uint16, len(x)+midSlack), make([]uint32, len(x))
 		nm1, nb1, ok1 := packInt32s(x, s1, m1, b1)
 		nm2, nb2, ok2 := packCounts(f, s2, m2, b2)
 		if ok1 != ok2 || ok1 != (n%10 != 9 && n%10 != 4) {
@@ -528,3 +528,72 @@ func BenchmarkCacheGather(b *testing.B) {
 }
 
 var benchGatherPerTenThousand = 170
+
+// decode gives back every count, whatever the share of marker rows (none,
+// few, a group of more than four, all) and of big counts among them, and
+// whatever the length (short columns and tails after the last full group).
+func TestCacheDecodeShapes(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	arena, err := newArena(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arena.free()
+	c := &cache{arena: arena}
+	for _, share := range []int{0, 5, 10, 30, 60, 100} { // percent of marker rows
+		for _, bigShare := range []int{0, 10, 100} { // percent of the markers at 65535 or more
+			for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 1000, 1003} {
+				x := make([]float64, n)
+				for i := range x {
+					switch {
+					case r.IntN(100) >= share:
+						x[i] = float64(r.IntN(255))
+					case r.IntN(100) < bigShare:
+						x[i] = float64(65535 + r.IntN(1<<24))
+					default:
+						x[i] = float64(255 + r.IntN(65535-255))
+					}
+				}
+				col, ok := encodeFloats(c, x)
+				if !ok {
+					t.Fatalf("share %d/%d, n %d: not encoded", share, bigShare, n)
+				}
+				got := make([]float64, n)
+				col.decode(got)
+				for i := range x {
+					if got[i] != x[i] {
+						t.Fatalf("share %d/%d, n %d: row %d is %v, want %v", share, bigShare, n, i, got[i], x[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// markerMask turns the flags of every pattern of marker bytes into its
+// rows' bits, and markerRows lists those rows, up to four, then 8.
+func TestMarkerMaskAndRows(t *testing.T) {
+	for mk := 0; mk < 256; mk++ {
+		var w uint64
+		var rows []uint32
+		for r := 0; r < 8; r++ {
+			b := uint64(r * 17) // not the marker
+			if mk&(1<<r) != 0 {
+				b = 0xff
+				rows = append(rows, uint32(r))
+			}
+			w |= b << (8 * r)
+		}
+		if got := markerMask(markerBytes(w)); int(got) != mk {
+			t.Fatalf("mask of %#x: %#x, want %#x", w, got, mk)
+		}
+		for len(rows) < midSlack {
+			rows = append(rows, 8)
+		}
+		for k := 0; k < midSlack; k++ {
+			if got := markerRows[mk] >> (8 * k) & 0xff; got != rows[k] {
+				t.Fatalf("markerRows[%#x] byte %d: %d, want %d", mk, k, got, rows[k])
+			}
+		}
+	}
+}
