@@ -220,13 +220,14 @@ func encodeFloats(c *cache, x []float64) (*cachedColumn, bool) {
 	})
 }
 
-func BenchmarkCacheDecode(b *testing.B) {
+// benchCachedColumns are benchCountColumns packed as the cache packs them,
+// in an arena that the caller frees.
+func benchCachedColumns(b *testing.B) ([]*cachedColumn, *arena) {
 	xs := benchCountColumns()
 	arena, err := newArena(int64(len(xs)) << 17)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer arena.free()
 	cols := make([]*cachedColumn, len(xs))
 	for j, x := range xs {
 		var ok bool
@@ -234,7 +235,13 @@ func BenchmarkCacheDecode(b *testing.B) {
 			b.Fatal("not encoded")
 		}
 	}
-	dst := make([]float64, len(xs[0]))
+	return cols, arena
+}
+
+func BenchmarkCacheDecode(b *testing.B) {
+	cols, arena := benchCachedColumns(b)
+	defer arena.free()
+	dst := make([]float64, len(cols[0].small))
 	b.SetBytes(int64(len(dst)))
 	for i := 0; i < b.N; i++ {
 		cols[i%len(cols)].decode(dst)
@@ -498,28 +505,17 @@ func TestCachedReadRows(t *testing.T) {
 // (170: the VST's nsub 1000 of 60,000 genes; try 600 and 4600) of the
 // columns BenchmarkCacheDecode decodes whole.
 func BenchmarkCacheGather(b *testing.B) {
-	xs := benchCountColumns()
-	arena, err := newArena(int64(len(xs)) << 17)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cols, arena := benchCachedColumns(b)
 	defer arena.free()
-	cols := make([]*cachedColumn, len(xs))
-	for j, x := range xs {
-		var ok bool
-		if cols[j], ok = encodeFloats(&cache{arena: arena}, x); !ok {
-			b.Fatal("not encoded")
-		}
-	}
 	r := rand.New(rand.NewPCG(7, 8))
 	var rows []int
-	for i := range xs[0] {
+	for i := range cols[0].small {
 		if r.IntN(10000) < benchGatherPerTenThousand {
 			rows = append(rows, i)
 		}
 	}
 	dst := make([]float64, len(rows))
-	b.SetBytes(int64(len(xs[0])))
+	b.SetBytes(int64(len(cols[0].small)))
 	for i := 0; i < b.N; i++ {
 		if !cols[i%len(cols)].gather(rows, dst) {
 			b.Fatal("not gathered")

@@ -45,21 +45,21 @@ import (
 
 // pqPageHeader is the part of a PageHeader that the reader uses.
 type pqPageHeader struct {
-	typ          format.PageType
-	uncompressed int32 // uncompressed_page_size
-	compressed   int32 // compressed_page_size
-	crc          int32 // 0: none
-	hasData      bool  // data_page_header (v1)
-	hasDataV2    bool  // data_page_header_v2
-	hasDict      bool  // dictionary_page_header
-	numValues    int32 // of the data or dictionary page header
-	numNulls     int32 // v2
-	numRows      int32 // v2
-	encoding     format.Encoding
-	defEncoding  format.Encoding // v1: the definition levels' encoding
-	defLength    int32           // v2: definition_levels_byte_length
-	repLength    int32           // v2: repetition_levels_byte_length
-	notCompressd bool            // v2: is_compressed = false
+	typ           format.PageType
+	uncompressed  int32 // uncompressed_page_size
+	compressed    int32 // compressed_page_size
+	crc           int32 // 0: none
+	hasData       bool  // data_page_header (v1)
+	hasDataV2     bool  // data_page_header_v2
+	hasDict       bool  // dictionary_page_header
+	numValues     int32 // of the data or dictionary page header
+	numNulls      int32 // v2
+	numRows       int32 // v2
+	encoding      format.Encoding
+	defEncoding   format.Encoding // v1: the definition levels' encoding
+	defLength     int32           // v2: definition_levels_byte_length
+	repLength     int32           // v2: repetition_levels_byte_length
+	notCompressed bool            // v2: is_compressed = false
 }
 
 // pqParsePageHeader parses a PageHeader at the start of b and returns its
@@ -120,7 +120,7 @@ func pqParsePageHeader(b []byte, h *pqPageHeader) (int, error) {
 				case 6:
 					h.repLength = w.i32(typ)
 				case 7:
-					h.notCompressd = typ == pqThriftFalse
+					h.notCompressed = typ == pqThriftFalse
 					if typ != pqThriftTrue && typ != pqThriftFalse {
 						w.fail("has a field of type %d where a boolean belongs at byte %d", typ, w.i)
 					}
@@ -494,7 +494,7 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte) (err error) {
 	if h.typ == format.DataPageV2 {
 		levels = raw[h.repLength : h.repLength+h.defLength]
 		data = raw[h.repLength+h.defLength:]
-		if codec != format.Uncompressed && !h.notCompressd {
+		if codec != format.Uncompressed && !h.notCompressed {
 			if data, pc.b.plain, err = pqDecompress(codec, data, h.uncompressed-h.repLength-h.defLength, pc.b.plain); err != nil {
 				return err
 			}
