@@ -76,20 +76,8 @@ func (c *cache) ReadRows(j int, rows []int, dst []float64) error {
 		c.hits.Add(1)
 		return nil
 	}
-	buf := fullColumns.Get().(*[]float64)
-	defer fullColumns.Put(buf)
-	*buf = pqGrow(*buf, len(c.Genes()))
-	full := (*buf)[:len(c.Genes())]
-	if err := c.ReadColumn(j, full); err != nil {
-		return err
-	}
-	for k, i := range rows {
-		dst[k] = full[i]
-	}
-	return nil
+	return pickRows(c, j, rows, dst) // through ReadColumn, which keeps the column
 }
-
-var fullColumns = sync.Pool{New: func() any { return new([]float64) }}
 
 // gatherMaxShare: gather reads at most one gene in gatherMaxShare; for more,
 // decoding the whole column is faster (BenchmarkCacheGather: at 1.7% of the

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Source is a count matrix of genes x samples, read one sample column at a time.
@@ -45,24 +46,33 @@ type RowReader interface {
 }
 
 // ReadRows reads genes rows of sample j of src into dst[:len(rows)]: with
-// src's own ReadRows when it has one, else by reading the column into full
-// (len(Genes()) values, or nil to allocate) and picking the rows. It
-// returns full for reuse.
-func ReadRows(src Source, j int, rows []int, dst, full []float64) ([]float64, error) {
+// src's own ReadRows when it has one, else by reading the whole column
+// (pickRows).
+func ReadRows(src Source, j int, rows []int, dst []float64) error {
 	if rr, ok := src.(RowReader); ok {
-		return full, rr.ReadRows(j, rows, dst)
+		return rr.ReadRows(j, rows, dst)
 	}
-	if len(full) != len(src.Genes()) {
-		full = make([]float64, len(src.Genes()))
-	}
+	return pickRows(src, j, rows, dst)
+}
+
+// pickRows reads sample j of src whole, into a pooled buffer, and copies
+// the values of genes rows to dst.
+func pickRows(src Source, j int, rows []int, dst []float64) error {
+	buf := fullColumns.Get().(*[]float64)
+	defer fullColumns.Put(buf)
+	n := len(src.Genes())
+	*buf = pqGrow(*buf, n)
+	full := (*buf)[:n]
 	if err := src.ReadColumn(j, full); err != nil {
-		return full, err
+		return err
 	}
 	for k, i := range rows {
 		dst[k] = full[i]
 	}
-	return full, nil
+	return nil
 }
+
+var fullColumns = sync.Pool{New: func() any { return new([]float64) }}
 
 // GeneLengther is implemented by sources that carry gene lengths, such as
 // featureCounts output (its Length column).

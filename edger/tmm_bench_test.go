@@ -53,61 +53,49 @@ func (c *tmmBenchColumns) each(b *testing.B, sample func(j int)) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(c.ref)), "ns/gene")
 }
 
-// BenchmarkTMMSample times the TMM of one 60,000-gene sample against the
-// reference (tmmScratch.tmm, the per-sample kernel of calcNormFactors'
-// TMM), the reference prepared once.
+// BenchmarkTMMSample times TMM and TMMwsp of one 60,000-gene sample against
+// the reference (tmmScratch.tmm and tmmwsp, the per-sample kernels of
+// calcNormFactors), the reference prepared once.
 func BenchmarkTMMSample(b *testing.B) {
 	c := newTMMBenchColumns(b)
-	ref := newTMMReference(c.ref, c.keep, c.nR)
-	o := Options{Method: TMM}
-	o.defaults()
-	var s tmmScratch
-	c.each(b, func(j int) {
-		s.tmm(c.cols[j], ref, c.lib[j], o)
-	})
+	for _, method := range []Method{TMM, TMMwsp} {
+		b.Run(string(method), func(b *testing.B) {
+			ref := NewTMMReference(c.ref, c.keep, c.nR, method)
+			o := Options{Method: method}
+			o.defaults()
+			var s tmmScratch
+			c.each(b, func(j int) {
+				if method == TMM {
+					s.tmm(c.cols[j], ref.tmm, c.lib[j], o)
+				} else {
+					s.tmmwsp(c.cols[j], ref.wsp, c.lib[j], o)
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkTMMSampleSorting is BenchmarkTMMSample for the sorting
-// implementation the kernel replaced (tmm_old_test.go).
+// implementations the kernels replaced (tmm_old_test.go).
 func BenchmarkTMMSampleSorting(b *testing.B) {
 	c := newTMMBenchColumns(b)
-	o := Options{Method: TMM}
-	o.defaults()
-	var s oldTMMScratch
 	refKept := gatherKept(nil, c.ref, c.keep)
-	var obs []float64
-	c.each(b, func(j int) {
-		obs = gatherKept(obs, c.cols[j], c.keep)
-		s.tmmOld(obs, refKept, c.lib[j], c.nR, o)
-	})
-}
-
-// BenchmarkTMMwspSample times TMMwsp of one 60,000-gene sample against the
-// reference (tmmScratch.tmmwsp), the reference prepared once.
-func BenchmarkTMMwspSample(b *testing.B) {
-	c := newTMMBenchColumns(b)
-	ref := newWSPReference(c.ref, c.keep, c.nR)
-	o := Options{Method: TMMwsp}
-	o.defaults()
-	var s tmmScratch
-	c.each(b, func(j int) {
-		s.tmmwsp(c.cols[j], ref, c.lib[j], o)
-	})
-}
-
-// BenchmarkTMMwspSampleSorting is BenchmarkTMMwspSample for the sorting
-// implementation the kernel replaced (tmm_old_test.go).
-func BenchmarkTMMwspSampleSorting(b *testing.B) {
-	c := newTMMBenchColumns(b)
-	o := Options{Method: TMMwsp}
-	o.defaults()
-	var s oldTMMScratch
-	refKept := gatherKept(nil, c.ref, c.keep)
-	var obs []float64
-	c.each(b, func(j int) {
-		obs = gatherKept(obs, c.cols[j], c.keep)
-		s.tmmwspOld(obs, refKept, c.lib[j], c.nR, o)
-	})
+	for _, method := range []Method{TMM, TMMwsp} {
+		b.Run(string(method), func(b *testing.B) {
+			o := Options{Method: method}
+			o.defaults()
+			var s oldTMMScratch
+			var obs []float64
+			c.each(b, func(j int) {
+				obs = gatherKept(obs, c.cols[j], c.keep)
+				if method == TMM {
+					s.tmmOld(obs, refKept, c.lib[j], c.nR, o)
+				} else {
+					s.tmmwspOld(obs, refKept, c.lib[j], c.nR, o)
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkTMMRows times the first sweep of BenchmarkTMMSample alone

@@ -164,12 +164,11 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 		wg.Add(1)
 		go func(worker int) {
 			defer wg.Done()
-			var full []float64
 			for jb := range jobs {
 				if ctx.Err() != nil {
 					return
 				}
-				if err := readColumn(src, opts, work, worker, jb.j, jb.col, &full); err != nil {
+				if err := readColumn(src, opts, work, worker, jb.j, jb.col); err != nil {
 					fail(err)
 					return
 				}
@@ -244,13 +243,12 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		go func(worker int) {
 			defer wg.Done()
 			col := make([]float64, G)
-			var full []float64
 			for ctx.Err() == nil {
 				j := int(next.Add(1) - 1)
 				if j >= S {
 					return
 				}
-				if err := readColumn(src, opts, work, worker, j, col, &full); err != nil {
+				if err := readColumn(src, opts, work, worker, j, col); err != nil {
 					fail(err)
 					return
 				}
@@ -279,19 +277,18 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 	return nil
 }
 
-// readColumn is a worker's step for column j: read it (or its opts.Rows,
-// with full as the worker's scratch for a whole column) into col, check it
-// (unless opts.NoCheck, or the source vouches for it) and call work.
-func readColumn(src columnar.Source, opts Options, work WorkFunc, worker, j int, col []float64, full *[]float64) error {
+// readColumn is a worker's step for column j: read it (or its opts.Rows)
+// into col, check it (unless opts.NoCheck, or the source vouches for it)
+// and call work.
+func readColumn(src columnar.Source, opts Options, work WorkFunc, worker, j int, col []float64) error {
+	var err error
 	if opts.Rows == nil {
-		if err := src.ReadColumn(j, col); err != nil {
-			return err
-		}
+		err = src.ReadColumn(j, col)
 	} else {
-		var err error
-		if *full, err = columnar.ReadRows(src, j, opts.Rows, col, *full); err != nil {
-			return err
-		}
+		err = columnar.ReadRows(src, j, opts.Rows, col)
+	}
+	if err != nil {
+		return err
 	}
 	if !opts.NoCheck && !countsKnown(src, j) {
 		if err := checkRows(src, j, col, opts.Rows, opts.AllowFractional); err != nil {
