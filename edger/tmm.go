@@ -207,6 +207,21 @@ func (tb *trimBound) byKey(k float64) int {
 	return undecided
 }
 
+// sure is the key beyond which every row passes: above it for a lower
+// bound, below it for an upper one (±Inf when all pass: -Inf for a lower
+// bound, +Inf for an upper one; a bound where none pass is never asked).
+func (tb *trimBound) sure() float64 {
+	switch {
+	case tb.all && tb.lower:
+		return math.Inf(-1)
+	case tb.all:
+		return math.Inf(1)
+	case tb.lower:
+		return tb.hi
+	}
+	return tb.lo
+}
+
 // floor is the smallest key a lower bound may pass (-Inf for all).
 func (tb *trimBound) floor() float64 {
 	if tb.all {
@@ -555,46 +570,63 @@ func (s *tmmScratch) tmm(col []float64, ref *tmmReference, nO float64, o Options
 
 	// The surviving rows in gene order: Σ(M/v)/Σ(1/v) by Neumaier's
 	// compensated sums (kernels.SumCompensated's arithmetic), or mean(M).
-	// On the fast path the M of a row decided by its keys is taken from its
-	// key (mFromKey); the rows of a window have their exact M already.
+	// On the fast path a row whose four keys lie beyond the windows passes
+	// without more ado and takes M from its key (mFromKey); the rows of a
+	// window are decided by their exact M (and A), which they then use.
 	cM := math.Log(nO) - math.Log(ref.nR)
+	keyM := fast && !s.exactSums
+	sureM0, sureM1 := mLo.sure(), mHi.sure()
+	sureA0, sureA1 := aLo.sure(), aHi.sure()
 	var st, ct, sw, cw float64
 	s.terms = s.terms[:0]
 	for _, c32 := range s.cand[:kept] {
 		c := int(c32)
-		at := s.at[c]
 		km, ka := s.kM[c], s.kA[c]
-		vmLo, vmHi := mLo.byKey(km), mHi.byKey(km)
-		vaLo, vaHi := aLo.byKey(ka), aHi.byKey(ka)
-		if vmLo == fails || vmHi == fails || vaLo == fails || vaHi == fails {
-			continue
-		}
 		var m float64
-		switch {
-		case !fast:
-			m = km // the exact M
-		case vmLo == undecided || vmHi == undecided || s.exactSums:
-			m = s.memoM(c, ref, nO)
-		default:
+		if keyM && km > sureM0 && km < sureM1 && ka > sureA0 && ka < sureA1 {
 			m = (km - cM) * invLn2 // the key's M (see mFromKey)
-		}
-		if vmLo == undecided && !mLo.byValue(m) || vmHi == undecided && !mHi.byValue(m) {
-			continue
-		}
-		if vaLo == undecided || vaHi == undecided {
-			a := exactA(c)
-			if vaLo == undecided && !aLo.byValue(a) || vaHi == undecided && !aHi.byValue(a) {
+		} else {
+			vmLo, vmHi := mLo.byKey(km), mHi.byKey(km)
+			vaLo, vaHi := aLo.byKey(ka), aHi.byKey(ka)
+			if vmLo == fails || vmHi == fails || vaLo == fails || vaHi == fails {
 				continue
+			}
+			switch {
+			case !fast:
+				m = km // the exact M
+			case vmLo == undecided || vmHi == undecided || s.exactSums:
+				m = s.memoM(c, ref, nO)
+			default:
+				m = (km - cM) * invLn2
+			}
+			if vmLo == undecided && !mLo.byValue(m) || vmHi == undecided && !mHi.byValue(m) {
+				continue
+			}
+			if vaLo == undecided || vaHi == undecided {
+				a := exactA(c)
+				if vaLo == undecided && !aLo.byValue(a) || vaHi == undecided && !aHi.byValue(a) {
+					continue
+				}
 			}
 		}
 		if o.NoWeighting {
 			s.terms = append(s.terms, m)
 			continue
 		}
-		x := s.x[c]
-		v := (nO-x)/nO/x + ref.vR[at]
-		st, ct = neumaierAdd(st, ct, m/v)
-		sw, cw = neumaierAdd(sw, cw, 1/v)
+		x, vR := s.x[c], ref.vR[s.at[c]]
+		if !keyM {
+			v := (nO-x)/nO/x + vR
+			st, ct = neumaierAdd(st, ct, m/v)
+			sw, cw = neumaierAdd(sw, cw, 1/v)
+			continue
+		}
+		// edgeR's v with two divisions rather than four: nO - x is exact
+		// (whole numbers below 2^53, or x within a factor 2 of nO) or
+		// correctly rounded, nO·x cannot overflow on the fast path, and
+		// both terms are >= 0, so v and w are within a few ulps of edgeR's.
+		w := 1 / ((nO-x)/(nO*x) + vR)
+		st, ct = neumaierAdd(st, ct, m*w)
+		sw, cw = neumaierAdd(sw, cw, w)
 	}
 	var f float64
 	if o.NoWeighting {
