@@ -73,6 +73,7 @@ func openParquetLong(q *pqFile, opts Options) (*longParquet, error) {
 			return nil, err
 		}
 		if s.runsSeekable() {
+			q.sharePages(pqLongValueCol) // a page holds the end of one sample and the start of the next
 			return s, nil
 		}
 		if err := s.spillRuns(opts); err != nil {

@@ -301,6 +301,7 @@ type pqPageCursor struct {
 	inChunk  bool  // reading the pages of row group g
 	off      int64 // file offset of the next page header
 	chunkEnd int64
+	pageOff  int64 // file offset of the header of the page being read
 	skip     int64 // rows of the chunk still to skip before row
 	chunk    pqChunkBytes
 	mem      []byte // the part of the chunk read whole, at file offset chunk.start; nil when it is read page by page
@@ -308,12 +309,26 @@ type pqPageCursor struct {
 	dictID   uint64
 	dict     pqValues // the chunk's dictionary: views of b.dict, b.dictPlain or the chunk
 
-	b    pqPageScratch
-	page pqPage
+	b     pqPageScratch
+	page  pqPage
+	share *pqPageShare // nil: pages are not shared
 }
 
 func (q *pqFile) cursor(c int, start, end int64) *pqPageCursor {
-	return &pqPageCursor{q: q, c: c, end: end, row: start, chunk: pqChunkBytes{f: q.f}}
+	pc := &pqPageCursor{q: q, c: c, end: end, row: start, chunk: pqChunkBytes{f: q.f}}
+	if q.shares != nil {
+		pc.share = q.shares[c]
+	}
+	return pc
+}
+
+// sharePages makes the cursors of column c share the data pages they read
+// only part of (pqPageShare).
+func (q *pqFile) sharePages(c int) {
+	if q.shares == nil {
+		q.shares = make([]*pqPageShare, len(q.cols))
+	}
+	q.shares[c] = &pqPageShare{}
 }
 
 // bytesAt returns the chunk's bytes [off, off+n): a view of the part of the
@@ -462,6 +477,7 @@ func (pc *pqPageCursor) readPage(h *pqPageHeader, n int) error {
 	if !h.check(pc.chunkEnd-pc.off-int64(n), rows) {
 		return fmt.Errorf("bad page header at offset %d (sizes or counts out of range)", hoff)
 	}
+	pc.pageOff = hoff
 	pc.off += int64(n) + int64(h.compressed)
 	pc.page = pqPage{}
 	switch h.typ {
@@ -538,7 +554,11 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 		}
 	} else {
 		data = raw
-		if codec != format.Uncompressed {
+		if codec != format.Uncompressed && pc.share != nil {
+			if data, err = pc.sharedPage(h, codec, raw); err != nil {
+				return err
+			}
+		} else if codec != format.Uncompressed {
 			if data, pc.b.plain, err = pqDecompress(codec, raw, h.uncompressed, pc.b.plain); err != nil {
 				return err
 			}
@@ -597,6 +617,26 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 		pc.skip = 0
 	}
 	return nil
+}
+
+// sharedPage returns the decompressed bytes of the DataPage (v1) h at
+// pc.off, whose bytes as stored are raw: from the cursors' share, or
+// decompressed, and left in the share when the cursor reads only some of
+// its rows.
+func (pc *pqPageCursor) sharedPage(h *pqPageHeader, codec format.CompressionCodec, raw []byte) ([]byte, error) {
+	rows := int64(h.numValues)
+	used := min(rows-pc.skip, pc.end-pc.row) // the rows this cursor reads
+	if data := pc.share.take(pc.pageOff, used); data != nil {
+		return data, nil
+	}
+	data, _, err := pqDecompress(codec, raw, h.uncompressed, nil)
+	if err != nil {
+		return nil, err
+	}
+	if used < rows {
+		pc.share.put(pc.pageOff, data, rows, rows-used)
+	}
+	return data, nil
 }
 
 // pqLittleEndian: PLAIN values are little endian, and are viewed in place
