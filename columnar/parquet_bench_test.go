@@ -225,3 +225,57 @@ func pqVmHWM() int64 {
 	}
 	return 0
 }
+
+// pqBenchLongSamples is the number of samples of the long benchmark file:
+// 60,000 x 40 = 2.4 million rows, three row groups as the sink writes them.
+const pqBenchLongSamples = 40
+
+// pqBenchLongFile writes a 60,000-gene x 40-sample long file of counts with
+// the Parquet sink (dictionary-encoded ids, INT32 counts, snappy, as
+// bench/cmd/gen writes the bench files) and returns its path.
+func pqBenchLongFile(b *testing.B) string {
+	m := newPQMatrix(pqBenchGenes, pqBenchLongSamples, 11, true, 0)
+	path := filepath.Join(b.TempDir(), "long.parquet")
+	pqWriteSink(b, path, m, SinkOptions{Integer: true, Layout: LayoutLong})
+	return path
+}
+
+// BenchmarkParquetLongOpen opens a 60,000 x 40 long file: one scan of the
+// gene and sample columns (longParquet.index) and the runs' checks. ns/op is
+// per open; MB/s counts 8 bytes (two int32 ids) a row.
+func BenchmarkParquetLongOpen(b *testing.B) {
+	path := pqBenchLongFile(b)
+	b.SetBytes(8 * pqBenchGenes * pqBenchLongSamples)
+	b.ReportAllocs()
+	for b.Loop() {
+		src, err := Open(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, ok := src.(*longParquet); !ok {
+			b.Fatalf("opened as %T, not as a long table", src)
+		}
+		src.Close()
+	}
+}
+
+// BenchmarkParquetLongReadColumn reads the samples of a 60,000 x 40 long
+// file one after the other: ns/op is per sample.
+func BenchmarkParquetLongReadColumn(b *testing.B) {
+	path := pqBenchLongFile(b)
+	src, err := Open(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	dst := make([]float64, pqBenchGenes)
+	b.SetBytes(8 * pqBenchGenes)
+	b.ReportAllocs()
+	j := 0
+	for b.Loop() {
+		if err := src.ReadColumn(j%pqBenchLongSamples, dst); err != nil {
+			b.Fatal(err)
+		}
+		j++
+	}
+}

@@ -73,6 +73,7 @@ func openParquetLong(q *pqFile, opts Options) (*longParquet, error) {
 			return nil, err
 		}
 		if s.runsSeekable() {
+			q.sharePages(pqLongValueCol) // a page holds the end of one sample and the start of the next
 			return s, nil
 		}
 		if err := s.spillRuns(opts); err != nil {
@@ -455,8 +456,9 @@ func (t *pqInterner) id(v []byte) int32 {
 }
 
 // pqIDCursor reads a string column over a range of rows as ids given by an
-// pqInterner. A dictionary-encoded page costs one pqInterner lookup per
-// dictionary entry used, not per row.
+// pqInterner. A dictionary-encoded page costs one lookup of the name per
+// dictionary entry used, not per row, and the rows' ids are the memo of
+// their dictionary indexes.
 type pqIDCursor struct {
 	q     *pqFile
 	c     int
@@ -468,6 +470,7 @@ type pqIDCursor struct {
 	keys  []int32
 	dict  uint64  // the serial number of the dictionary memo is for
 	memo  []int32 // ids of dict's entries; -2 until looked up
+	guess int32   // the id the next entry looked up is likely to have
 }
 
 func newPQIDCursor(q *pqFile, c int, what string, names *pqInterner, start, end int64) *pqIDCursor {
@@ -506,10 +509,6 @@ func (ic *pqIDCursor) load() error {
 	if err != nil {
 		return q.dataError(ic.c, err)
 	}
-	ic.keys = pqGrow(ic.keys, n)
-	if err := b.keys(ic.keys); err != nil {
-		return q.dataError(ic.c, err)
-	}
 	ic.buf, ic.pos = pqGrow(ic.buf, n), 0
 	if b.dict != 0 && b.dict != ic.dict {
 		ic.dict = b.dict
@@ -518,33 +517,73 @@ func (ic *pqIDCursor) load() error {
 			ic.memo[i] = -2
 		}
 	}
-	for i, k := range ic.keys {
-		if k < 0 {
-			return inputErrorf(q.path, "row %d has no %s (null in column %q)", row+int64(i)+1, ic.what, col.name)
+	keys := b.idx // a dictionary page of a required column: the indexes are the keys
+	if b.dict == 0 || b.defs != nil {
+		ic.keys = pqGrow(ic.keys, n)
+		if err := b.keys(ic.keys); err != nil {
+			return q.dataError(ic.c, err)
 		}
-		var id int32 = -2
-		if b.dict != 0 {
-			if int(k) >= len(ic.memo) {
-				return q.dataError(ic.c, errPQDictIndex)
-			}
-			id = ic.memo[k]
-		}
-		if id == -2 {
-			v, err := b.entry(int(k))
+		keys = ic.keys
+	} else if len(keys) < n {
+		return q.dataError(ic.c, errPQShortPage)
+	}
+	keys = keys[:n]
+	if b.dict == 0 { // plain values: a lookup per row
+		for i, k := range keys {
+			id, err := ic.lookup(&b, k, row+int64(i))
 			if err != nil {
-				return q.dataError(ic.c, err)
+				return err
 			}
-			id = ic.names.id(v)
-			if id < 0 {
-				return inputErrorf(q.path, "row %d: %s %q changed since the file was opened", row+int64(i)+1, ic.what, v)
-			}
-			if b.dict != 0 {
-				ic.memo[k] = id
-			}
+			ic.buf[i] = id
 		}
-		ic.buf[i] = id
+		return nil
+	}
+	memo, buf := ic.memo, ic.buf[:n]
+	for i, k := range keys {
+		if uint(k) >= uint(len(memo)) {
+			if k < 0 {
+				return inputErrorf(q.path, "row %d has no %s (null in column %q)", row+int64(i)+1, ic.what, col.name)
+			}
+			return q.dataError(ic.c, errPQDictIndex)
+		}
+		id := memo[k]
+		if id < 0 {
+			if id, err = ic.lookup(&b, k, row+int64(i)); err != nil {
+				return err
+			}
+			memo[k] = id
+		}
+		buf[i] = id
 	}
 	return nil
+}
+
+// lookup returns the id of entry k of b, the key of the given row. It
+// tries ic.guess first, the id after the last one looked up: a dictionary
+// lists a chunk's genes in order of first appearance, which for a file
+// written sample by sample is the order of the genes' ids from some gene on,
+// so that a byte comparison replaces most hash lookups.
+func (ic *pqIDCursor) lookup(b *pqByteArrays, k int32, row int64) (int32, error) {
+	q := ic.q
+	if k < 0 {
+		return 0, inputErrorf(q.path, "row %d has no %s (null in column %q)", row+1, ic.what, q.cols[ic.c].name)
+	}
+	v, err := b.entry(int(k))
+	if err != nil {
+		return 0, q.dataError(ic.c, err)
+	}
+	names := ic.names.names
+	var id int32
+	if g := ic.guess; int(g) < len(names) && names[g] == string(v) {
+		id = g
+	} else if id = ic.names.id(v); id < 0 {
+		return 0, inputErrorf(q.path, "row %d: %s %q changed since the file was opened", row+1, ic.what, v)
+	}
+	ic.guess = id + 1
+	if int(ic.guess) == len(ic.names.names) {
+		ic.guess = 0
+	}
+	return id, nil
 }
 
 // pqNumCursor reads a numeric column over a range of rows.

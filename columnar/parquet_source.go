@@ -132,7 +132,8 @@ type pqFile struct {
 	size    int64
 	meta    *pqMeta
 	cols    []pqColumn
-	rgStart []int64 // first row of each row group; the last entry is the number of rows
+	rgStart []int64        // first row of each row group; the last entry is the number of rows
+	shares  []*pqPageShare // per column, or nil: the pages its cursors share (pqPageShare)
 }
 
 // chunkMeta returns the metadata of column chunk c of row group g.

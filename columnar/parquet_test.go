@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -1014,5 +1015,86 @@ func TestParquetSeekMidChunk(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestParquetCursorReadsWantedPages checks that a cursor over rows of a
+// chunk with an offset index reads only the pages that hold them (from the
+// page holding the first row to the first page starting at or after the
+// end), that the values are right, and that the pages past that part, when
+// the offset index understates them, are read from the file.
+func TestParquetCursorReadsWantedPages(t *testing.T) {
+	m := newPQMatrix(3000, 2, 5, true, 0)
+	for _, fx := range []pqFixture{
+		{kind: "int32", rowGroup: 2500, pageBytes: 1024},
+		{kind: "double", dict: true, rowGroup: 2500, pageBytes: 512},
+	} {
+		path := filepath.Join(t.TempDir(), fx.kind+".parquet")
+		if err := os.WriteFile(path, fuzzPQWrite(t, m, fx, false, &parquet.Uncompressed, 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		q, err := openPQ(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta := q.chunkMeta(0, 1)
+		b := make([]byte, meta.indexLength)
+		if _, err := q.f.ReadAt(b, meta.indexOffset); err != nil {
+			t.Fatal(err)
+		}
+		locs, err := pqParseOffsetIndex(b, nil)
+		if err != nil || len(locs) < 6 {
+			t.Fatalf("%s: %d pages in the offset index (%v), want 6 or more", fx.kind, len(locs), err)
+		}
+		off, end := q.chunkRange(0, 1)
+		for _, r := range [][2]int64{{0, 2500}, {0, 1}, {locs[2].firstRow, locs[4].firstRow}, {locs[2].firstRow + 1, locs[4].firstRow + 1}, {locs[len(locs)-1].firstRow + 1, 2500}, {1, 2999}} {
+			for _, cut := range []bool{false, true} {
+				from, to := off, end
+				for _, loc := range locs {
+					if loc.firstRow <= r[0] && r[0] > 0 {
+						from = loc.offset
+					}
+				}
+				for i := len(locs) - 1; i > 0; i-- {
+					if locs[i].firstRow >= r[1] {
+						to = locs[i].offset
+					}
+				}
+				pc := q.cursor(1, r[0], r[1])
+				var got []float64
+				for {
+					p, row, err := pc.next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatalf("%s: rows [%d, %d): %v", fx.kind, r[0], r[1], err)
+					}
+					if got == nil {
+						if pc.chunk.start != from || int64(len(pc.mem)) != to-from {
+							t.Errorf("%s: rows [%d, %d): read bytes [%d, %d) of the chunk [%d, %d), want [%d, %d)", fx.kind, r[0], r[1], pc.chunk.start, pc.chunk.start+int64(len(pc.mem)), off, end, from, to)
+						}
+						if cut { // as if the offset index ended the pages early
+							pc.mem = pc.mem[: len(pc.mem)/3 : len(pc.mem)/3]
+						}
+					}
+					dst := make([]float64, min(int64(p.rows), r[1]-row))
+					if err := pqDecodeNumbers(p, &q.cols[1], dst); err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, dst...)
+				}
+				pc.close()
+				if len(got) != int(r[1]-r[0]) {
+					t.Fatalf("%s: rows [%d, %d): %d values", fx.kind, r[0], r[1], len(got))
+				}
+				for k, v := range got {
+					if want := pqValue(fx.kind, m.cols[0][r[0]+int64(k)]); !pqSame(v, want) {
+						t.Fatalf("%s: rows [%d, %d) (cut %v): row %d is %v, want %v", fx.kind, r[0], r[1], cut, r[0]+int64(k), v, want)
+					}
+				}
+			}
+		}
+		q.close()
 	}
 }
