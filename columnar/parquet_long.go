@@ -22,8 +22,9 @@ import (
 // A pair listed twice, or missing, is an InputError naming the sample and
 // the gene.
 
-// pqLongBatch is the number of rows read from each column at a time.
-const pqLongBatch = 4096
+// pqLongBatch is the number of rows read from each column at a time (a
+// variable for the tests).
+var pqLongBatch = 4096
 
 // longParquet is a long Parquet file.
 type longParquet struct {

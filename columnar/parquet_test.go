@@ -585,6 +585,45 @@ func TestParquetLong(t *testing.T) {
 	}
 }
 
+// TestParquetLongBatches: with the index scan's batches shorter than a
+// sample, the runs still record the order of the genes and a pair listed
+// twice in the middle of a sample is found.
+func TestParquetLongBatches(t *testing.T) {
+	defer func(b int) { pqLongBatch = b }(pqLongBatch)
+	pqLongBatch = 97 // 1500-gene samples: most batches lie within one
+	dir := t.TempDir()
+	m := newPQMatrix(1500, 5, 3, true, 0)
+	G := len(m.genes)
+	r := rand.New(rand.NewPCG(4, 5))
+	// grouped by sample; samples 1 to 4 list their genes in orders of
+	// their own, from their 400th row on (so within a batch)
+	grouped := pqSequence(G * len(m.samples))
+	for j := 1; j < len(m.samples); j++ {
+		part := grouped[j*G+400 : (j+1)*G]
+		r.Shuffle(len(part), func(a, b int) { part[a], part[b] = part[b], part[a] })
+	}
+	path := filepath.Join(dir, "grouped.parquet")
+	writePQLong(t, path, m, pqFixture{kind: "int32", rowGroup: 2000}, grouped)
+	src := pqOpen(t, path, Options{TempDir: dir})
+	long := src.(*longParquet)
+	for j, run := range long.runs {
+		if run.ordered != (j == 0) {
+			t.Errorf("sample %d: ordered = %v", j, run.ordered)
+		}
+	}
+	pqCheck(t, src, pqReorder(m, grouped), "int32")
+	// gene 700 of sample 2 listed twice, in place of gene 701
+	k := 2*G + 700
+	twice := append(append(append([]int{}, grouped[:k+1]...), grouped[k]), grouped[k+2:]...)
+	path = filepath.Join(dir, "twice.parquet")
+	writePQLong(t, path, m, pqFixture{kind: "int32", rowGroup: 2000}, twice)
+	_, err := Open(path, Options{TempDir: dir})
+	var ie *InputError
+	if gene, sample := m.genes[grouped[k]%G], m.samples[2]; !errors.As(err, &ie) || ie.Sample != sample || ie.Gene != gene {
+		t.Errorf("got %v, want an InputError for sample %s, gene %s", err, sample, gene)
+	}
+}
+
 // pqStripPageIndex rewrites a Parquet file's footer without its page index.
 func pqStripPageIndex(t *testing.T, path string) {
 	t.Helper()
