@@ -88,6 +88,20 @@ var (
 	pqWideMaxChunks    = 1 << 16 // column chunks of a wide file (row groups x columns), at most
 )
 
+// pqZstdWideLevel is the zstd level of the pages of numbers of a wide
+// file (the ids, and the numbers of a long file, use zstd's default level).
+// Measured on the VST of a 60,000 x 2,000 matrix, whose chunks of 16,384
+// values of a sample are dictionaries of float64 and bit-packed 11-bit
+// indexes, about 2 bytes a value that zstd cannot shrink: the default
+// level saved 0.1% of those pages' bytes and cost 0.27 ns a byte, the
+// fastest level 0.07 ns a byte (it gives up sooner on bytes it cannot
+// compress); the whole run took 0.16 to 0.18 s less user CPU (3.39 s
+// against 3.23, medians of five) for a file 0.08% larger. Counts (INT32,
+// INT64) and normalized counts were as small within 0.4%. A long file's
+// row groups of a million values of many samples were 3.5% larger at the
+// fastest level.
+const pqZstdWideLevel = zstd.SpeedFastest
+
 // pqWideGroupRows is the number of genes in a row group of a wide file of
 // genes x samples: pqWideRowGroupRows, or more where that would make more
 // than pqWideMaxChunks column chunks.
@@ -151,6 +165,15 @@ func createParquetSink(path string, genes, samples []string, opts SinkOptions) (
 		rows = opts.RowGroupRows
 	}
 	w.setSchema(names[:1], samples)
+	if w.enc != nil {
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithEncoderLevel(pqZstdWideLevel),
+			zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+		if err != nil {
+			w.abort()
+			return nil, fmt.Errorf("columnar: %s: %w", path, err)
+		}
+		w.valueEnc = enc
+	}
 	s := &pqWideSink{w: w, genes: genes, samples: samples, groupRows: rows}
 	for g0 := 0; g0 < len(genes); g0 += rows {
 		chunks := make([]pqChunk, 0, len(samples)+1)
@@ -186,14 +209,17 @@ func IsStdout(path string) bool {
 
 // pqWriter writes the pages and footer of a Parquet file.
 type pqWriter struct {
-	out    committer
-	path   string
-	w      *bufio.Writer
-	off    int64
-	err    error          // the first write error; everything after it is skipped
-	enc    *zstd.Encoder  // zstd
-	codec  compress.Codec // other codecs; neither: uncompressed
-	ccodec format.CompressionCodec
+	out  committer
+	path string
+	w    *bufio.Writer
+	off  int64
+	err  error         // the first write error; everything after it is skipped
+	enc  *zstd.Encoder // zstd
+	// valueEnc is the zstd encoder of the pages of numbers: enc, or in a
+	// wide file one at pqZstdWideLevel.
+	valueEnc *zstd.Encoder
+	codec    compress.Codec // other codecs; neither: uncompressed
+	ccodec   format.CompressionCodec
 	// valueType is the physical type of the value columns: DOUBLE, FLOAT,
 	// INT64 or INT32.
 	valueType format.Type
@@ -230,7 +256,7 @@ func newPQWriter(out committer, path, codec string) (*pqWriter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("columnar: %s: %w", path, err)
 		}
-		w.enc, w.ccodec = enc, format.Zstd
+		w.enc, w.valueEnc, w.ccodec = enc, enc, format.Zstd
 	case CompressionSnappy:
 		w.codec = &snappy.Codec{}
 	case CompressionGzip:
@@ -287,7 +313,7 @@ func (w *pqWriter) page(meta *format.ColumnMetaData, h *format.PageHeader, numVa
 		return
 	}
 	var err error
-	if w.comp, err = w.compressPage(w.comp[:0], w.body, h); err != nil {
+	if w.comp, err = w.compressPage(w.comp[:0], w.body, h, w.enc); err != nil {
 		w.err = err
 		return
 	}
@@ -295,13 +321,14 @@ func (w *pqWriter) page(meta *format.ColumnMetaData, h *format.PageHeader, numVa
 }
 
 // compressPage appends body, compressed with the writer's codec, to dst
-// and fills in the sizes and checksum of its header h. It changes nothing
-// of w, so that it may run in several goroutines at once (the zstd encoder
-// is made for that, and the other codecs keep no state).
-func (w *pqWriter) compressPage(dst, body []byte, h *format.PageHeader) ([]byte, error) {
+// and fills in the sizes and checksum of its header h; zstd compresses
+// with enc (w.enc or w.valueEnc). It changes nothing of w, so that it may
+// run in several goroutines at once (the zstd encoders are made for that,
+// and the other codecs keep no state).
+func (w *pqWriter) compressPage(dst, body []byte, h *format.PageHeader, enc *zstd.Encoder) ([]byte, error) {
 	switch {
-	case w.enc != nil:
-		dst = w.enc.EncodeAll(body, dst)
+	case enc != nil:
+		dst = enc.EncodeAll(body, dst)
 	case w.codec != nil:
 		var err error
 		if dst, err = w.codec.Encode(dst, body); err != nil {
@@ -559,7 +586,7 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, notInteger fu
 	}
 	addPage := func(h *format.PageHeader, body []byte, n int) error {
 		out := pqPageBuffers.Get().(*[]byte)
-		comp, err := w.compressPage((*out)[:0], body, h)
+		comp, err := w.compressPage((*out)[:0], body, h, w.valueEnc)
 		if err != nil {
 			return err
 		}
@@ -676,6 +703,9 @@ func (w *pqWriter) commit() error {
 	if w.enc != nil {
 		defer w.enc.Close()
 	}
+	if w.valueEnc != w.enc {
+		defer w.valueEnc.Close()
+	}
 	if w.err != nil {
 		w.out.Abort()
 		return w.err
@@ -736,6 +766,9 @@ func (w *pqWriter) abort() error {
 	w.closed = true
 	if w.enc != nil {
 		w.enc.Close()
+	}
+	if w.valueEnc != w.enc {
+		w.valueEnc.Close()
 	}
 	return w.out.Abort()
 }
