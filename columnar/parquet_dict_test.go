@@ -162,7 +162,7 @@ func BenchmarkEncodeValueChunk(b *testing.B) {
 				b.SetBytes(8 * n)
 				size := 0
 				for b.Loop() {
-					ec, err := w.encodeValueChunk("s", c.values, nil)
+					ec, err := w.encodeValueChunk("s", c.values, nil, nil)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -471,7 +471,7 @@ func (w *pqWriter) dictStringChunk(name string, dict func(yield func(string)), e
 // INT64. An integer column must hold whole numbers; notInteger(i) makes the
 // error for value i otherwise.
 func (w *pqWriter) valueChunk(name string, values []float64, notInteger func(i int) error) pqChunk {
-	c, err := w.encodeValueChunk(name, values, notInteger)
+	c, err := w.encodeValueChunk(name, values, nil, notInteger)
 	if err != nil && w.err == nil {
 		w.err = err
 	}
@@ -498,6 +498,7 @@ var pqPageBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // pqValueScratch is what encodeValueChunk works in: the values' bits as
 // written, a page before compression, and the dictionary.
 type pqValueScratch struct {
+	vals []float64 // the values f(x) where they must be made one by one
 	bits []uint64
 	body []byte
 	rle  []byte
@@ -516,7 +517,12 @@ var pqValueScratches = sync.Pool{New: func() any { return new(pqValueScratch) }}
 // dictionary-encoded (pqValueDict): a PLAIN dictionary page, then data
 // pages of RLE_DICTIONARY indexes, as pyarrow and DuckDB write them; any
 // other is PLAIN.
-func (w *pqWriter) encodeValueChunk(name string, values []float64, notInteger func(i int) error) (pqEncodedChunk, error) {
+//
+// With f, the chunk's values are f(values[i]) (see
+// ColumnFuncWriter): a DOUBLE chunk finds its dictionary from the
+// arguments (pqValueDict.buildOfWholes) and calls f once per entry; other
+// types make the values one by one first.
+func (w *pqWriter) encodeValueChunk(name string, values []float64, f func(float64) float64, notInteger func(i int) error) (pqEncodedChunk, error) {
 	typ := w.valueType
 	size := 8
 	if typ == format.Float || typ == format.Int32 {
@@ -526,12 +532,45 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, notInteger fu
 		PathInSchema: []string{name}, Codec: w.ccodec}}
 	sc := pqValueScratches.Get().(*pqValueScratch)
 	defer pqValueScratches.Put(sc)
+	if f != nil && typ != format.Double {
+		sc.vals = pqGrow(sc.vals, len(values))
+		for i, x := range values {
+			sc.vals[i] = f(x)
+		}
+		values, f = sc.vals[:len(values)], nil
+	}
 	sc.bits = pqGrow(sc.bits, len(values))
 	vbits := sc.bits
 	lo, hi := math.Inf(1), math.Inf(-1)
+	dictionary := false
 	// One loop per type: the type is the same for every value.
-	switch typ {
-	case format.Int64:
+	switch {
+	case f != nil:
+		// DOUBLE values f(x): the dictionary of the x, then their values.
+		if dictionary = sc.dict.buildOfWholes(values, len(values)/4); dictionary {
+			for k, x := range sc.dict.entries {
+				v := f(math.Float64frombits(x))
+				sc.dict.entries[k] = math.Float64bits(v)
+				if v < lo { // NaN takes no part in the range
+					lo = v
+				}
+				if v > hi {
+					hi = v
+				}
+			}
+			break
+		}
+		for i, x := range values {
+			v := f(x)
+			vbits[i] = math.Float64bits(v)
+			if v < lo {
+				lo = v
+			}
+			if v > hi {
+				hi = v
+			}
+		}
+	case typ == format.Int64:
 		for i, v := range values {
 			if v != math.Trunc(v) || math.Abs(v) > 1<<63-1024 {
 				return c, notInteger(i)
@@ -539,7 +578,7 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, notInteger fu
 			vbits[i] = uint64(int64(v))
 			lo, hi = min(lo, v), max(hi, v) // whole numbers: no NaN
 		}
-	case format.Int32:
+	case typ == format.Int32:
 		for i, v := range values {
 			if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
 				return c, notInteger(i)
@@ -547,7 +586,7 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, notInteger fu
 			vbits[i] = uint64(uint32(int32(v)))
 			lo, hi = min(lo, v), max(hi, v)
 		}
-	case format.Float:
+	case typ == format.Float:
 		for i, v := range values {
 			f := float32(v)
 			vbits[i] = uint64(math.Float32bits(f))
@@ -593,7 +632,10 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, notInteger fu
 		c.pages = append(c.pages, pqEncodedPage{h: h, data: comp, n: n})
 		return nil
 	}
-	if sc.dict.build(vbits, len(values)/4) {
+	if f == nil {
+		dictionary = sc.dict.build(vbits, len(values)/4)
+	}
+	if dictionary {
 		entries := sc.dict.entries
 		h := &format.PageHeader{Type: format.DictionaryPage, DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{
 			NumValues: int32(len(entries)), Encoding: format.Plain})}
@@ -844,10 +886,17 @@ func (s *pqWideSink) writeInOrder() {
 }
 
 func (s *pqWideSink) WriteColumn(j int, values []float64) error {
+	return s.WriteColumnFunc(j, values, nil)
+}
+
+// WriteColumnFunc writes sample j, whose values are f(x[i]); a nil f writes
+// x. The dictionary of a DOUBLE chunk then comes from the x, f being called
+// once per distinct x (see ColumnFuncWriter).
+func (s *pqWideSink) WriteColumnFunc(j int, x []float64, f func(float64) float64) error {
 	if j != s.next {
 		panic("columnar: WriteColumn: columns must come in order")
 	}
-	if len(values) != len(s.genes) {
+	if len(x) != len(s.genes) {
 		panic("columnar: WriteColumn: values length does not match the number of genes")
 	}
 	if err := s.failed.Load(); err != nil {
@@ -855,19 +904,23 @@ func (s *pqWideSink) WriteColumn(j int, values []float64) error {
 	}
 	s.next++
 	col := &pqWideColumn{done: make(chan struct{})}
-	if b, ok := pqColumnBuffers.Get().(*[]float64); ok && cap(*b) >= len(values) {
-		col.values = (*b)[:len(values)]
+	if b, ok := pqColumnBuffers.Get().(*[]float64); ok && cap(*b) >= len(x) {
+		col.values = (*b)[:len(x)]
 	} else {
-		col.values = make([]float64, len(values))
+		col.values = make([]float64, len(x))
 	}
-	copy(col.values, values)
+	copy(col.values, x)
 	s.order <- col // waits while pqWideInFlight columns per core are on their way
 	go func() {
 		defer close(col.done)
 		for g, g0 := 0, 0; g0 < len(s.genes); g, g0 = g+1, g0+s.groupRows {
 			part := col.values[g0:min(len(col.values), g0+s.groupRows)]
-			c, err := s.w.encodeValueChunk(s.samples[j], part, func(i int) error {
-				return pqNotIntegerError(s.w.path, s.samples[j], s.genes[g0+i], part[i])
+			c, err := s.w.encodeValueChunk(s.samples[j], part, f, func(i int) error {
+				v := part[i]
+				if f != nil {
+					v = f(v)
+				}
+				return pqNotIntegerError(s.w.path, s.samples[j], s.genes[g0+i], v)
 			})
 			col.chunks = append(col.chunks, c)
 			if err != nil {
