@@ -913,6 +913,12 @@ func (s *pqWideSink) WriteColumnFunc(j int, x []float64, f func(float64) float64
 	s.order <- col // waits while pqWideInFlight columns per core are on their way
 	go func() {
 		defer close(col.done)
+		if f != nil && len(s.genes) > s.groupRows {
+			// The chunks of a sample share most of their counts.
+			m := pqMemos.Get().(*pqMemo)
+			defer pqMemos.Put(m)
+			f = m.of(f)
+		}
 		for g, g0 := 0, 0; g0 < len(s.genes); g, g0 = g+1, g0+s.groupRows {
 			part := col.values[g0:min(len(col.values), g0+s.groupRows)]
 			c, err := s.w.encodeValueChunk(s.samples[j], part, f, func(i int) error {
@@ -930,6 +936,33 @@ func (s *pqWideSink) WriteColumnFunc(j int, x []float64, f func(float64) float64
 		}
 	}()
 	return nil
+}
+
+// pqMemo remembers f(x) for whole x in [0, pqSmallWholes), so that the
+// chunks of a sample written by WriteColumnFunc call f once per small count
+// of the sample rather than once per chunk that holds it.
+type pqMemo struct {
+	have [pqSmallWholes / 64]uint64 // bit x: vals[x] holds f(x)
+	vals [pqSmallWholes]float64
+}
+
+var pqMemos = sync.Pool{New: func() any { return new(pqMemo) }}
+
+// of forgets what m held and returns f remembered in m; the result is for
+// one goroutine.
+func (m *pqMemo) of(f func(float64) float64) func(float64) float64 {
+	clear(m.have[:])
+	return func(x float64) float64 {
+		k := uint(int(x))
+		if k >= pqSmallWholes || math.Float64bits(float64(k)) != math.Float64bits(x) {
+			return f(x)
+		}
+		if m.have[k/64]&(1<<(k%64)) == 0 {
+			m.vals[k] = f(x)
+			m.have[k/64] |= 1 << (k % 64)
+		}
+		return m.vals[k]
+	}
 }
 
 // finish closes the pipeline and waits for the writer goroutine.
