@@ -153,13 +153,20 @@ func pqBenchScanBoxed(pf *parquet.File, c int, fn func(p parquet.Page, row int64
 	return nil
 }
 
-// BenchmarkParquetSinkWide writes a 60,000 x 500 wide file and reports the
-// largest heap in use seen after any column (peak-heap-MB) and the growth of
-// the process's peak resident set (VmHWM) over the run.
+// BenchmarkParquetSinkWide writes a 60,000 x 500 wide file of integers,
+// of random doubles, and of the VST-like transform of counts given to
+// WriteColumnFunc (vst), and reports the largest heap in use seen after
+// any column (peak-heap-MB), the growth of the process's peak resident set
+// (VmHWM) over the run and the file's size.
 func BenchmarkParquetSinkWide(b *testing.B) {
 	const G, S = 60000, 500
-	for _, integer := range []bool{true, false} {
-		b.Run(fmt.Sprintf("genes=%d/samples=%d/integer=%v", G, S, integer), func(b *testing.B) {
+	vst := func(c float64) float64 {
+		const a0, a1 = 0.1, 0.97
+		return math.Log((1+a1+2*a0*c+2*math.Sqrt(a0*c*(1+a1+a0*c)))/(4*a0)) / math.Ln2
+	}
+	for _, kind := range []string{"integer", "double", "vst"} {
+		integer := kind == "integer"
+		b.Run(fmt.Sprintf("genes=%d/samples=%d/%s", G, S, kind), func(b *testing.B) {
 			genes := make([]string, G)
 			for g := range genes {
 				genes[g] = fmt.Sprintf("ENSG%011d", g)
@@ -185,13 +192,22 @@ func BenchmarkParquetSinkWide(b *testing.B) {
 				base := ms.HeapInuse
 				for j := range S {
 					for g := range col {
-						if integer {
+						switch kind {
+						case "integer":
 							col[g] = float64(r.IntN(5000))
-						} else {
+						case "double":
 							col[g] = r.Float64() * 100
+						default:
+							col[g] = math.Floor(math.Exp(r.NormFloat64()*2 + 3))
 						}
 					}
-					if err := sink.WriteColumn(j, col); err != nil {
+					var err error
+					if kind == "vst" {
+						err = sink.(ColumnFuncWriter).WriteColumnFunc(j, col, vst)
+					} else {
+						err = sink.WriteColumn(j, col)
+					}
+					if err != nil {
 						b.Fatal(err)
 					}
 					if j%50 == 0 {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -120,37 +121,68 @@ func pqStatValue(b []byte) float64 {
 
 // BenchmarkEncodeValueChunk encodes and zstd-compresses a 16,384-gene chunk
 // of a sample: normalized counts (log-normal gene means, about two thousand
-// distinct values, written with a dictionary) and values that are all
-// distinct (PLAIN).
+// distinct values, written with a dictionary), their VST (DESeq2's
+// parametric transform, a function of the count: as many distinct values),
+// the same VST given as the counts and the transform (vst-of-counts: the
+// dictionary found from the counts, as WriteColumnFunc does; its time
+// includes a transform per distinct count, made before the vst case) and
+// values that are all distinct (PLAIN), at the zstd level of long files
+// (default) and of wide files (pqZstdWideLevel). It reports the compressed
+// bytes a value.
 func BenchmarkEncodeValueChunk(b *testing.B) {
 	const n = 1 << 14
 	r := rand.New(rand.NewPCG(9, 9))
-	counts, distinct := make([]float64, n), make([]float64, n)
+	counts, wholes, vst, distinct := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	const a0, a1, sf = 0.1, 0.97, 1.37
+	transform := func(c float64) float64 {
+		q := c / sf
+		return math.Log((1+a1+2*a0*q+2*math.Sqrt(a0*q*(1+a1+a0*q)))/(4*a0)) / math.Ln2
+	}
 	for i := range counts {
-		counts[i] = math.Floor(math.Exp(r.NormFloat64()*2+3)) / 1.37
+		c := math.Floor(math.Exp(r.NormFloat64()*2 + 3))
+		counts[i] = c / sf
+		wholes[i] = c
+		vst[i] = transform(c)
 		distinct[i] = math.Sqrt(float64(i) + 0.5)
 	}
 	w, err := newPQWriter(nil, "bench", "")
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer w.enc.Close()
+	wide, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(pqZstdWideLevel), zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer wide.Close()
 	w.valueType = format.Double
-	for _, c := range []struct {
-		name   string
-		values []float64
-	}{{"dictionary", counts}, {"plain", distinct}} {
-		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(8 * n)
-			for b.Loop() {
-				ec, err := w.encodeValueChunk("s", c.values, nil)
-				if err != nil {
-					b.Fatal(err)
+	for _, level := range []struct {
+		name string
+		enc  *zstd.Encoder
+	}{{"long", w.enc}, {"wide", wide}} {
+		for _, c := range []struct {
+			name   string
+			values []float64
+			f      func(float64) float64
+		}{{"dictionary", counts, nil}, {"vst", vst, nil}, {"vst-of-counts", wholes, transform}, {"plain", distinct, nil}} {
+			b.Run(level.name+"/"+c.name, func(b *testing.B) {
+				w.valueEnc = level.enc
+				b.SetBytes(8 * n)
+				size := 0
+				for b.Loop() {
+					ec, err := w.encodeValueChunk("s", c.values, c.f, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					size = 0
+					for _, p := range ec.pages {
+						size += len(p.data)
+						d := p.data[:0]
+						pqPageBuffers.Put(&d)
+					}
 				}
-				for _, p := range ec.pages {
-					d := p.data[:0]
-					pqPageBuffers.Put(&d)
-				}
-			}
-		})
+				b.ReportMetric(float64(size)/n, "bytes/value")
+			})
+		}
 	}
 }

@@ -182,3 +182,17 @@ func Create(path string, genes, samples []string, opts SinkOptions) (Sink, error
 	}
 	return nil, fmt.Errorf("columnar: %s: the %s writer is not built in", path, format)
 }
+
+// ColumnFuncWriter is a Sink that can also take a column as a function of
+// another: WriteColumnFunc(j, x, f) writes sample j with values f(x[i]),
+// as WriteColumn(j, values) would with those values. f must give the same
+// bits for the same x (a pure function; it is called from several
+// goroutines at once, and after WriteColumnFunc returns, until Commit or
+// Abort), so that the sink may call it once per distinct x. The wide
+// Parquet sink finds the dictionary of a chunk of a sample from the x,
+// which are mostly small whole numbers when they are counts, instead of
+// from the values' bits (DESeq2's VST is a function of the count within a
+// sample).
+type ColumnFuncWriter interface {
+	WriteColumnFunc(j int, x []float64, f func(float64) float64) error
+}

@@ -265,8 +265,20 @@ func (t *Trend) transformOf(sf float64) func(c float64) float64 {
 }
 
 // WriteVST writes the VST of every sample of src to sink, column by column.
+// A sink that takes a column as a function of another
+// (columnar.ColumnFuncWriter: the wide Parquet one) gets the counts and
+// the sample's transform, so that it finds its dictionary from the counts
+// and transforms each distinct count once; the values are the same bits
+// as TransformInto's, whose table is made with the same function.
 func WriteVST(ctx context.Context, src columnar.Source, model *VSTModel, sink columnar.Sink, opts pass.Options) error {
 	sf := model.Factors.SizeFactor
+	if fs, ok := sink.(columnar.ColumnFuncWriter); ok {
+		return pass.Run(ctx, src, opts, func(_, j int, col []float64) error {
+			return nil
+		}, func(j int, col []float64) error {
+			return fs.WriteColumnFunc(j, col, model.Trend.transformOf(sf[j]))
+		})
+	}
 	err := pass.Run(ctx, src, opts, func(_, j int, col []float64) error {
 		model.Trend.TransformInto(col, col, sf[j])
 		return nil

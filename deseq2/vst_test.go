@@ -296,3 +296,67 @@ func TestTransformIntoTableSameBits(t *testing.T) {
 		}
 	}
 }
+
+// funcCollect is a sink that takes columns as functions of the counts
+// (columnar.ColumnFuncWriter), applying f to each value as a sink may.
+type funcCollect struct {
+	*reftest.Collect
+	calls int
+}
+
+func (c *funcCollect) WriteColumnFunc(j int, x []float64, f func(float64) float64) error {
+	c.calls++
+	v := make([]float64, len(x))
+	for i := range x {
+		v[i] = f(x[i])
+	}
+	return c.WriteColumn(j, v)
+}
+
+// WriteVST gives a columnar.ColumnFuncWriter the counts and a transform
+// whose values are the bits TransformInto writes (its table of small counts
+// is made with the same function), for both trend types and counts below
+// and above the table's range.
+func TestWriteVSTColumnFunc(t *testing.T) {
+	tabled := false
+	for _, ds := range datasets {
+		for _, fit := range []FitType{Parametric, MeanFit} {
+			m := reftest.ReadMatrix(t, reftest.Path("reference", ds, "counts.tsv"))
+			src := m.Source(ds)
+			model, err := FitVST(reftest.Background, src, VSTOptions{Fit: fit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, byFunc := reftest.NewCollect(len(m.Samples)), &funcCollect{Collect: reftest.NewCollect(len(m.Samples))}
+			if err := WriteVST(reftest.Background, src, model, plain, pass.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteVST(reftest.Background, src, model, byFunc, pass.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if byFunc.calls != len(m.Samples) {
+				t.Fatalf("%s %s: %d columns through WriteColumnFunc, want %d", ds, fit, byFunc.calls, len(m.Samples))
+			}
+			small, large := 0, 0
+			for j := range m.Samples {
+				for i, c := range m.Cols[j] {
+					if c < vstTableSize {
+						small++
+					} else {
+						large++
+					}
+					if math.Float64bits(plain.Cols[j][i]) != math.Float64bits(byFunc.Cols[j][i]) {
+						t.Fatalf("%s %s: sample %d gene %d (count %v): %v through WriteColumnFunc, %v through WriteColumn",
+							ds, fit, j, i, c, byFunc.Cols[j][i], plain.Cols[j][i])
+					}
+				}
+			}
+			if small > 0 && large > 0 && len(m.Genes) >= 4*vstTableSize {
+				tabled = true
+			}
+		}
+	}
+	if !tabled {
+		t.Errorf("no dataset has counts below and above %d and the %d genes that make TransformInto use its table", vstTableSize, 4*vstTableSize)
+	}
+}

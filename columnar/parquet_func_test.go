@@ -1,0 +1,165 @@
+package columnar
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// pqFuncColumns are columns x and functions f for WriteColumnFunc: counts
+// with a VST-like transform (strictly increasing: distinct x, distinct
+// values), counts beyond pqSmallWholes, fractions and specials (-0, +0,
+// negatives, NaN, infinities) under an injective f, distinct x (too many
+// for a dictionary: PLAIN), and an f that gives several x the same value.
+func pqFuncColumns(G int) (names []string, xs [][]float64, fs []func(float64) float64) {
+	r := rand.New(rand.NewPCG(5, 6))
+	vst := func(x float64) float64 {
+		const a0, a1, sf = 0.1, 0.97, 1.37
+		q := x / sf
+		return math.Log((1+a1+2*a0*q+2*math.Sqrt(a0*q*(1+a1+a0*q)))/(4*a0)) / math.Ln2
+	}
+	counts, big, specials, distinct, collide := make([]float64, G), make([]float64, G), make([]float64, G), make([]float64, G), make([]float64, G)
+	for g := range G {
+		counts[g] = math.Floor(math.Exp(r.NormFloat64()*2 + 3))
+		big[g] = float64(pqSmallWholes - 20 + r.IntN(60)) // both sides of the direct table
+		specials[g] = []float64{0, math.Copysign(0, -1), -3, 2.5, math.NaN(), math.Inf(1), math.Inf(-1), 7, 1e300, float64(g % 40)}[g%10]
+		distinct[g] = float64(g)
+		collide[g] = float64(g % 300)
+	}
+	return []string{"counts", "big", "specials", "distinct", "collide"},
+		[][]float64{counts, big, specials, distinct, collide},
+		[]func(float64) float64{vst, vst, func(x float64) float64 { return x / 2 }, vst, func(x float64) float64 { return math.Floor(x / 3) }}
+}
+
+// WriteColumnFunc(j, x, f) writes what WriteColumn(j, f(x)) writes: the
+// same bits read back, for DOUBLE, FLOAT and INT64 outputs, wide files of
+// several row groups; with an injective f a DOUBLE file is the very same
+// bytes (its dictionaries hold the same entries in the same order), and
+// with several x to a value the dictionary holds repeated values, read back
+// as written. An integer output names the value f(x) that is not whole.
+func TestParquetColumnFunc(t *testing.T) {
+	const G = 3000
+	names, xs, fs := pqFuncColumns(G)
+	genes := make([]string, G)
+	for g := range genes {
+		genes[g] = fmt.Sprintf("g%d", g)
+	}
+	dir := t.TempDir()
+	for _, typ := range []struct {
+		name string
+		opts SinkOptions
+	}{{"double", SinkOptions{RowGroupRows: 1100}}, {"float", SinkOptions{RowGroupRows: 1100, Float32: true}}, {"int64", SinkOptions{RowGroupRows: 1100, Integer: true}}} {
+		cols := []int{0, 1, 2, 3, 4}
+		if typ.opts.Integer {
+			cols = []int{4} // the whole values
+		}
+		samples := make([]string, len(cols))
+		want := make([][]float64, len(cols))
+		for k, c := range cols {
+			samples[k] = names[c]
+			want[k] = make([]float64, G)
+			for g, x := range xs[c] {
+				want[k][g] = fs[c](x)
+			}
+		}
+		byFunc, byValues := filepath.Join(dir, typ.name+"-func.parquet"), filepath.Join(dir, typ.name+"-values.parquet")
+		for _, path := range []string{byFunc, byValues} {
+			sink, err := Create(path, genes, samples, typ.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fw, ok := sink.(ColumnFuncWriter)
+			if !ok {
+				t.Fatalf("the wide Parquet sink is not a ColumnFuncWriter")
+			}
+			for k, c := range cols {
+				x := append([]float64(nil), xs[c]...)
+				if path == byFunc {
+					err = fw.WriteColumnFunc(k, x, fs[c])
+				} else {
+					err = sink.WriteColumn(k, want[k])
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := sink.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		src := pqOpen(t, byFunc, Options{})
+		got := make([]float64, G)
+		for k := range cols {
+			if err := src.ReadColumn(k, got); err != nil {
+				t.Fatal(err)
+			}
+			for g, v := range want[k] {
+				if typ.opts.Float32 {
+					v = float64(float32(v))
+				}
+				if math.Float64bits(got[g]) != math.Float64bits(v) && !(math.IsNaN(v) && math.IsNaN(got[g])) {
+					t.Fatalf("%s: %s, gene %d: read %v, want %v", typ.name, samples[k], g, got[g], v)
+				}
+			}
+		}
+		a, err := os.ReadFile(byFunc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(byValues)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ.name != "double" {
+			continue
+		}
+		if bytes.Equal(a, b) {
+			t.Errorf("double: the files are the same bytes, although column collide's dictionaries repeat values")
+		}
+		// Without the column whose f is not injective, the same bytes.
+		for _, path := range []string{byFunc, byValues} {
+			sink, err := Create(path, genes, samples[:4], typ.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range 4 {
+				if path == byFunc {
+					err = sink.(ColumnFuncWriter).WriteColumnFunc(k, append([]float64(nil), xs[k]...), fs[k])
+				} else {
+					err = sink.WriteColumn(k, want[k])
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := sink.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, _ = os.ReadFile(byFunc)
+		b, _ = os.ReadFile(byValues)
+		if !bytes.Equal(a, b) {
+			t.Errorf("double: WriteColumnFunc and WriteColumn wrote different files (%d and %d bytes)", len(a), len(b))
+		}
+	}
+	// An integer output: the error names f(x), not x.
+	sink, err := Create(filepath.Join(dir, "bad.parquet"), genes, []string{"s"}, SinkOptions{Integer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Abort()
+	x := make([]float64, G)
+	x[7] = 1
+	err = sink.(ColumnFuncWriter).WriteColumnFunc(0, x, func(x float64) float64 { return x / 4 })
+	if err == nil {
+		err = sink.Commit()
+	}
+	if err == nil || !strings.Contains(err.Error(), "gene g7: 0.25 is not a whole number") {
+		t.Fatalf("got %v, want an error about gene g7's 0.25", err)
+	}
+}
