@@ -1,10 +1,12 @@
 package columnar
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // AtomicFile is an output file written under a temporary name in the folder
@@ -15,11 +17,9 @@ type AtomicFile struct {
 	final string
 	done  bool
 	// direct, after UseDirectIO, is the aligned buffer of writes that
-	// bypass the page cache: its first n bytes wait to be written at file
-	// offset off (direct writes give their offset: pwrite).
+	// bypass the page cache: its first n bytes wait to be written.
 	direct []byte
 	n      int
-	off    int64
 }
 
 // Direct I/O. A Parquet output of a large matrix is hundreds of megabytes
@@ -32,8 +32,7 @@ type AtomicFile struct {
 // writes go that way in blocks of directIOBuffer bytes from a page-aligned
 // buffer; the last partial block is written without O_DIRECT by Commit.
 // Where the file system refuses O_DIRECT (tmpfs on older kernels, other
-// systems), at fcntl or at the first write, the writes go through the page
-// cache as before.
+// systems) the writes go through the page cache as before.
 const (
 	directIOBuffer = 1 << 20 // bytes of a direct write, a multiple of directIOAlign
 	directIOAlign  = 4096    // alignment of direct writes' offsets and sizes
@@ -83,23 +82,21 @@ func (a *AtomicFile) Write(b []byte) (int, error) {
 }
 
 // flushDirect writes the whole blocks of the buffer, with O_DIRECT, and
-// keeps the rest. Should a direct write fail (a file system that takes the
-// flag but not the writes: EINVAL), the file goes on without O_DIRECT and
-// the write is made again, at the same offset.
+// keeps the rest. Should the file system refuse a direct write (EINVAL),
+// the file goes on without O_DIRECT.
 func (a *AtomicFile) flushDirect() error {
 	whole := a.n &^ (directIOAlign - 1)
 	if whole == 0 {
 		return nil
 	}
-	if _, err := a.File.WriteAt(a.direct[:whole], a.off); err != nil {
-		if !setDirectIO(a.File, false) {
+	if _, err := a.File.Write(a.direct[:whole]); err != nil {
+		if !errors.Is(err, syscall.EINVAL) || !setDirectIO(a.File, false) {
 			return err
 		}
-		if _, err := a.File.WriteAt(a.direct[:whole], a.off); err != nil {
+		if _, err := a.File.Write(a.direct[:whole]); err != nil {
 			return err
 		}
 	}
-	a.off += int64(whole)
 	a.n = copy(a.direct, a.direct[whole:a.n])
 	return nil
 }
@@ -121,7 +118,7 @@ func (a *AtomicFile) endDirect() error {
 		if !setDirectIO(a.File, false) {
 			return fmt.Errorf("cannot turn O_DIRECT off")
 		}
-		if _, err := a.File.WriteAt(a.direct[:a.n], a.off); err != nil {
+		if _, err := a.File.Write(a.direct[:a.n]); err != nil {
 			return err
 		}
 	}
