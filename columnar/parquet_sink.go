@@ -248,15 +248,7 @@ type pqChunk struct {
 // newPQWriter starts a Parquet file on out whose pages are compressed with
 // codec (a Compression* name; "" is zstd).
 func newPQWriter(out committer, path, codec string) (*pqWriter, error) {
-	// A file takes its bytes with O_DIRECT where it can (AtomicFile's
-	// UseDirectIO: most of the cost of writing a large file through the
-	// page cache), buffering them itself; pages, larger than the small
-	// buffer left here, go to it without a copy.
-	buffer := 1 << 20
-	if f, ok := out.(*AtomicFile); ok && f.UseDirectIO() {
-		buffer = 4096
-	}
-	w := &pqWriter{out: out, path: path, w: bufio.NewWriterSize(out, buffer)}
+	w := &pqWriter{out: out, path: path, w: bufio.NewWriterSize(out, 1<<20)}
 	switch codec {
 	case "", CompressionZstd:
 		enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithEncoderLevel(zstd.SpeedDefault),
