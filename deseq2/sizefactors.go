@@ -279,8 +279,15 @@ const (
 )
 
 // Normalize writes c_ij / s_j (or log2 of it plus one) for every sample of
-// src to sink, in sample order.
+// src to sink, in sample order. A sink that takes a column as a function of
+// another (columnar.ColumnFuncWriter: the wide Parquet one) gets the counts
+// and normalizedOf(s_j), so that it finds its dictionary from the counts.
 func Normalize(ctx context.Context, src columnar.Source, sf []float64, scale Scale, sink columnar.Sink, opts pass.Options) error {
+	if fs, ok := sink.(columnar.ColumnFuncWriter); ok {
+		return pass.Run(ctx, src, opts, nil, func(j int, col []float64) error {
+			return fs.WriteColumnFunc(j, col, normalizedOf(sf[j], scale))
+		})
+	}
 	work := func(_, j int, col []float64) error {
 		kernels.DivideInto(col, col, sf[j])
 		if scale == Log2p1 {
@@ -289,4 +296,13 @@ func Normalize(ctx context.Context, src columnar.Source, sf []float64, scale Sca
 		return nil
 	}
 	return pass.Run(ctx, src, opts, work, sink.WriteColumn)
+}
+
+// normalizedOf is Normalize's value of a count of a sample with size
+// factor s: the bits of kernels.DivideInto and then Log2p1Into.
+func normalizedOf(s float64, scale Scale) func(c float64) float64 {
+	if scale == Log2p1 {
+		return func(c float64) float64 { return math.Log2(c/s + 1) }
+	}
+	return func(c float64) float64 { return c / s }
 }

@@ -297,22 +297,6 @@ func TestTransformIntoTableSameBits(t *testing.T) {
 	}
 }
 
-// funcCollect is a sink that takes columns as functions of the counts
-// (columnar.ColumnFuncWriter), applying f to each value as a sink may.
-type funcCollect struct {
-	*reftest.Collect
-	calls int
-}
-
-func (c *funcCollect) WriteColumnFunc(j int, x []float64, f func(float64) float64) error {
-	c.calls++
-	v := make([]float64, len(x))
-	for i := range x {
-		v[i] = f(x[i])
-	}
-	return c.WriteColumn(j, v)
-}
-
 // WriteVST gives a columnar.ColumnFuncWriter the counts and a transform
 // whose values are the bits TransformInto writes (its table of small counts
 // is made with the same function), for both trend types and counts below
@@ -327,15 +311,15 @@ func TestWriteVSTColumnFunc(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plain, byFunc := reftest.NewCollect(len(m.Samples)), &funcCollect{Collect: reftest.NewCollect(len(m.Samples))}
+			plain, byFunc := reftest.NewCollect(len(m.Samples)), reftest.NewFuncCollect(len(m.Samples))
 			if err := WriteVST(reftest.Background, src, model, plain, pass.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			if err := WriteVST(reftest.Background, src, model, byFunc, pass.Options{}); err != nil {
 				t.Fatal(err)
 			}
-			if byFunc.calls != len(m.Samples) {
-				t.Fatalf("%s %s: %d columns through WriteColumnFunc, want %d", ds, fit, byFunc.calls, len(m.Samples))
+			if byFunc.Calls != len(m.Samples) {
+				t.Fatalf("%s %s: %d columns through WriteColumnFunc, want %d", ds, fit, byFunc.Calls, len(m.Samples))
 			}
 			small, large := 0, 0
 			for j := range m.Samples {
@@ -358,5 +342,43 @@ func TestWriteVSTColumnFunc(t *testing.T) {
 	}
 	if !tabled {
 		t.Errorf("no dataset has counts below and above %d and the %d genes that make TransformInto use its table", vstTableSize, 4*vstTableSize)
+	}
+}
+
+// Normalize gives a columnar.ColumnFuncWriter the counts and a function
+// whose values are the bits of its plain path (DivideInto, Log2p1Into).
+func TestNormalizeColumnFunc(t *testing.T) {
+	for _, ds := range datasets {
+		m := reftest.ReadMatrix(t, reftest.Path("reference", ds, "counts.tsv"))
+		src := m.Source(ds)
+		f, err := SizeFactors(reftest.Background, src, Options{Method: PosCounts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, scale := range []Scale{Plain, Log2p1} {
+			plain, byFunc := reftest.NewCollect(len(m.Samples)), reftest.NewFuncCollect(len(m.Samples))
+			if err := Normalize(reftest.Background, src, f.SizeFactor, scale, plain, pass.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := Normalize(reftest.Background, src, f.SizeFactor, scale, byFunc, pass.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if byFunc.Calls != len(m.Samples) {
+				t.Fatalf("%s: %d columns through WriteColumnFunc, want %d", ds, byFunc.Calls, len(m.Samples))
+			}
+			for j := range m.Samples {
+				for i, c := range m.Cols[j] {
+					want := c / f.SizeFactor[j]
+					if scale == Log2p1 {
+						want = math.Log2(want + 1)
+					}
+					p, q := plain.Cols[j][i], byFunc.Cols[j][i]
+					if math.Float64bits(p) != math.Float64bits(want) || math.Float64bits(q) != math.Float64bits(want) {
+						t.Fatalf("%s scale %d: sample %d gene %d (count %v): %v through WriteColumnFunc, %v through WriteColumn, want %v",
+							ds, scale, j, i, c, q, p, want)
+					}
+				}
+			}
+		}
 	}
 }

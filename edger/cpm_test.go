@@ -194,3 +194,45 @@ func TestReferenceFilterByExpr(t *testing.T) {
 		t.Logf("%s: keeps %d of %d genes, as edgeR", ds, kept, len(keep))
 	}
 }
+
+// CPM gives a columnar.ColumnFuncWriter the counts and kernels.CPMOf or
+// LogCPMOf, whose values are the bits of its plain path (CPMInto,
+// LogCPMInto).
+func TestCPMColumnFunc(t *testing.T) {
+	ctx := reftest.Background
+	for _, ds := range []string{"marioni", "synth_a", "spike"} {
+		m := reftest.ReadMatrix(t, reftest.Path("reference", ds, "counts.tsv"))
+		src := m.Source(ds)
+		f, err := NormFactors(ctx, src, Options{Method: TMM})
+		if err != nil {
+			t.Fatal(err)
+		}
+		L := f.EffectiveLibSize()
+		for _, log := range []bool{false, true} {
+			plain, byFunc := reftest.NewCollect(len(m.Samples)), reftest.NewFuncCollect(len(m.Samples))
+			if err := CPM(ctx, src, L, log, 2, plain, pass.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := CPM(ctx, src, L, log, 2, byFunc, pass.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if byFunc.Calls != len(m.Samples) {
+				t.Fatalf("%s: %d columns through WriteColumnFunc, want %d", ds, byFunc.Calls, len(m.Samples))
+			}
+			prior := PriorCounts(L, 2)
+			for j := range m.Samples {
+				for i, c := range m.Cols[j] {
+					want := c * (1e6 / L[j])
+					if log {
+						want = (math.Log(c+prior[j]) - math.Log(L[j]+2*prior[j]) + math.Log(1e6)) / math.Ln2
+					}
+					p, q := plain.Cols[j][i], byFunc.Cols[j][i]
+					if math.Float64bits(p) != math.Float64bits(want) || math.Float64bits(q) != math.Float64bits(want) {
+						t.Fatalf("%s log %v: sample %d gene %d (count %v): %v through WriteColumnFunc, %v through WriteColumn, want %v",
+							ds, log, j, i, c, q, p, want)
+					}
+				}
+			}
+		}
+	}
+}

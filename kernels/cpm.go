@@ -15,11 +15,25 @@ func CPMInto(dst, x []float64, lib float64) []float64 {
 	if len(dst) != len(x) {
 		panic(badLength)
 	}
-	scale := 1e6 / lib
+	cpm := CPMOf(lib)
 	for i, v := range x {
-		dst[i] = v * scale
+		dst[i] = cpm(v)
 	}
 	return dst
+}
+
+// CPMOf returns the function that CPMInto applies to each count of a
+// library of size lib (the same bits).
+func CPMOf(lib float64) func(x float64) float64 {
+	scale := 1e6 / lib
+	return func(x float64) float64 { return x * scale }
+}
+
+// LogCPMOf returns the function that LogCPMInto applies to each count of a
+// library of size lib with prior count prior (the same bits).
+func LogCPMOf(lib, prior float64) func(x float64) float64 {
+	logLib := math.Log(lib + 2*prior)
+	return func(x float64) float64 { return (math.Log(x+prior) - logLib + ln1e6) / ln2 }
 }
 
 // LogCPMInto sets dst[i] = (ln(x[i] + prior) - ln(lib + 2·prior) + ln 1e6) / ln 2,
@@ -30,9 +44,9 @@ func LogCPMInto(dst, x []float64, lib, prior float64) []float64 {
 	if len(dst) != len(x) {
 		panic(badLength)
 	}
-	logLib := math.Log(lib + 2*prior)
+	logCPM := LogCPMOf(lib, prior)
 	for i, v := range x {
-		dst[i] = (math.Log(v+prior) - logLib + ln1e6) / ln2
+		dst[i] = logCPM(v)
 	}
 	return dst
 }

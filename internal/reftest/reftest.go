@@ -175,6 +175,26 @@ func (c *Collect) WriteColumn(j int, v []float64) error {
 func (c *Collect) Commit() error { c.Committed = true; return nil }
 func (c *Collect) Abort() error  { return nil }
 
+// FuncCollect is a Collect that is also a columnar.ColumnFuncWriter, as the
+// wide Parquet sink is: it applies f itself and counts the columns given
+// that way.
+type FuncCollect struct {
+	*Collect
+	Calls int
+}
+
+// NewFuncCollect makes a FuncCollect for S samples.
+func NewFuncCollect(samples int) *FuncCollect { return &FuncCollect{Collect: NewCollect(samples)} }
+
+func (c *FuncCollect) WriteColumnFunc(j int, x []float64, f func(float64) float64) error {
+	c.Calls++
+	v := make([]float64, len(x))
+	for i := range x {
+		v[i] = f(x[i])
+	}
+	return c.WriteColumn(j, v)
+}
+
 // Background is a context for tests.
 var Background = context.Background()
 
