@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -279,7 +280,11 @@ func (p *pqPage) slice(n int) {
 }
 
 // pqPageScratch are the buffers a page cursor decodes into, reused from
-// page to page.
+// page to page, and from cursor to cursor through pqScratches: a pass over
+// a wide file opens one cursor per sample, and a decompressed page each
+// would be most of what the garbage collector runs for.
+var pqScratches = sync.Pool{New: func() any { return new(pqPageScratch) }}
+
 type pqPageScratch struct {
 	head, raw, plain, dictPlain []byte
 	defs                        []byte
@@ -309,13 +314,13 @@ type pqPageCursor struct {
 	dictID   uint64
 	dict     pqValues // the chunk's dictionary: views of b.dict, b.dictPlain or the chunk
 
-	b     pqPageScratch
+	b     *pqPageScratch // from pqScratches; nil once closed
 	page  pqPage
 	share *pqPageShare // nil: pages are not shared
 }
 
 func (q *pqFile) cursor(c int, start, end int64) *pqPageCursor {
-	pc := &pqPageCursor{q: q, c: c, end: end, row: start, chunk: pqChunkBytes{f: q.f}}
+	pc := &pqPageCursor{q: q, c: c, end: end, row: start, chunk: pqChunkBytes{f: q.f}, b: pqScratches.Get().(*pqPageScratch)}
 	if q.shares != nil {
 		pc.share = q.shares[c]
 	}
@@ -954,4 +959,9 @@ func (pc *pqPageCursor) next() (p *pqPage, row int64, err error) {
 func (pc *pqPageCursor) close() {
 	pc.chunk.release()
 	pc.mem = nil
+	pc.page, pc.dict = pqPage{}, pqValues{} // views of the scratch
+	if pc.b != nil {
+		pqScratches.Put(pc.b)
+		pc.b = nil
+	}
 }

@@ -23,6 +23,7 @@ func main() {
 	stopProfile := startProfile(os.Getenv("COLNORM_CPUPROFILE"))
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	stopProfile()
+	writeAllocsProfile(os.Getenv("COLNORM_MEMPROFILE"))
 	stop()
 	os.Exit(code)
 }
@@ -45,5 +46,25 @@ func startProfile(path string) (stop func()) {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+	}
+}
+
+// writeAllocsProfile writes the allocations of the whole run (pprof's
+// allocs profile, sampled) to path when it is not empty
+// (COLNORM_MEMPROFILE=FILE colnorm ...; go tool pprof -sample_index
+// alloc_space FILE): what the garbage collector is made to run for.
+func writeAllocsProfile(path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "colnorm: COLNORM_MEMPROFILE:", err)
 	}
 }
