@@ -279,23 +279,12 @@ const (
 )
 
 // Normalize writes c_ij / s_j (or log2 of it plus one) for every sample of
-// src to sink, in sample order. A sink that takes a column as a function of
-// another (columnar.ColumnFuncWriter: the wide Parquet one) gets the counts
-// and normalizedOf(s_j), so that it finds its dictionary from the counts.
+// src to sink, in sample order, as functions of the counts
+// (pass.WriteMapped with normalizedOf).
 func Normalize(ctx context.Context, src columnar.Source, sf []float64, scale Scale, sink columnar.Sink, opts pass.Options) error {
-	if fs, ok := sink.(columnar.ColumnFuncWriter); ok {
-		return pass.Run(ctx, src, opts, nil, func(j int, col []float64) error {
-			return fs.WriteColumnFunc(j, col, normalizedOf(sf[j], scale))
-		})
-	}
-	work := func(_, j int, col []float64) error {
-		kernels.DivideInto(col, col, sf[j])
-		if scale == Log2p1 {
-			kernels.Log2p1Into(col, col)
-		}
-		return nil
-	}
-	return pass.Run(ctx, src, opts, work, sink.WriteColumn)
+	return pass.WriteMapped(ctx, src, opts, sink, func(j int) func(float64) float64 {
+		return normalizedOf(sf[j], scale)
+	})
 }
 
 // normalizedOf is Normalize's value of a count of a sample with size

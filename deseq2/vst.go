@@ -212,36 +212,11 @@ func FitVST(ctx context.Context, src columnar.Source, opts VSTOptions) (*VSTMode
 //	mean:       (2 asinh(√(ᾱq)) - ln ᾱ - ln 4) / ln 2
 //
 // both computed as natural logarithms divided by ln 2, as DESeq2 does.
+// Within a sample the transform is a function of the count alone
+// (kernels.MapCounts takes small whole counts from a table).
 func (t *Trend) TransformInto(dst, counts []float64, sf float64) []float64 {
-	dst = dst[:len(counts)]
-	f := t.transformOf(sf)
-	if len(counts) < 4*vstTableSize {
-		for i, c := range counts {
-			dst[i] = f(c)
-		}
-		return dst
-	}
-	// Within a sample the transform depends on the count alone, and most
-	// counts are small whole numbers: those below vstTableSize come from a
-	// table made with the same function, so with the same bits, at a
-	// fraction of the cost of a logarithm and a square root per value.
-	var table [vstTableSize]float64
-	for k := range table {
-		table[k] = f(float64(k))
-	}
-	for i, c := range counts {
-		if k := uint(int(c)); k < vstTableSize && float64(k) == c {
-			dst[i] = table[k]
-		} else {
-			dst[i] = f(c)
-		}
-	}
-	return dst
+	return kernels.MapCounts(dst, counts, t.transformOf(sf))
 }
-
-// vstTableSize bounds the whole counts whose transform TransformInto takes
-// from a per-sample table.
-const vstTableSize = 1024
 
 // transformOf returns the transform of one count of a sample of size
 // factor sf.
@@ -264,26 +239,11 @@ func (t *Trend) transformOf(sf float64) func(c float64) float64 {
 	panic("deseq2: unknown trend type " + string(t.Type))
 }
 
-// WriteVST writes the VST of every sample of src to sink, column by column.
-// A sink that takes a column as a function of another
-// (columnar.ColumnFuncWriter: the wide Parquet one) gets the counts and
-// the sample's transform, so that it finds its dictionary from the counts
-// and transforms each distinct count once; the values are the same bits
-// as TransformInto's, whose table is made with the same function.
+// WriteVST writes the VST of every sample of src to sink, column by column,
+// as functions of the counts (pass.WriteMapped).
 func WriteVST(ctx context.Context, src columnar.Source, model *VSTModel, sink columnar.Sink, opts pass.Options) error {
 	sf := model.Factors.SizeFactor
-	if fs, ok := sink.(columnar.ColumnFuncWriter); ok {
-		return pass.Run(ctx, src, opts, func(_, j int, col []float64) error {
-			return nil
-		}, func(j int, col []float64) error {
-			return fs.WriteColumnFunc(j, col, model.Trend.transformOf(sf[j]))
-		})
-	}
-	err := pass.Run(ctx, src, opts, func(_, j int, col []float64) error {
-		model.Trend.TransformInto(col, col, sf[j])
-		return nil
-	}, func(j int, col []float64) error {
-		return sink.WriteColumn(j, col)
+	return pass.WriteMapped(ctx, src, opts, sink, func(j int) func(float64) float64 {
+		return model.Trend.transformOf(sf[j])
 	})
-	return err
 }

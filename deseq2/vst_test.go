@@ -7,6 +7,7 @@ import (
 
 	"github.com/colnorm/colnorm/columnar"
 	"github.com/colnorm/colnorm/internal/reftest"
+	"github.com/colnorm/colnorm/kernels"
 	"github.com/colnorm/colnorm/pass"
 )
 
@@ -265,13 +266,13 @@ func TestGeneDispersionsThreads(t *testing.T) {
 // count by count, for both trend types, whole counts below and above the
 // table and fractional counts.
 func TestTransformIntoTableSameBits(t *testing.T) {
-	counts := make([]float64, 4*vstTableSize+37)
+	counts := make([]float64, 4*kernels.MapTableSize+37)
 	for i := range counts {
 		switch i % 5 {
 		case 0:
-			counts[i] = float64(i % vstTableSize)
+			counts[i] = float64(i % kernels.MapTableSize)
 		case 1:
-			counts[i] = float64(vstTableSize + i)
+			counts[i] = float64(kernels.MapTableSize + i)
 		case 2:
 			counts[i] = float64(i%50) + 0.5
 		default:
@@ -324,7 +325,7 @@ func TestWriteVSTColumnFunc(t *testing.T) {
 			small, large := 0, 0
 			for j := range m.Samples {
 				for i, c := range m.Cols[j] {
-					if c < vstTableSize {
+					if c < kernels.MapTableSize {
 						small++
 					} else {
 						large++
@@ -335,13 +336,13 @@ func TestWriteVSTColumnFunc(t *testing.T) {
 					}
 				}
 			}
-			if small > 0 && large > 0 && len(m.Genes) >= 4*vstTableSize {
+			if small > 0 && large > 0 && len(m.Genes) >= 4*kernels.MapTableSize {
 				tabled = true
 			}
 		}
 	}
 	if !tabled {
-		t.Errorf("no dataset has counts below and above %d and the %d genes that make TransformInto use its table", vstTableSize, 4*vstTableSize)
+		t.Errorf("no dataset has counts below and above %d and the %d genes that make TransformInto use its table", kernels.MapTableSize, 4*kernels.MapTableSize)
 	}
 }
 

@@ -44,31 +44,15 @@ func CPM(ctx context.Context, src columnar.Source, lib []float64, log bool, prio
 
 // CPMPriors is CPM with the per-library prior counts given (PriorCounts of
 // every library, for a shard of the samples whose mean library size is
-// that of all samples).
-//
-// A sink that takes a column as a function of another
-// (columnar.ColumnFuncWriter: the wide Parquet one) gets the counts and
-// kernels.CPMOf or LogCPMOf of the sample, so that it finds its dictionary
-// from the counts.
+// that of all samples). The values are functions of the counts,
+// kernels.CPMOf or LogCPMOf of the sample (pass.WriteMapped).
 func CPMPriors(ctx context.Context, src columnar.Source, lib, p []float64, log bool, sink columnar.Sink, opts pass.Options) error {
-	if fs, ok := sink.(columnar.ColumnFuncWriter); ok {
-		return pass.Run(ctx, src, opts, nil, func(j int, col []float64) error {
-			f := kernels.CPMOf(lib[j])
-			if log {
-				f = kernels.LogCPMOf(lib[j], p[j])
-			}
-			return fs.WriteColumnFunc(j, col, f)
-		})
-	}
-	work := func(_, j int, col []float64) error {
+	return pass.WriteMapped(ctx, src, opts, sink, func(j int) func(float64) float64 {
 		if log {
-			kernels.LogCPMInto(col, col, lib[j], p[j])
-		} else {
-			kernels.CPMInto(col, col, lib[j])
+			return kernels.LogCPMOf(lib[j], p[j])
 		}
-		return nil
-	}
-	return pass.Run(ctx, src, opts, work, sink.WriteColumn)
+		return kernels.CPMOf(lib[j])
+	})
 }
 
 // RPKM writes edgeR's rpkm(y, gene.length, lib.size = lib): CPM/(length/1000),

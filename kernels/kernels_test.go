@@ -306,3 +306,28 @@ func TestRecentre(t *testing.T) {
 		}
 	}
 }
+
+// MapCounts gives f's bits for every value: whole counts below and above
+// MapTableSize, fractional ones, and columns too short for its table.
+func TestMapCountsSameBits(t *testing.T) {
+	f := func(c float64) float64 { return math.Log2(c/0.37 + 1) }
+	for _, n := range []int{1, 4*MapTableSize - 1, 4*MapTableSize + 5} {
+		x := make([]float64, n)
+		for i := range x {
+			switch i % 4 {
+			case 0:
+				x[i] = float64(i % MapTableSize)
+			case 1:
+				x[i] = float64(MapTableSize + i)
+			case 2:
+				x[i] = float64(i%30) + 0.25
+			}
+		}
+		got := MapCounts(make([]float64, n), x, f)
+		for i, c := range x {
+			if math.Float64bits(got[i]) != math.Float64bits(f(c)) {
+				t.Fatalf("n %d: f(%v) = %v, MapCounts gave %v", n, c, f(c), got[i])
+			}
+		}
+	}
+}

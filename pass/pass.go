@@ -351,3 +351,22 @@ func CountError(src columnar.Source, j, i int, v float64) error {
 	}
 	return columnar.ValueError(src, j, i, msg)
 }
+
+// WriteMapped writes every sample j of src to sink as of(j) applied to its
+// counts, in sample order: a normalization or transform whose value is a
+// function of the count within a sample (of(j) must be pure). A sink that
+// takes a column as a function of another (columnar.ColumnFuncWriter: the
+// wide Parquet one) gets the counts and the function, and builds its
+// dictionary from the counts; any other gets the values, mapped in the
+// workers by kernels.MapCounts.
+func WriteMapped(ctx context.Context, src columnar.Source, opts Options, sink columnar.Sink, of func(j int) func(float64) float64) error {
+	if fs, ok := sink.(columnar.ColumnFuncWriter); ok {
+		return Run(ctx, src, opts, nil, func(j int, col []float64) error {
+			return fs.WriteColumnFunc(j, col, of(j))
+		})
+	}
+	return Run(ctx, src, opts, func(_, j int, col []float64) error {
+		kernels.MapCounts(col, col, of(j))
+		return nil
+	}, sink.WriteColumn)
+}
