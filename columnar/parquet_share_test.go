@@ -2,7 +2,6 @@ package columnar
 
 import (
 	"path/filepath"
-	"sync"
 	"testing"
 )
 
@@ -99,32 +98,7 @@ func TestParquetLongSharedPages(t *testing.T) {
 	if len(share.pages) != 0 {
 		t.Fatalf("after every sample backwards, %d pages held", len(share.pages))
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d := make([]float64, len(m.genes))
-			for j := w; j < len(m.samples); j += 4 {
-				if err := src.ReadColumn(j, d); err != nil {
-					errs <- err
-					return
-				}
-				for g, v := range d {
-					if v != m.cols[j][g] {
-						t.Errorf("concurrent: sample %d, gene %d: %v, want %v", j, g, v, m.cols[j][g])
-						return
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	pqCheckConcurrentAgainst(t, src, m.cols)
 	if len(share.pages) != 0 {
 		t.Errorf("after every sample read by 4 workers, %d pages held", len(share.pages))
 	}
