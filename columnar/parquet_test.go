@@ -417,14 +417,6 @@ func pqCheckConcurrent(t *testing.T, src Source) {
 			t.Fatal(err)
 		}
 	}
-	pqCheckConcurrentAgainst(t, src, want)
-}
-
-// pqCheckConcurrentAgainst is pqCheckConcurrent with the columns expected
-// given.
-func pqCheckConcurrentAgainst(t *testing.T, src Source, want [][]float64) {
-	t.Helper()
-	G, S := len(src.Genes()), len(src.Samples())
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for w := range 4 {
