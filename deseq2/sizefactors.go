@@ -151,11 +151,12 @@ func SizeFactors(ctx context.Context, src columnar.Source, opts Options) (*Facto
 	return f, err
 }
 
-// sizeFactors is SizeFactors; with baseMeans it also returns BaseMeans of
-// the factors, summed in the medians pass, when the factors are final there
-// (ratio factors; poscounts factors are recentred after it, and then the
-// base means are nil: BaseMeans makes them in a pass of its own).
-func sizeFactors(ctx context.Context, src columnar.Source, opts Options, baseMeans bool) (*Factors, []float64, error) {
+// sizeFactors is SizeFactors; with baseMeans it also returns rough base
+// means of the factors (roughMeans), summed in the medians pass, when the
+// factors are final there (ratio factors; poscounts factors are recentred
+// after it, and then the means are nil: BaseMeans makes them in a pass of
+// its own).
+func sizeFactors(ctx context.Context, src columnar.Source, opts Options, baseMeans bool) (*Factors, *roughMeans, error) {
 	if opts.Method == "" {
 		opts.Method = Ratio
 	}
@@ -185,9 +186,9 @@ func sizeFactors(ctx context.Context, src columnar.Source, opts Options, baseMea
 			return nil, nil, noUsableGenes(src, opts)
 		}
 	}
-	var means *baseMeanSums
+	var means *roughMeans
 	if baseMeans && opts.Method == Ratio {
-		means = newBaseMeanSums(len(src.Genes()))
+		means = newRoughMeans(opts.Pass.Workers(src), len(src.Genes()))
 	}
 	sf, err := mediansOfRatios(ctx, src, ell, opts.Controls, opts.Pass, means)
 	if err != nil {
@@ -196,11 +197,7 @@ func sizeFactors(ctx context.Context, src columnar.Source, opts Options, baseMea
 	if opts.Method == PosCounts {
 		kernels.Recentre(sf)
 	}
-	var bm []float64
-	if means != nil {
-		bm = means.means(len(sf))
-	}
-	return &Factors{Method: opts.Method, Samples: src.Samples(), LibSize: sums.LibSize, SizeFactor: sf, LogGeoMean: ell}, bm, nil
+	return &Factors{Method: opts.Method, Samples: src.Samples(), LibSize: sums.LibSize, SizeFactor: sf, LogGeoMean: ell}, means, nil
 }
 
 // usableGenes counts the genes with a finite ℓ (among the controls, if given).
@@ -238,10 +235,9 @@ func MediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64,
 }
 
 // mediansOfRatios is MediansOfRatios; when means is not nil, each worker
-// also divides the sample's counts by its factor, final as soon as its
-// median is known, and the pass's reduce step adds them to means in sample
-// order: the bits of BaseMeans with these factors, without its pass.
-func mediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64, controls []bool, opts pass.Options, means *baseMeanSums) ([]float64, error) {
+// also adds the sample's normalized counts to it (roughMeans), with the
+// sample's factor, final as soon as its median is known.
+func mediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64, controls []bool, opts pass.Options, means *roughMeans) ([]float64, error) {
 	S := len(src.Samples())
 	sf := make([]float64, S)
 	scratch := make([]kernels.RatioMedian, opts.Workers(src))
@@ -256,15 +252,11 @@ func mediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64,
 		}
 		sf[j] = math.Exp(m)
 		if means != nil {
-			kernels.DivideInto(col, col, sf[j])
+			means.add(w, col, sf[j])
 		}
 		return nil
 	}
-	var reduce pass.ReduceFunc
-	if means != nil {
-		reduce = means.add
-	}
-	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
+	if err := pass.Run(ctx, src, opts, work, nil); err != nil {
 		return nil, err
 	}
 	return sf, nil

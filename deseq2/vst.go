@@ -36,6 +36,9 @@ func GeneDispersions(ctx context.Context, rows RowBlocks, sf []float64, threads 
 	return out, nil
 }
 
+// vstMinBaseMean is the base mean that the genes of vst()'s subset exceed.
+const vstMinBaseMean = 5
+
 // VSTSubset returns the genes that DESeq2's vst() fits its trend on: of the
 // genes whose mean normalized count exceeds 5, ordered by that mean (ties in
 // gene order), those at positions round(seq(1, n, length.out = nsub)). The
@@ -47,7 +50,7 @@ func VSTSubset(baseMean []float64, nsub int) ([]int, error) {
 	}
 	var above []int
 	for i, bm := range baseMean {
-		if bm > 5 {
+		if bm > vstMinBaseMean {
 			above = append(above, i)
 		}
 	}
@@ -72,52 +75,6 @@ func VSTSubset(baseMean []float64, nsub int) ([]int, error) {
 		out[k] = above[int(math.RoundToEven(p))-1]
 	}
 	return out, nil
-}
-
-// BaseMeans returns every gene's mean normalized count, mean_j c_ij/s_j, in
-// one pass (per-gene compensated sums in sample order).
-func BaseMeans(ctx context.Context, src columnar.Source, sf []float64, opts pass.Options) ([]float64, error) {
-	sums := newBaseMeanSums(len(src.Genes()))
-	err := pass.Run(ctx, src, opts, func(_, j int, col []float64) error {
-		kernels.DivideInto(col, col, sf[j])
-		return nil
-	}, sums.add)
-	if err != nil {
-		return nil, err
-	}
-	return sums.means(len(sf)), nil
-}
-
-// baseMeanSums accumulates the base means: per gene, a compensated sum of
-// the normalized counts, added sample by sample in sample order (the bits
-// depend on that order; pass.Run's reduce step keeps it).
-type baseMeanSums struct{ sum, comp []float64 }
-
-func newBaseMeanSums(genes int) *baseMeanSums {
-	return &baseMeanSums{sum: make([]float64, genes), comp: make([]float64, genes)}
-}
-
-// add adds sample j's normalized counts q; j must follow the previous one.
-func (b *baseMeanSums) add(_ int, q []float64) error {
-	sum, comp := b.sum, b.comp
-	for i, v := range q {
-		t := sum[i] + v
-		if math.Abs(sum[i]) >= math.Abs(v) {
-			comp[i] += (sum[i] - t) + v
-		} else {
-			comp[i] += (v - t) + sum[i]
-		}
-		sum[i] = t
-	}
-	return nil
-}
-
-// means returns the base means over m samples, reusing the sums' memory.
-func (b *baseMeanSums) means(m int) []float64 {
-	for i := range b.sum {
-		b.sum[i] = (b.sum[i] + b.comp[i]) / float64(m)
-	}
-	return b.sum
 }
 
 // VSTOptions configure FitVST.
@@ -173,13 +130,19 @@ func FitVST(ctx context.Context, src columnar.Source, opts VSTOptions) (*VSTMode
 	// With NSub the base means that choose the subset come from the medians
 	// pass when they can (ratio factors are final once a sample's median is
 	// known), otherwise from a pass of their own.
-	f, bm, err := sizeFactors(ctx, src, Options{Method: Ratio, FallbackToPosCounts: opts.Controls == nil, Controls: opts.Controls, Pass: opts.Pass}, opts.NSub > 0)
+	f, rough, err := sizeFactors(ctx, src, Options{Method: Ratio, FallbackToPosCounts: opts.Controls == nil, Controls: opts.Controls, Pass: opts.Pass}, opts.NSub > 0)
 	if err != nil {
 		return nil, err
 	}
 	var subset []int
 	if opts.NSub > 0 {
-		if bm == nil {
+		var bm []float64
+		if rough != nil {
+			rm, k := rough.means(len(f.SizeFactor))
+			if bm, err = settleMeans(ctx, src, f.SizeFactor, rm, k, vstMinBaseMean, opts.Pass); err != nil {
+				return nil, err
+			}
+		} else {
 			pass.Replan(opts.Pass, +1)
 			if bm, err = BaseMeans(ctx, src, f.SizeFactor, opts.Pass); err != nil {
 				return nil, err
