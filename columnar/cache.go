@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // Cached wraps src with an in-memory cache of decoded columns, so that a
@@ -122,6 +124,55 @@ func (c *cache) readAndEncode(j int, dst []float64) (col *cachedColumn, ok bool,
 		return packCounts(dst, small, mid, big)
 	})
 	return col, ok, nil
+}
+
+// cacheOf is src's cache when src is made by Cached, else nil.
+func cacheOf(src Source) *cache {
+	switch c := src.(type) {
+	case *cache:
+		return c
+	case *cacheWithLengths:
+		return c.cache
+	}
+	return nil
+}
+
+// countsSink is sink as a wide Parquet sink of DOUBLE values, which takes
+// a cached column's counts as they are held (writeCountsFunc), or nil.
+func countsSink(sink Sink) *pqWideSink {
+	if s, ok := sink.(*pqWideSink); ok && s.w.valueType == format.Double {
+		return s
+	}
+	return nil
+}
+
+// HoldsCounts reports whether WriteCountsFunc(sink, src, j, f) writes
+// sample j: src (made by Cached) holds its counts and sink is a wide
+// Parquet sink of DOUBLE values.
+func HoldsCounts(sink Sink, src Source, j int) bool {
+	c := cacheOf(src)
+	return c != nil && countsSink(sink) != nil && c.cols[j].Load() != nil
+}
+
+// WriteCountsFunc writes sample j of src to sink as f of its counts, as
+// sink.(ColumnFuncWriter).WriteColumnFunc(j, counts, f) does, with the same
+// bytes, from the counts as the cache holds them: decoded to 32-bit counts
+// as the column is encoded, and its dictionary found from them
+// (pqValueDict.buildOfCounts), without a column of float64s read, checked
+// and copied first. ok is false, and nothing is done, where HoldsCounts is
+// false: the caller then reads the column and calls WriteColumnFunc. The
+// sink must be committed or aborted before src is closed (the cache's
+// memory is read until then).
+func WriteCountsFunc(sink Sink, src Source, j int, f func(float64) float64) (ok bool, err error) {
+	c, s := cacheOf(src), countsSink(sink)
+	if c == nil || s == nil || f == nil {
+		return false, nil
+	}
+	col := c.cols[j].Load()
+	if col == nil {
+		return false, nil
+	}
+	return true, s.writeCountsFunc(j, col, f) // not a read: CacheHits does not count it
 }
 
 // CountsKnown reports whether column j is in the cache: encode keeps only
@@ -335,25 +386,32 @@ func oneIf(b bool) int {
 // values without a branch on the data, at the rows markerRows lists, the
 // ones past its markers to dst[i+8], which the next group writes again;
 // the other groups take their markers one by one.
-func (c *cachedColumn) decode(dst []float64) {
-	small, mid := c.small, c.mid
-	dst = dst[:len(small)]
+func (c *cachedColumn) decode(dst []float64) { decodeTiers(c, dst, &smallFloats) }
+
+// decodeCounts is decode to 32-bit counts.
+func (c *cachedColumn) decodeCounts(dst []uint32) { decodeTiers(c, dst, &smallCounts) }
+
+// decodeTiers is decode into numbers of type T, small[u] being the byte
+// u's.
+func decodeTiers[T float64 | uint32](c *cachedColumn, dst []T, small *[256]T) {
+	tiny, mid := c.small, c.mid
+	dst = dst[:len(tiny)]
 	k, kb := 0, 0
 	i := 0
-	for ; i+9 <= len(small); i += 8 { // dst[i+8] exists
-		s, d := small[i:i+8:i+8], dst[i:i+9:i+9]
-		d[0], d[1], d[2], d[3] = smallFloats[s[0]], smallFloats[s[1]], smallFloats[s[2]], smallFloats[s[3]]
-		d[4], d[5], d[6], d[7] = smallFloats[s[4]], smallFloats[s[5]], smallFloats[s[6]], smallFloats[s[7]]
+	for ; i+9 <= len(tiny); i += 8 { // dst[i+8] exists
+		s, d := tiny[i:i+8:i+8], dst[i:i+9:i+9]
+		d[0], d[1], d[2], d[3] = small[s[0]], small[s[1]], small[s[2]], small[s[3]]
+		d[4], d[5], d[6], d[7] = small[s[4]], small[s[5]], small[s[6]], small[s[7]]
 		m := markerBytes(binary.LittleEndian.Uint64(s))
 		mk := markerMask(m)
 		n := bits.OnesCount64(m)
 		q := mid[k : k+midSlack : k+midSlack]
 		if n <= midSlack && midMarkers(q)&firstLanes[n] == 0 {
 			rows := markerRows[mk]
-			d[rows&15] = float64(q[0])
-			d[rows>>8&15] = float64(q[1])
-			d[rows>>16&15] = float64(q[2])
-			d[rows>>24&15] = float64(q[3])
+			d[rows&15] = T(q[0])
+			d[rows>>8&15] = T(q[1])
+			d[rows>>16&15] = T(q[2])
+			d[rows>>24&15] = T(q[3])
 			k += n
 			continue
 		}
@@ -364,12 +422,12 @@ func (c *cachedColumn) decode(dst []float64) {
 				v = c.big[kb]
 				kb++
 			}
-			d[bits.TrailingZeros64(m)>>3] = float64(v)
+			d[bits.TrailingZeros64(m)>>3] = T(v)
 		}
 	}
-	for ; i < len(small); i++ {
-		if u := small[i]; u != smallMarker {
-			dst[i] = smallFloats[u]
+	for ; i < len(tiny); i++ {
+		if u := tiny[i]; u != smallMarker {
+			dst[i] = small[u]
 			continue
 		}
 		v := uint32(mid[k])
@@ -378,7 +436,7 @@ func (c *cachedColumn) decode(dst []float64) {
 			v = c.big[kb]
 			kb++
 		}
-		dst[i] = float64(v)
+		dst[i] = T(v)
 	}
 }
 
@@ -450,13 +508,21 @@ func markerBytes(w uint64) uint64 {
 	return ((w & low7) + ones) & w & tops
 }
 
-// smallFloats[u] is float64(u).
-var smallFloats = func() (t [256]float64) {
-	for u := range t {
-		t[u] = float64(u)
-	}
-	return t
-}()
+// smallFloats[u] is float64(u), smallCounts[u] uint32(u).
+var (
+	smallFloats = func() (t [256]float64) {
+		for u := range t {
+			t[u] = float64(u)
+		}
+		return t
+	}()
+	smallCounts = func() (t [256]uint32) {
+		for u := range t {
+			t[u] = uint32(u)
+		}
+		return t
+	}()
+)
 
 // arena hands out slices of one fixed block of memory, never to be freed
 // one by one: a bump pointer moved atomically, so that pass workers can

@@ -170,7 +170,7 @@ func BenchmarkEncodeValueChunk(b *testing.B) {
 				b.SetBytes(8 * n)
 				size := 0
 				for b.Loop() {
-					ec, err := w.encodeValueChunk("s", c.values, c.f, nil)
+					ec, err := w.encodeValueChunk("s", c.values, nil, c.f, nil)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -149,3 +149,125 @@ func TestParquetColumnFunc(t *testing.T) {
 		t.Fatalf("got %v, want an error about gene g7's 0.25", err)
 	}
 }
+
+// WriteCountsFunc writes, from the counts a cache holds, the very bytes
+// WriteColumnFunc writes from the decoded counts: counts of every tier of
+// the cache (below 255, below 65,535 and above, both sides of the direct
+// table of buildOfCounts), a chunk of too many distinct counts for a
+// dictionary, and all-zero and one-value columns; wide files of several
+// row groups, whose chunks start amid the cache's tiers. Where it cannot
+// (a column the cache does not hold, a FLOAT or INT64 output, a text sink,
+// an uncached source), it reports false and writes nothing.
+func TestWriteCountsFunc(t *testing.T) {
+	const G = 3000
+	r := rand.New(rand.NewPCG(8, 1))
+	names := []string{"lognormal", "tiers", "distinct", "zero", "one", "sparse"}
+	cols := make([][]float64, len(names))
+	for k := range cols {
+		cols[k] = make([]float64, G)
+	}
+	for g := range G {
+		cols[0][g] = math.Floor(math.Exp(r.NormFloat64()*2 + 3))
+		cols[1][g] = []float64{0, 254, 255, 256, 4095, 4096, 65534, 65535, 65536, 1e6, float64(r.IntN(300))}[r.IntN(11)]
+		cols[2][g] = float64(3*g + 1)
+		cols[4][g] = 7
+		if r.IntN(50) == 0 {
+			cols[5][g] = float64(r.IntN(1 << 20))
+		}
+	}
+	genes := make([]string, G)
+	for g := range genes {
+		genes[g] = fmt.Sprintf("g%d", g)
+	}
+	vst := func(x float64) float64 { return math.Log2(1 + x/1.37) }
+	dir := t.TempDir()
+	for _, rows := range []int{1100, G} {
+		src := Cached(NewMemory("m", genes, names, cols), 1<<30)
+		buf := make([]float64, G)
+		for j := range names { // fill the cache
+			if err := src.ReadColumn(j, buf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		byCounts, byValues := filepath.Join(dir, "counts.parquet"), filepath.Join(dir, "values.parquet")
+		for _, path := range []string{byCounts, byValues} {
+			sink, err := Create(path, genes, names, SinkOptions{RowGroupRows: rows})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range names {
+				if path == byCounts {
+					if !HoldsCounts(sink, src, j) {
+						t.Fatalf("%s: the cache does not hold %s", path, names[j])
+					}
+					if ok, err := WriteCountsFunc(sink, src, j, vst); !ok || err != nil {
+						t.Fatalf("WriteCountsFunc %s: %v %v", names[j], ok, err)
+					}
+					continue
+				}
+				if err := src.ReadColumn(j, buf); err != nil {
+					t.Fatal(err)
+				}
+				if err := sink.(ColumnFuncWriter).WriteColumnFunc(j, buf, vst); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := sink.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, _ := os.ReadFile(byCounts)
+		b, _ := os.ReadFile(byValues)
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("row groups of %d: WriteCountsFunc and WriteColumnFunc wrote different files (%d and %d bytes)", rows, len(a), len(b))
+		}
+		got := pqOpen(t, byCounts, Options{})
+		for j := range names {
+			if err := got.ReadColumn(j, buf); err != nil {
+				t.Fatal(err)
+			}
+			for g, x := range cols[j] {
+				if math.Float64bits(buf[g]) != math.Float64bits(vst(x)) {
+					t.Fatalf("%s gene %d: read %v, want %v", names[j], g, buf[g], vst(x))
+				}
+			}
+		}
+		src.Close()
+	}
+
+	// Where it cannot.
+	plain := NewMemory("m", genes, names, cols)
+	small := Cached(plain, int64(G)+64) // one column's small bytes: no column held
+	buf := make([]float64, G)
+	if err := small.ReadColumn(0, buf); err != nil {
+		t.Fatal(err)
+	}
+	full := Cached(plain, 1<<30)
+	if err := full.ReadColumn(0, buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		src  Source
+		opts SinkOptions
+		path string
+	}{
+		{"uncached source", plain, SinkOptions{}, "a.parquet"},
+		{"column not held", small, SinkOptions{}, "b.parquet"},
+		{"FLOAT output", full, SinkOptions{Float32: true}, "c.parquet"},
+		{"INT64 output", full, SinkOptions{Integer: true}, "d.parquet"},
+		{"text output", full, SinkOptions{}, "e.tsv"},
+	} {
+		sink, err := Create(filepath.Join(dir, c.path), genes, names, c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if HoldsCounts(sink, c.src, 0) {
+			t.Errorf("%s: HoldsCounts is true", c.name)
+		}
+		if ok, err := WriteCountsFunc(sink, c.src, 0, vst); ok || err != nil {
+			t.Errorf("%s: WriteCountsFunc wrote (%v, %v)", c.name, ok, err)
+		}
+		sink.Abort()
+	}
+}

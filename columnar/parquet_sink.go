@@ -480,7 +480,7 @@ func (w *pqWriter) dictStringChunk(name string, dict func(yield func(string)), e
 // INT64. An integer column must hold whole numbers; notInteger(i) makes the
 // error for value i otherwise.
 func (w *pqWriter) valueChunk(name string, values []float64, notInteger func(i int) error) pqChunk {
-	c, err := w.encodeValueChunk(name, values, nil, notInteger)
+	c, err := w.encodeValueChunk(name, values, nil, nil, notInteger)
 	if err != nil && w.err == nil {
 		w.err = err
 	}
@@ -507,11 +507,20 @@ var pqPageBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // pqValueScratch is what encodeValueChunk works in: the values' bits as
 // written, a page before compression, and the dictionary.
 type pqValueScratch struct {
-	vals []float64 // the values f(x) where they must be made one by one
+	vals []float64 // the values f(x) where they must be made one by one, or the counts as float64s
 	bits []uint64
 	body []byte
 	rle  []byte
 	dict pqValueDict
+}
+
+// floatsOf returns the counts as float64s, in sc.vals.
+func (sc *pqValueScratch) floatsOf(counts []uint32) []float64 {
+	sc.vals = pqGrow(sc.vals, len(counts))
+	for i, c := range counts {
+		sc.vals[i] = float64(c)
+	}
+	return sc.vals
 }
 
 var pqValueScratches = sync.Pool{New: func() any { return new(pqValueScratch) }}
@@ -530,8 +539,11 @@ var pqValueScratches = sync.Pool{New: func() any { return new(pqValueScratch) }}
 // With f, the chunk's values are f(values[i]) (see
 // ColumnFuncWriter): a DOUBLE chunk finds its dictionary from the
 // arguments (pqValueDict.buildOfWholes) and calls f once per entry; other
-// types make the values one by one first.
-func (w *pqWriter) encodeValueChunk(name string, values []float64, f func(float64) float64, notInteger func(i int) error) (pqEncodedChunk, error) {
+// types make the values one by one first. The chunk's arguments are
+// values, or, when counts is not nil, counts (32-bit whole numbers, from
+// which a DOUBLE chunk of f finds its dictionary without converting them:
+// pqValueDict.buildOfCounts, the same entries as buildOfWholes).
+func (w *pqWriter) encodeValueChunk(name string, values []float64, counts []uint32, f func(float64) float64, notInteger func(i int) error) (pqEncodedChunk, error) {
 	typ := w.valueType
 	size := 8
 	if typ == format.Float || typ == format.Int32 {
@@ -541,6 +553,13 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, f func(float6
 		PathInSchema: []string{name}, Codec: w.ccodec}}
 	sc := pqValueScratches.Get().(*pqValueScratch)
 	defer pqValueScratches.Put(sc)
+	if counts != nil && (f == nil || typ != format.Double) {
+		values, counts = sc.floatsOf(counts), nil
+	}
+	n := len(values)
+	if counts != nil {
+		n = len(counts)
+	}
 	if f != nil && typ != format.Double {
 		sc.vals = pqGrow(sc.vals, len(values))
 		for i, x := range values {
@@ -548,7 +567,7 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, f func(float6
 		}
 		values, f = sc.vals[:len(values)], nil
 	}
-	sc.bits = pqGrow(sc.bits, len(values))
+	sc.bits = pqGrow(sc.bits, n)
 	vbits := sc.bits
 	lo, hi := math.Inf(1), math.Inf(-1)
 	dictionary := false
@@ -556,7 +575,12 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, f func(float6
 	switch {
 	case f != nil:
 		// DOUBLE values f(x): the dictionary of the x, then their values.
-		if dictionary = sc.dict.buildOfWholes(values, len(values)/4); dictionary {
+		if counts != nil {
+			dictionary = sc.dict.buildOfCounts(counts, n/4)
+		} else {
+			dictionary = sc.dict.buildOfWholes(values, n/4)
+		}
+		if dictionary {
 			for k, x := range sc.dict.entries {
 				v := f(math.Float64frombits(x))
 				sc.dict.entries[k] = math.Float64bits(v)
@@ -568,6 +592,9 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, f func(float6
 				}
 			}
 			break
+		}
+		if counts != nil {
+			values = sc.floatsOf(counts)
 		}
 		for i, x := range values {
 			v := f(x)
@@ -642,7 +669,7 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, f func(float6
 		return nil
 	}
 	if f == nil {
-		dictionary = sc.dict.build(vbits, len(values)/4)
+		dictionary = sc.dict.build(vbits, n/4)
 	}
 	if dictionary {
 		entries := sc.dict.entries
@@ -653,8 +680,8 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, f func(float6
 		}
 		width := max(1, bits.Len(uint(len(entries)-1)))
 		enc := rle.Encoding{BitWidth: width}
-		for i0 := 0; i0 < len(values); i0 += pqValuePageValues {
-			idx := sc.dict.index[i0:min(len(values), i0+pqValuePageValues)]
+		for i0 := 0; i0 < n; i0 += pqValuePageValues {
+			idx := sc.dict.index[i0:min(n, i0+pqValuePageValues)]
 			var err error
 			if sc.rle, err = enc.EncodeInt32(sc.rle[:0], idx); err != nil {
 				return c, fmt.Errorf("columnar: writing %s: %w", w.path, err)
@@ -670,8 +697,8 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, f func(float6
 			{PageType: format.DataPage, Encoding: format.RLEDictionary, Count: int32(len(c.pages) - 1)},
 		}
 	} else {
-		for i0 := 0; i0 < len(values); i0 += pqValuePageValues {
-			page := vbits[i0:min(len(values), i0+pqValuePageValues)]
+		for i0 := 0; i0 < n; i0 += pqValuePageValues {
+			page := vbits[i0:min(n, i0+pqValuePageValues)]
 			if err := addPage(pqDataPageHeader(len(page), format.Plain), plain(page), len(page)); err != nil {
 				return c, err
 			}
@@ -856,6 +883,7 @@ type pqWideSink struct {
 // pqWideColumn is one sample column on its way to the file.
 type pqWideColumn struct {
 	values []float64
+	cached *cachedColumn    // instead of values: the counts as a cache holds them
 	chunks []pqEncodedChunk // one per row group
 	err    error
 	done   chan struct{} // closed once encoded
@@ -889,8 +917,10 @@ func (s *pqWideSink) writeInOrder() {
 			err := s.w.err
 			s.failed.CompareAndSwap(nil, &err)
 		}
-		v := col.values[:0]
-		pqColumnBuffers.Put(&v)
+		if col.values != nil {
+			v := col.values[:0]
+			pqColumnBuffers.Put(&v)
+		}
 	}
 }
 
@@ -902,24 +932,54 @@ func (s *pqWideSink) WriteColumn(j int, values []float64) error {
 // x. The dictionary of a DOUBLE chunk then comes from the x, f being called
 // once per distinct x (see ColumnFuncWriter).
 func (s *pqWideSink) WriteColumnFunc(j int, x []float64, f func(float64) float64) error {
-	if j != s.next {
-		panic("columnar: WriteColumn: columns must come in order")
+	col, err := s.queue(j, len(x))
+	if err != nil {
+		return err
 	}
-	if len(x) != len(s.genes) {
-		panic("columnar: WriteColumn: values length does not match the number of genes")
-	}
-	if err := s.failed.Load(); err != nil {
-		return *err
-	}
-	s.next++
-	col := &pqWideColumn{done: make(chan struct{})}
 	if b, ok := pqColumnBuffers.Get().(*[]float64); ok && cap(*b) >= len(x) {
 		col.values = (*b)[:len(x)]
 	} else {
 		col.values = make([]float64, len(x))
 	}
 	copy(col.values, x)
+	s.encode(j, col, f)
+	return nil
+}
+
+// writeCountsFunc is WriteColumnFunc for the counts of a column held by a
+// cache (see WriteCountsFunc): decoded to 32-bit counts as the column is
+// encoded, not copied first.
+func (s *pqWideSink) writeCountsFunc(j int, counts *cachedColumn, f func(float64) float64) error {
+	col, err := s.queue(j, len(counts.small))
+	if err != nil {
+		return err
+	}
+	col.cached = counts
+	s.encode(j, col, f)
+	return nil
+}
+
+// queue checks that sample j comes next, with n values, and puts its
+// column in line for the writer goroutine.
+func (s *pqWideSink) queue(j, n int) (*pqWideColumn, error) {
+	if j != s.next {
+		panic("columnar: WriteColumn: columns must come in order")
+	}
+	if n != len(s.genes) {
+		panic("columnar: WriteColumn: values length does not match the number of genes")
+	}
+	if err := s.failed.Load(); err != nil {
+		return nil, *err
+	}
+	s.next++
+	col := &pqWideColumn{done: make(chan struct{})}
 	s.order <- col // waits while pqWideInFlight columns per core are on their way
+	return col, nil
+}
+
+// encode encodes col's chunks in a goroutine of its own, as f of its values
+// (or of its cached counts), and closes col.done.
+func (s *pqWideSink) encode(j int, col *pqWideColumn, f func(float64) float64) {
 	go func() {
 		defer close(col.done)
 		if f != nil && len(s.genes) > s.groupRows {
@@ -928,10 +988,30 @@ func (s *pqWideSink) WriteColumnFunc(j int, x []float64, f func(float64) float64
 			defer pqMemos.Put(m)
 			f = m.of(f)
 		}
+		var counts []uint32
+		if col.cached != nil {
+			b := pqCountBuffers.Get().(*[]uint32)
+			defer pqCountBuffers.Put(b)
+			*b = pqGrow(*b, len(s.genes))
+			counts = *b
+			col.cached.decodeCounts(counts)
+		}
 		for g, g0 := 0, 0; g0 < len(s.genes); g, g0 = g+1, g0+s.groupRows {
-			part := col.values[g0:min(len(col.values), g0+s.groupRows)]
-			c, err := s.w.encodeValueChunk(s.samples[j], part, f, func(i int) error {
-				v := part[i]
+			g1 := min(len(s.genes), g0+s.groupRows)
+			var part []float64
+			var partCounts []uint32
+			if counts != nil {
+				partCounts = counts[g0:g1]
+			} else {
+				part = col.values[g0:g1]
+			}
+			c, err := s.w.encodeValueChunk(s.samples[j], part, partCounts, f, func(i int) error {
+				v := 0.0
+				if partCounts != nil {
+					v = float64(partCounts[i])
+				} else {
+					v = part[i]
+				}
 				if f != nil {
 					v = f(v)
 				}
@@ -944,8 +1024,9 @@ func (s *pqWideSink) WriteColumnFunc(j int, x []float64, f func(float64) float64
 			}
 		}
 	}()
-	return nil
 }
+
+var pqCountBuffers = sync.Pool{New: func() any { return new([]uint32) }}
 
 // pqMemo remembers f(x) for whole x in [0, pqSmallWholes), so that the
 // chunks of a sample written by WriteColumnFunc call f once per small count

@@ -34,6 +34,9 @@ type Options struct {
 	NoCheck bool
 	// Progress, when not nil, hears about the pass as it runs.
 	Progress Progress
+	// unread, when not nil, says which columns the pass does not read: their
+	// work is not called and reduce gets a nil column (WriteMapped).
+	unread func(j int) bool
 	// Rows, when not nil, are the genes (indexes in ascending order) the
 	// pass reads: the columns it hands on hold their values only, col[k]
 	// being gene Rows[k]'s, read with columnar.ReadRows (from the cache
@@ -197,7 +200,11 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 			}
 			delete(pending, next)
 			if reduce != nil {
-				if err := reduce(next, col); err != nil {
+				in := col
+				if opts.unread != nil && opts.unread(next) {
+					in = nil
+				}
+				if err := reduce(next, in); err != nil {
 					fail(err)
 					break
 				}
@@ -281,6 +288,9 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 // into col, check it (unless opts.NoCheck, or the source vouches for it)
 // and call work.
 func readColumn(src columnar.Source, opts Options, work WorkFunc, worker, j int, col []float64) error {
+	if opts.unread != nil && opts.unread(j) {
+		return nil
+	}
 	var err error
 	if opts.Rows == nil {
 		err = src.ReadColumn(j, col)
@@ -358,10 +368,22 @@ func CountError(src columnar.Source, j, i int, v float64) error {
 // takes a column as a function of another (columnar.ColumnFuncWriter: the
 // wide Parquet one) gets the counts and the function, and builds its
 // dictionary from the counts; any other gets the values, mapped in the
-// workers by kernels.MapCounts.
+// workers by kernels.MapCounts. Where the sink can take a column's counts
+// as src holds them in memory (columnar.HoldsCounts: a cached column, a
+// wide Parquet file), the column is not read at all: the sink encodes it
+// from the cache (columnar.WriteCountsFunc).
 func WriteMapped(ctx context.Context, src columnar.Source, opts Options, sink columnar.Sink, of func(j int) func(float64) float64) error {
 	if fs, ok := sink.(columnar.ColumnFuncWriter); ok {
+		// A column held at the worker's turn stays held (a cache keeps
+		// what it has), so worker and reducer agree on it.
+		opts.unread = func(j int) bool { return columnar.HoldsCounts(sink, src, j) }
 		return Run(ctx, src, opts, nil, func(j int, col []float64) error {
+			if col == nil {
+				if ok, err := columnar.WriteCountsFunc(sink, src, j, of(j)); ok || err != nil {
+					return err
+				}
+				return errors.New("pass: internal error: a held column is no longer held")
+			}
 			return fs.WriteColumnFunc(j, col, of(j))
 		})
 	}

@@ -1,10 +1,12 @@
 package pass
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -221,5 +223,78 @@ func TestRowsReadThoseGenes(t *testing.T) {
 	var ie *columnar.InputError
 	if !errors.As(err, &ie) || ie.Sample != "s2" || ie.Gene != "g17" || !strings.Contains(err.Error(), "negative") {
 		t.Errorf("err = %v, want a negative count at s2/g17", err)
+	}
+}
+
+// readCounter counts the columns read from a source.
+type readCounter struct {
+	columnar.Source
+	reads atomic.Int64
+}
+
+func (r *readCounter) ReadColumn(j int, dst []float64) error {
+	r.reads.Add(1)
+	return r.Source.ReadColumn(j, dst)
+}
+
+// WriteMapped writes the same file from a cache that holds every column as
+// from the plain source, without reading the held columns again; with a
+// cache that holds some, it reads the others, once each.
+func TestWriteMappedFromCache(t *testing.T) {
+	const S, G = 9, 500
+	plain := source(S, G)
+	of := func(j int) func(float64) float64 {
+		return func(c float64) float64 { return math.Log2(c/float64(j+1) + 1) }
+	}
+	dir := t.TempDir()
+	write := func(name string, src columnar.Source) []byte {
+		path := dir + "/" + name + ".parquet"
+		sink, err := columnar.Create(path, plain.Genes(), plain.Samples(), columnar.SinkOptions{RowGroupRows: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteMapped(context.Background(), src, Options{Threads: 3}, sink, of); err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	want := write("plain", plain)
+	for _, c := range []struct {
+		name   string
+		budget int64
+		all    bool // the cache holds every column
+	}{{"all held", 1 << 30, true}, {"some held", 4 * 2 * (G + 8), false}} {
+		under := &readCounter{Source: plain}
+		src := columnar.Cached(under, c.budget)
+		if err := Run(context.Background(), src, Options{Threads: 1}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		held := 0
+		for j := 0; j < S; j++ {
+			if src.(columnar.KnownCounts).CountsKnown(j) {
+				held++
+			}
+		}
+		if c.all && held != S || !c.all && (held == 0 || held == S) {
+			t.Fatalf("%s: the cache holds %d of %d columns", c.name, held, S)
+		}
+		before, hits := under.reads.Load(), columnar.CacheHits(src)
+		got := write(c.name, src)
+		if c.all && columnar.CacheHits(src) != hits {
+			t.Errorf("%s: %d columns read from the cache, want none (the sink takes them as held)", c.name, columnar.CacheHits(src)-hits)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: a different file from the cache (%d bytes, want %d)", c.name, len(got), len(want))
+		}
+		if reads := under.reads.Load() - before; reads != int64(S-held) {
+			t.Errorf("%s: %d columns read again with %d of %d held, want %d", c.name, reads, held, S, S-held)
+		}
 	}
 }
