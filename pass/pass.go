@@ -371,7 +371,8 @@ func CountError(src columnar.Source, j, i int, v float64) error {
 // workers by kernels.MapCounts. Where the sink can take a column's counts
 // as src holds them in memory (columnar.HoldsCounts: a cached column, a
 // wide Parquet file), the column is not read at all: the sink encodes it
-// from the cache (columnar.WriteCountsFunc).
+// from the cache (columnar.WriteCountsFunc), so the sink must be committed
+// or aborted before src is closed.
 func WriteMapped(ctx context.Context, src columnar.Source, opts Options, sink columnar.Sink, of func(j int) func(float64) float64) error {
 	if fs, ok := sink.(columnar.ColumnFuncWriter); ok {
 		// A column held at the worker's turn stays held (a cache keeps
