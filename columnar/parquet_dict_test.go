@@ -125,7 +125,9 @@ func pqStatValue(b []byte) float64 {
 // parametric transform, a function of the count: as many distinct values),
 // the same VST given as the counts and the transform (vst-of-counts: the
 // dictionary found from the counts, as WriteColumnFunc does; its time
-// includes a transform per distinct count, made before the vst case) and
+// includes a transform per distinct count, made before the vst case; and
+// vst-of-uint32-counts: the counts as 32-bit integers, as WriteCountsFunc
+// gives them) and
 // values that are all distinct (PLAIN), at the zstd level of long files
 // (default) and of wide files (pqZstdWideLevel). It reports the compressed
 // bytes a value.
@@ -133,6 +135,7 @@ func BenchmarkEncodeValueChunk(b *testing.B) {
 	const n = 1 << 14
 	r := rand.New(rand.NewPCG(9, 9))
 	counts, wholes, vst, distinct := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	counts32 := make([]uint32, n)
 	const a0, a1, sf = 0.1, 0.97, 1.37
 	transform := func(c float64) float64 {
 		q := c / sf
@@ -142,6 +145,7 @@ func BenchmarkEncodeValueChunk(b *testing.B) {
 		c := math.Floor(math.Exp(r.NormFloat64()*2 + 3))
 		counts[i] = c / sf
 		wholes[i] = c
+		counts32[i] = uint32(c)
 		vst[i] = transform(c)
 		distinct[i] = math.Sqrt(float64(i) + 0.5)
 	}
@@ -163,14 +167,16 @@ func BenchmarkEncodeValueChunk(b *testing.B) {
 		for _, c := range []struct {
 			name   string
 			values []float64
+			counts []uint32
 			f      func(float64) float64
-		}{{"dictionary", counts, nil}, {"vst", vst, nil}, {"vst-of-counts", wholes, transform}, {"plain", distinct, nil}} {
+		}{{"dictionary", counts, nil, nil}, {"vst", vst, nil, nil}, {"vst-of-counts", wholes, nil, transform},
+			{"vst-of-uint32-counts", nil, counts32, transform}, {"plain", distinct, nil, nil}} {
 			b.Run(level.name+"/"+c.name, func(b *testing.B) {
 				w.valueEnc = level.enc
 				b.SetBytes(8 * n)
 				size := 0
 				for b.Loop() {
-					ec, err := w.encodeValueChunk("s", c.values, nil, c.f, nil)
+					ec, err := w.encodeValueChunk("s", c.values, c.counts, c.f, nil)
 					if err != nil {
 						b.Fatal(err)
 					}
