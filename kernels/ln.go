@@ -21,7 +21,8 @@ type lnEntry struct {
 // Special cases are math.Log's: Ln(+Inf) = +Inf, Ln(0) = -Inf,
 // Ln(x < 0) = NaN, Ln(NaN) = NaN, and Ln(1) = +0. A subnormal x is scaled
 // by 2^54 and the exponent taken back exactly, so it is as accurate as a
-// normal one.
+// normal one (math.Log's amd64 assembly is not: it gives -709.09 for
+// 2^-1074, whose ln is -744.44; golang/go#56600).
 //
 // Method. For a normal x = 1.f·2^E', subtracting the bits of
 // (1 + log2Split/256)/2 ≈ √2/2 from x's bits leaves E in the top 12 bits
@@ -68,11 +69,12 @@ type lnEntry struct {
 // E·ln 2 at powers of two and subnormals.
 func Ln(x float64) float64 {
 	b := math.Float64bits(x)
-	var shift int64
 	if b-minNormalBits >= infBits-minNormalBits { // not positive, normal and finite
 		switch {
 		case x > 0 && x < 0x1p-1022: // subnormal
-			b, shift = math.Float64bits(x*0x1p54), -54
+			// the bits of x·2^54 with 54 taken from the exponent: below
+			// zero as a field, but right as an integer for what follows
+			b = math.Float64bits(x*0x1p54) - 54<<52
 		case x == 0:
 			return math.Inf(-1)
 		case x < 0:
@@ -83,7 +85,7 @@ func Ln(x float64) float64 {
 	}
 	tmp := b - lnSplitBits
 	i := (tmp >> 44) & 0xff
-	e := float64(int64(tmp)>>52 + shift)
+	e := float64(int64(tmp) >> 52)
 	zb := b - tmp&(0xfff<<52)
 	t := &lnTable[i]
 	// r = z·inv - 1, exactly: z = zh + zl with zh the top 44 bits of z's
