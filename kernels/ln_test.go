@@ -12,6 +12,17 @@ import (
 	"testing"
 )
 
+// Mutations of ln.go and ln_table.go that these tests were seen to fail
+// on (each tried alone, then reverted): an entry's lo sign flipped, hi's
+// last digit changed or inv one step off (TestLnTable, TestLnAccuracy);
+// the series' last term -r⁶/8 dropped, worst 0.513 ulp (TestLnAccuracy);
+// its r³/5 term, the two-sum's error, zl·inv in r or E·ln2Lo dropped
+// (TestLnAccuracy, TestLnSpecialCases); ln2Lo's last digit changed
+// (TestLnConstants); the subnormal's exponent not taken back, x < 0 or
+// x = 0 or NaN and +Inf given the wrong value (TestLnSpecialCases, the
+// first also TestLnAccuracy); lnRef's sl term dropped (TestLnRefIsClose,
+// TestLnAccuracy).
+
 var updateLnTable = flag.Bool("update-ln-table", false, "rewrite ln_table.go from 300-bit arithmetic")
 
 const lnPrec = 300
@@ -275,7 +286,7 @@ func lnInput(rng *rand.Rand, k int) float64 {
 // TestLnAccuracy compares Ln with lnRef (bigLn where lnRef cannot decide
 // the rounding) on millions of inputs of every kind of lnInput, and on
 // every power of two and every interval edge of a range of exponents: at
-// most 0.52 ulp, and few results not correctly rounded.
+// most 0.51 ulp, and at most 1 in 10,000 not correctly rounded.
 func TestLnAccuracy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	n := 8_000_000
@@ -325,7 +336,7 @@ func TestLnAccuracy(t *testing.T) {
 		if err > worst {
 			worst, worstX = err, x
 		}
-		if err > 0.52 {
+		if err > 0.51 { // the bound is about 0.505 (ln.go)
 			t.Errorf("Ln(%v) = %v is off by %.4f ulp", x, y, err)
 		}
 	}
@@ -338,7 +349,7 @@ func TestLnAccuracy(t *testing.T) {
 	t.Logf("Ln: worst %.4f ulp (x = %v); %d of %d not correctly rounded; %d decided by 300-bit ln",
 		worst, worstX, wrong, total, decidedByBig)
 	t.Logf("math.Log on the normal x: worst %.4f ulp; %d not correctly rounded (by lnRef alone)", goWorst, goWrong)
-	if wrong > total/1000 {
+	if wrong > total/10000 {
 		t.Errorf("Ln is not correctly rounded on %d of %d inputs", wrong, total)
 	}
 }
@@ -366,7 +377,7 @@ func TestLnSpecialCases(t *testing.T) {
 		}
 	}
 	for _, x := range []float64{0x1p-1074, 3 * 0x1p-1074, 0x1.fffffffffffffp-1023, 0x1.234p-1030, math.MaxFloat64, math.E, 10, 0.1} {
-		if err := lnBigError(Ln(x), x); err > 0.52 {
+		if err := lnBigError(Ln(x), x); err > 0.51 {
 			t.Errorf("Ln(%v) = %v is off by %.4f ulp", x, Ln(x), err)
 		}
 	}
