@@ -264,7 +264,7 @@ func (f *dispersionFitter) gridSearch(y []float64) float64 {
 //   - That logarithm, ln(1+μ_jα), is kernels.Ln rather than math.Log:
 //     within 0.502 ulp in its tests and correctly rounded but for about
 //     1 in 58,000 arguments (math.Log: 0.78 ulp, about 1 in 240), in
-//     about 0.6 of math.Log's time. The two differ in the last bit now and
+//     0.55 to 0.7 of math.Log's time. The two differ in the last bit now and
 //     then, which again moves ℓ in its last bits and the VST on the
 //     reference sets by at most 2.1e-10 (synth_a; 2.6e-10 with math.Log;
 //     marioni 3.6e-15 -> 9.0e-13, nsub 1000 synth_a 9.4e-10 -> 7.6e-10).
