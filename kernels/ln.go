@@ -58,10 +58,10 @@ type lnEntry struct {
 // their rounding costs at most a few 2^-10 ulp. |ln x| >= 2^-9 except in
 // the two intervals where inv = 1, T = 0 and ln x ≈ r with |r| < 2^-8;
 // in every interval δ is below 2^-67 of ln x (TestLnTable checks 2^-66
-// from each interval's bounds on r and ln z). ln2Hi + ln2Lo and T are
-// good to 2^-97 and 2^-100. So before the final rounding
-// the value is within about 0.005 ulp of ln x, and Ln is within about
-// 0.505 ulp. Tests (ln_test.go): TestLnTable rebuilds the table and checks
+// from each interval's bounds on r and ln z). E·(ln2Hi + ln2Lo) is good
+// to 2^-86 (|E| <= 1074, and where E != 0, |ln x| > 0.34) and T to 2^-96
+// (lo's rounding). So before the final rounding the value is within about
+// 0.005 ulp of ln x, and Ln is within about 0.505 ulp. Tests (ln_test.go): TestLnTable rebuilds the table and checks
 // r's bounds; TestLnAccuracy compares Ln with a double-double reference
 // (300-bit ln where that cannot decide the rounding) on 8 million inputs
 // over the whole exponent range, subnormals, close to 1 (1 ± 1e-10 ..
