@@ -261,6 +261,18 @@ func (f *dispersionFitter) gridSearch(y []float64) float64 {
 //     well within the 1e-6 aimed at, while BenchmarkGeneDispersion fell
 //     from 730 to 555 µs a gene (the logarithm was half of the time). R's
 //     own logarithm and Go's already differ in last bits now and then.
+//   - That logarithm, ln(1+μ_jα), is kernels.Ln rather than math.Log:
+//     within 0.502 ulp in its tests and correctly rounded but for about
+//     1 in 58,000 arguments (math.Log: 0.78 ulp, about 1 in 240), in
+//     0.55 to 0.7 of math.Log's time. The two differ in the last bit now and
+//     then, which again moves ℓ in its last bits and the VST on the
+//     reference sets by at most 2.1e-10 (synth_a; 2.6e-10 with math.Log;
+//     marioni 3.6e-15 -> 9.0e-13, nsub 1000 synth_a 9.4e-10 -> 7.6e-10).
+//     BenchmarkGeneDispersion: 633 -> 511 µs a gene (the least of six
+//     interleaved runs each). ln r, ln Σ_j w_j and the ln inside
+//     math.Lgamma stay math.Log. logPost and dLogPost take it from one
+//     loop, setLog1p, so both see the same values; so does nbPosterior's
+//     derivative (nbPosterior's own ℓ keeps math.Log, as before).
 //   - Within one evaluation (fixed r), equal counts have equal lnΓ(y+r)
 //     and ψ(y+r): setGene gives every distinct whole count below countMemo
 //     one slot (a table stamped with the gene's generation, so it is not
@@ -343,19 +355,28 @@ func (l *nbLikelihood) logPost(a float64) float64 {
 	for k, v := range l.value {
 		l.lg[k], _ = math.Lgamma(v + r)
 	}
+	l.setLog1p(a, alpha)
 	var ll, w float64
 	for j, yj := range l.y {
-		mu := l.mu[j]
-		log1p := math.Log(1 + mu*alpha)
-		l.log1pAt[j] = log1p
+		log1p := l.log1pAt[j]
 		// y_j ln(μ_j+r), with ln(μ_j+r) = ln r + ln(1+μ_jα): +0 for a
 		// zero count, as DESeq2's 0·ln(μ_j+r).
 		ylog := yj * (lnR + log1p)
 		ll += l.lg[l.slot[j]] - lgr - ylog - r*log1p
 		w += 1 / (l.invMu[j] + alpha)
 	}
-	l.lastA, l.haveLast = a, true
 	return ll + -0.5*math.Log(w)
+}
+
+// setLog1p sets log1pAt[j] = ln(1+μ_jα) by kernels.Ln for a = ln α, in a
+// loop of its own (a call in the sums' loop would spill their registers).
+func (l *nbLikelihood) setLog1p(a, alpha float64) {
+	mu := l.mu
+	dst := l.log1pAt[:len(mu)]
+	for j, m := range mu {
+		dst[j] = kernels.Ln(1 + m*alpha)
+	}
+	l.lastA, l.haveLast = a, true
 }
 
 // dLogPost is dℓ/da (DESeq2.cpp dlog_posterior), with ψ the digamma
@@ -373,10 +394,7 @@ func (l *nbLikelihood) dLogPost(a float64) float64 {
 		l.psi[k] = kernels.Digamma(v + r)
 	}
 	if !l.haveLast || l.lastA != a {
-		for j, mu := range l.mu {
-			l.log1pAt[j] = math.Log(1 + mu*alpha)
-		}
-		l.lastA, l.haveLast = a, true
+		l.setLog1p(a, alpha)
 	}
 	var s, w, dw float64
 	for j, yj := range l.y {

@@ -49,7 +49,7 @@ func refDLogPosterior(a float64, y, mu []float64) float64 {
 	var s, w, dw float64
 	for j, yj := range y {
 		ma := mu[j] * alpha
-		s += psiR + math.Log(1+ma) - ma*(1/(1+ma)) - kernels.Digamma(yj+r) + yj*(1/(mu[j]+r))
+		s += psiR + kernels.Ln(1+ma) - ma*(1/(1+ma)) - kernels.Digamma(yj+r) + yj*(1/(mu[j]+r))
 		v := 1/mu[j] + alpha
 		w += 1 / v
 		dw += -1 * (1 / (v * v))
