@@ -10,33 +10,33 @@ import (
 
 // refLogPosterior is ℓ(a) summed term by term as DESeq2.cpp writes it, one
 // lnΓ and two logarithms per sample: the plain form nbLikelihood.logPost
-// must reproduce bit for bit.
+// must reproduce to within the rounding of its terms (refLogPosteriorScale).
 func refLogPosterior(a float64, y, mu []float64) float64 {
-	alpha := math.Exp(a)
-	r := 1 / alpha
-	lgr, _ := math.Lgamma(r)
-	var ll, w float64
-	for j, yj := range y {
-		lg, _ := math.Lgamma(yj + r)
-		ll += lg - lgr - yj*math.Log(mu[j]+r) - r*math.Log(1+mu[j]*alpha)
-		w += 1 / (1/mu[j] + alpha)
-	}
-	return ll + -0.5*math.Log(w)
+	ll, _ := refLogPosteriorTerms(a, y, mu)
+	return ll
 }
 
 // refLogPosteriorScale is the sum of the magnitudes of the terms of
 // refLogPosterior: the scale of the rounding of any way of summing them.
 func refLogPosteriorScale(a float64, y, mu []float64) float64 {
+	_, scale := refLogPosteriorTerms(a, y, mu)
+	return scale
+}
+
+// refLogPosteriorTerms is refLogPosterior and refLogPosteriorScale.
+func refLogPosteriorTerms(a float64, y, mu []float64) (ll, scale float64) {
 	alpha := math.Exp(a)
 	r := 1 / alpha
 	lgr, _ := math.Lgamma(r)
-	var scale, w float64
+	var w float64
 	for j, yj := range y {
 		lg, _ := math.Lgamma(yj + r)
-		scale += math.Abs(lg) + math.Abs(lgr) + math.Abs(yj*math.Log(mu[j]+r)) + math.Abs(r*math.Log(1+mu[j]*alpha))
+		ylog, rlog := yj*math.Log(mu[j]+r), r*math.Log(1+mu[j]*alpha)
+		ll += lg - lgr - ylog - rlog
+		scale += math.Abs(lg) + math.Abs(lgr) + math.Abs(ylog) + math.Abs(rlog)
 		w += 1 / (1/mu[j] + alpha)
 	}
-	return scale + math.Abs(0.5*math.Log(w))
+	return ll + -0.5*math.Log(w), scale + math.Abs(0.5*math.Log(w))
 }
 
 // refDLogPosterior is ℓ′(a) in the same plain form, one ψ and one

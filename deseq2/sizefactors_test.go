@@ -180,6 +180,17 @@ func (p *passCounter) End()                     {}
 
 // fusedMatrix is genes x samples of counts with zeros, ties and a wide range.
 func fusedMatrix(genes, samples int, allHaveZero bool) columnar.Source {
+	return testMatrix("fused", genes, samples, func(i, j int) float64 {
+		if allHaveZero && j == i%samples {
+			return 0
+		}
+		return float64((i*7919+j*104729)%(1+i*i%5000)) + float64(i%3)
+	})
+}
+
+// testMatrix is the matrix of genes x samples (genes g0, g1, ..., samples
+// s0, s1, ...) whose count of gene i in sample j is count(i, j).
+func testMatrix(name string, genes, samples int, count func(i, j int) float64) columnar.Source {
 	var g, s []string
 	cols := make([][]float64, samples)
 	for i := 0; i < genes; i++ {
@@ -188,14 +199,10 @@ func fusedMatrix(genes, samples int, allHaveZero bool) columnar.Source {
 	for j := range cols {
 		s = append(s, fmt.Sprintf("s%d", j))
 		for i := 0; i < genes; i++ {
-			v := float64((i*7919+j*104729)%(1+i*i%5000)) + float64(i%3)
-			if allHaveZero && j == i%samples {
-				v = 0
-			}
-			cols[j] = append(cols[j], v)
+			cols[j] = append(cols[j], count(i, j))
 		}
 	}
-	return columnar.NewMemory("fused", g, s, cols)
+	return columnar.NewMemory(name, g, s, cols)
 }
 
 // The rough base means of the medians pass are within their bound of
@@ -333,22 +340,13 @@ func TestUnsettledGenes(t *testing.T) {
 // pass over their rows alone.
 func TestFitVSTSubsetSettlesTies(t *testing.T) {
 	const genes, samples = 200, 23
-	var g, s []string
-	cols := make([][]float64, samples)
-	for i := 0; i < genes; i++ {
-		g = append(g, fmt.Sprintf("g%d", i))
-	}
-	for j := range cols {
-		s = append(s, fmt.Sprintf("s%d", j))
-		for i := 0; i < genes; i++ {
-			row := i
-			if i%10 == 9 { // a copy of the gene before
-				row = i - 1
-			}
-			cols[j] = append(cols[j], float64(3+(row*7919+j*104729)%(1+row*row%700)))
+	src := testMatrix("ties", genes, samples, func(i, j int) float64 {
+		row := i
+		if i%10 == 9 { // a copy of the gene before
+			row = i - 1
 		}
-	}
-	src := columnar.NewMemory("ties", g, s, cols)
+		return float64(3 + (row*7919+j*104729)%(1+row*row%700))
+	})
 	counter := &passCounter{}
 	model, err := FitVST(reftest.Background, src, VSTOptions{NSub: 40, Pass: pass.Options{Threads: 2, Progress: counter}})
 	if err != nil {

@@ -48,13 +48,23 @@ func log2Exact(x float64) float64 {
 	if m == 1 {
 		return float64(e)
 	}
+	lh, ll := lnMantissa(m)
+	ph := lh * invLn2Hi
+	pl := math.FMA(lh, invLn2Hi, -ph) + lh*invLn2Lo + ll*invLn2Hi
+	rh, rl := twoSum(float64(e), ph)
+	return rh + (rl + pl)
+}
+
+// lnMantissa returns ln m as a double-double lh + ll (within about 1e-20
+// relative) for m in [√2/2, √2): with s = (m-1)/(m+1) in double-double,
+// ln m = 2·atanh(s) = 2·(s + s·(s²/3 + s⁴/5 + ...)), |s| <= 0.172. The
+// term s²/3 is carried in double-double; the rest (<= 2e-4 of the result)
+// is a plain Horner sum, whose rounding then costs < 0.001 ulp.
+func lnMantissa(m float64) (lh, ll float64) {
 	num := m - 1 // exact (Sterbenz)
 	dh, dl := twoSum(m, 1)
 	sh := num / dh
 	sl := (math.FMA(-sh, dh, num) - sh*dl) / dh // (sh, sl) = num/(dh+dl)
-	// ln m / 2 = atanh(s) = s + s·(s²/3 + s⁴/5 + ...), |s| <= 0.172. The term
-	// s²/3 is carried in double-double; the rest (<= 2e-4 of the result)
-	// is a plain Horner sum, whose rounding then costs < 0.001 ulp.
 	s2 := sh * sh
 	s2l := math.FMA(sh, sh, -s2) + 2*sh*sl
 	ch := s2 / 3
@@ -64,13 +74,9 @@ func log2Exact(x float64) float64 {
 	tailH, tailE := twoSum(ch, rest)
 	tailL := tailE + cl // tail = tailH + tailL
 	t := sh * tailH
-	lh, ll := fastTwoSum(sh, t)
+	lh, ll = fastTwoSum(sh, t)
 	ll += sl + math.FMA(sh, tailH, -t) + sh*tailL + sl*tailH
-	lh, ll = 2*lh, 2*ll // ln m
-	ph := lh * invLn2Hi
-	pl := math.FMA(lh, invLn2Hi, -ph) + lh*invLn2Lo + ll*invLn2Hi
-	rh, rl := twoSum(float64(e), ph)
-	return rh + (rl + pl)
+	return 2 * lh, 2 * ll
 }
 
 // twoSum returns s = a+b rounded and the exact error a+b-s.
