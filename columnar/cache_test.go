@@ -248,6 +248,18 @@ func BenchmarkCacheDecode(b *testing.B) {
 	}
 }
 
+// BenchmarkCacheDecodeCounts is BenchmarkCacheDecode to 32-bit counts, as
+// WriteCountsFunc decodes a column.
+func BenchmarkCacheDecodeCounts(b *testing.B) {
+	cols, arena := benchCachedColumns(b)
+	defer arena.free()
+	dst := make([]uint32, len(cols[0].small))
+	b.SetBytes(int64(len(dst)))
+	for i := 0; i < b.N; i++ {
+		cols[i%len(cols)].decodeCounts(dst)
+	}
+}
+
 // markerBytes flags exactly the 0xFF bytes of a word, whatever the bytes
 // around them (a carry or borrow from a neighbour would flag a wrong one).
 func TestMarkerBytes(t *testing.T) {
@@ -525,7 +537,7 @@ func BenchmarkCacheGather(b *testing.B) {
 
 var benchGatherPerTenThousand = 170
 
-// decode gives back every count, whatever the share of marker rows (none,
+// decode and decodeCounts give back every count, whatever the share of marker rows (none,
 // few, a group of more than four, all) and of big counts among them, and
 // whatever the length (short columns and tails after the last full group).
 func TestCacheDecodeShapes(t *testing.T) {
@@ -556,9 +568,11 @@ func TestCacheDecodeShapes(t *testing.T) {
 				}
 				got := make([]float64, n)
 				col.decode(got)
+				counts := make([]uint32, n)
+				col.decodeCounts(counts)
 				for i := range x {
-					if got[i] != x[i] {
-						t.Fatalf("share %d/%d, n %d: row %d is %v, want %v", share, bigShare, n, i, got[i], x[i])
+					if got[i] != x[i] || float64(counts[i]) != x[i] {
+						t.Fatalf("share %d/%d, n %d: row %d is %v (decodeCounts %d), want %v", share, bigShare, n, i, got[i], counts[i], x[i])
 					}
 				}
 			}
