@@ -477,9 +477,9 @@ func (w *pqWriter) dictStringChunk(name string, dict func(yield func(string)), e
 
 // valueChunk writes a column chunk of numbers, PLAIN-encoded as
 // w.valueType: DOUBLE, FLOAT (each value rounded to the nearest float32) or
-// INT64. An integer column must hold whole numbers; notInteger(i) makes the
-// error for value i otherwise.
-func (w *pqWriter) valueChunk(name string, values []float64, notInteger func(i int) error) pqChunk {
+// INT64. An integer column must hold whole numbers; notInteger(i, v) makes the
+// error for value i, v, otherwise.
+func (w *pqWriter) valueChunk(name string, values []float64, notInteger func(i int, v float64) error) pqChunk {
 	c, err := w.encodeValueChunk(name, values, nil, nil, notInteger)
 	if err != nil && w.err == nil {
 		w.err = err
@@ -528,8 +528,8 @@ var pqValueScratches = sync.Pool{New: func() any { return new(pqValueScratch) }}
 // encodeValueChunk encodes and compresses the pages of valueChunk. It uses
 // nothing of w but its settings, so that several goroutines may encode
 // columns at once (see pqWideSink); writeChunk then writes them in order.
-// On a value that the integer output cannot hold it returns the pages so
-// far and notInteger's error.
+// On a value that the integer output cannot hold (value i of the chunk,
+// f(x) with f) it returns the pages so far and notInteger(i, value)'s error.
 //
 // A chunk with at most a quarter as many distinct values as values is
 // dictionary-encoded (pqValueDict): a PLAIN dictionary page, then data
@@ -543,7 +543,7 @@ var pqValueScratches = sync.Pool{New: func() any { return new(pqValueScratch) }}
 // values, or, when counts is not nil, counts (32-bit whole numbers, from
 // which a DOUBLE chunk of f finds its dictionary without converting them:
 // pqValueDict.buildOfCounts, the same entries as buildOfWholes).
-func (w *pqWriter) encodeValueChunk(name string, values []float64, counts []uint32, f func(float64) float64, notInteger func(i int) error) (pqEncodedChunk, error) {
+func (w *pqWriter) encodeValueChunk(name string, values []float64, counts []uint32, f func(float64) float64, notInteger func(i int, v float64) error) (pqEncodedChunk, error) {
 	typ := w.valueType
 	size := 8
 	if typ == format.Float || typ == format.Int32 {
@@ -609,7 +609,7 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, counts []uint
 	case typ == format.Int64:
 		for i, v := range values {
 			if v != math.Trunc(v) || math.Abs(v) > 1<<63-1024 {
-				return c, notInteger(i)
+				return c, notInteger(i, v)
 			}
 			vbits[i] = uint64(int64(v))
 			lo, hi = min(lo, v), max(hi, v) // whole numbers: no NaN
@@ -617,7 +617,7 @@ func (w *pqWriter) encodeValueChunk(name string, values []float64, counts []uint
 	case typ == format.Int32:
 		for i, v := range values {
 			if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
-				return c, notInteger(i)
+				return c, notInteger(i, v)
 			}
 			vbits[i] = uint64(uint32(int32(v)))
 			lo, hi = min(lo, v), max(hi, v)
@@ -1005,16 +1005,7 @@ func (s *pqWideSink) encode(j int, col *pqWideColumn, f func(float64) float64) {
 			} else {
 				part = col.values[g0:g1]
 			}
-			c, err := s.w.encodeValueChunk(s.samples[j], part, partCounts, f, func(i int) error {
-				v := 0.0
-				if partCounts != nil {
-					v = float64(partCounts[i])
-				} else {
-					v = part[i]
-				}
-				if f != nil {
-					v = f(v)
-				}
+			c, err := s.w.encodeValueChunk(s.samples[j], part, partCounts, f, func(i int, v float64) error {
 				return pqNotIntegerError(s.w.path, s.samples[j], s.genes[g0+i], v)
 			})
 			col.chunks = append(col.chunks, c)
@@ -1139,9 +1130,9 @@ func (s *pqLongSink) flush() {
 			yield(s.samples[sm])
 		}
 	}, s1-s0+1, n, func(r int) int32 { return int32((s.first+int64(r))/G) - int32(s0) })
-	values := w.valueChunk(names[2].Name, s.vals, func(i int) error {
+	values := w.valueChunk(names[2].Name, s.vals, func(i int, v float64) error {
 		R := s.first + int64(i)
-		return pqNotIntegerError(w.path, s.samples[R/G], s.genes[R%G], s.vals[i])
+		return pqNotIntegerError(w.path, s.samples[R/G], s.genes[R%G], v)
 	})
 	w.rowGroup([]pqChunk{genes, samples, values}, int64(n))
 	s.first += int64(n)

@@ -1,6 +1,7 @@
 package deseq2
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -138,7 +139,7 @@ func unsettledGenes(bm []float64, k, above float64) []int {
 		}
 	}
 	slices.SortFunc(high, func(a, b int) int {
-		if c := cmpFloat(bm[a], bm[b]); c != 0 {
+		if c := cmp.Compare(bm[a], bm[b]); c != 0 {
 			return c
 		}
 		return a - b
@@ -151,16 +152,6 @@ func unsettledGenes(bm []float64, k, above float64) []int {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // settleMeans returns the rough base means bm (bound k) with those of the

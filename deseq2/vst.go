@@ -1,6 +1,7 @@
 package deseq2
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -57,15 +58,7 @@ func VSTSubset(baseMean []float64, nsub int) ([]int, error) {
 	if len(above) < nsub {
 		return nil, fmt.Errorf("fewer genes with a mean normalized count above 5 (%d) than --nsub %d: use the full VST (no --nsub)", len(above), nsub)
 	}
-	slices.SortStableFunc(above, func(a, b int) int {
-		switch {
-		case baseMean[a] < baseMean[b]:
-			return -1
-		case baseMean[a] > baseMean[b]:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(above, func(a, b int) int { return cmp.Compare(baseMean[a], baseMean[b]) })
 	if nsub == 1 {
 		return above[:1], nil
 	}

@@ -34,8 +34,9 @@ type Options struct {
 	NoCheck bool
 	// Progress, when not nil, hears about the pass as it runs.
 	Progress Progress
-	// unread, when not nil, says which columns the pass does not read: their
-	// work is not called and reduce gets a nil column (WriteMapped).
+	// unread, when not nil, says which columns a pass with a reduce step
+	// does not read: their work is not called and reduce gets a nil column
+	// (WriteMapped).
 	unread func(j int) bool
 	// Rows, when not nil, are the genes (indexes in ascending order) the
 	// pass reads: the columns it hands on hold their values only, col[k]
@@ -124,8 +125,9 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 	}
 
 	type job struct {
-		j   int
-		col []float64
+		j      int
+		col    []float64
+		unread bool // opts.unread: col holds nothing, reduce gets nil
 	}
 	// A window of buffers handed out in sample order: the column the reducer
 	// waits for always holds a buffer, so the window cannot deadlock.
@@ -155,7 +157,7 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 				return
 			}
 			select {
-			case jobs <- job{j, buf}:
+			case jobs <- job{j: j, col: buf}:
 			case <-ctx.Done():
 				return
 			}
@@ -171,9 +173,12 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 				if ctx.Err() != nil {
 					return
 				}
-				if err := readColumn(src, opts, work, worker, jb.j, jb.col); err != nil {
-					fail(err)
-					return
+				jb.unread = opts.unread != nil && opts.unread(jb.j)
+				if !jb.unread {
+					if err := readColumn(src, opts, work, worker, jb.j, jb.col); err != nil {
+						fail(err)
+						return
+					}
 				}
 				select {
 				case done <- jb:
@@ -186,22 +191,22 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 	go func() { wg.Wait(); close(done) }()
 
 	// Reducer: deliver in sample order.
-	pending := make(map[int][]float64, window)
+	pending := make(map[int]job, window)
 	next := 0
 	for jb := range done {
 		if ctx.Err() != nil {
 			continue // drain
 		}
-		pending[jb.j] = jb.col
+		pending[jb.j] = jb
 		for {
-			col, ok := pending[next]
+			jb, ok := pending[next]
 			if !ok {
 				break
 			}
 			delete(pending, next)
 			if reduce != nil {
-				in := col
-				if opts.unread != nil && opts.unread(next) {
+				in := jb.col
+				if jb.unread {
 					in = nil
 				}
 				if err := reduce(next, in); err != nil {
@@ -213,7 +218,7 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 			if opts.Progress != nil {
 				opts.Progress.Done(next)
 			}
-			pool <- col
+			pool <- jb.col
 		}
 	}
 	if firstErr != nil {
@@ -288,9 +293,6 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 // into col, check it (unless opts.NoCheck, or the source vouches for it)
 // and call work.
 func readColumn(src columnar.Source, opts Options, work WorkFunc, worker, j int, col []float64) error {
-	if opts.unread != nil && opts.unread(j) {
-		return nil
-	}
 	var err error
 	if opts.Rows == nil {
 		err = src.ReadColumn(j, col)
@@ -376,7 +378,7 @@ func CountError(src columnar.Source, j, i int, v float64) error {
 func WriteMapped(ctx context.Context, src columnar.Source, opts Options, sink columnar.Sink, of func(j int) func(float64) float64) error {
 	if fs, ok := sink.(columnar.ColumnFuncWriter); ok {
 		// A column held at the worker's turn stays held (a cache keeps
-		// what it has), so worker and reducer agree on it.
+		// what it has), so the reducer finds it there.
 		opts.unread = func(j int) bool { return columnar.HoldsCounts(sink, src, j) }
 		return Run(ctx, src, opts, nil, func(j int, col []float64) error {
 			if col == nil {
