@@ -317,6 +317,7 @@ type pqPageCursor struct {
 	b     *pqPageScratch // from pqScratches; nil once closed
 	page  pqPage
 	share *pqPageShare // nil: pages are not shared
+	held  *pqPageBuf   // the shared bytes of page, released when the cursor moves on
 }
 
 func (q *pqFile) cursor(c int, start, end int64) *pqPageCursor {
@@ -485,6 +486,7 @@ func (pc *pqPageCursor) readPage(h *pqPageHeader, n int) error {
 	pc.pageOff = hoff
 	pc.off += int64(n) + int64(h.compressed)
 	pc.page = pqPage{}
+	pc.releaseShared()
 	switch h.typ {
 	case format.DataPage, format.DataPageV2:
 		if int64(h.numValues) <= pc.skip { // no row of the page is wanted
@@ -631,17 +633,30 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 func (pc *pqPageCursor) sharedPage(h *pqPageHeader, codec format.CompressionCodec, raw []byte) ([]byte, error) {
 	rows := int64(h.numValues)
 	used := min(rows-pc.skip, pc.end-pc.row) // the rows this cursor reads
-	if data := pc.share.take(pc.pageOff, used); data != nil {
-		return data, nil
+	if pc.held = pc.share.take(pc.pageOff, used); pc.held != nil {
+		return pc.held.data, nil
 	}
-	data, _, err := pqDecompress(codec, raw, h.uncompressed, nil)
+	buf := newPQPageBuf()
+	data, grown, err := pqDecompress(codec, raw, h.uncompressed, buf.data)
 	if err != nil {
+		buf.data = grown
+		buf.release()
 		return nil, err
 	}
+	buf.data = data // a prefix of grown: what the share counts and hands out
+	pc.held = buf
 	if used < rows {
-		pc.share.put(pc.pageOff, data, rows, rows-used)
+		pc.share.put(pc.pageOff, buf, rows, rows-used)
 	}
 	return data, nil
+}
+
+// releaseShared lets go of the shared bytes of the page just decoded.
+func (pc *pqPageCursor) releaseShared() {
+	if pc.held != nil {
+		pc.held.release()
+		pc.held = nil
+	}
 }
 
 // pqLittleEndian: PLAIN values are little endian, and are viewed in place
@@ -957,6 +972,7 @@ func (pc *pqPageCursor) next() (p *pqPage, row int64, err error) {
 }
 
 func (pc *pqPageCursor) close() {
+	pc.releaseShared()
 	pc.chunk.release()
 	pc.mem = nil
 	pc.page, pc.dict = pqPage{}, pqValues{} // views of the scratch

@@ -13,43 +13,60 @@ import (
 // the oldest page leaving first.
 func TestPQPageShareCounts(t *testing.T) {
 	var s pqPageShare
-	a := []byte("page a")
+	a := testPageBuf("page a")
 	s.put(100, a, 10, 6) // the reader read 4 of 10 rows
-	if got := s.take(100, 3); string(got) != "page a" {
-		t.Fatalf("take: %q, want page a", got)
+	a.release()          // ... and moved on
+	if got := s.take(100, 3); got != a {
+		t.Fatalf("take: %v, want page a", got)
 	}
-	if len(s.pages) != 1 || s.pages[0].left != 3 {
-		t.Fatalf("after taking 3 of the 6 rows left: %+v, want one page with 3 left", s.pages)
+	if len(s.pages) != 1 || s.pages[0].left != 3 || a.holds.Load() != 2 {
+		t.Fatalf("after taking 3 of the 6 rows left: %+v, %d holds; want one page with 3 left, held by the share and a reader", s.pages, a.holds.Load())
 	}
-	if got := s.take(100, 3); string(got) != "page a" || len(s.pages) != 0 || s.bytes != 0 {
-		t.Fatalf("after the last rows: %q, %d pages, %d bytes; want page a, none left", got, len(s.pages), s.bytes)
+	a.release()
+	if got := s.take(100, 3); got != a || len(s.pages) != 0 || s.bytes != 0 {
+		t.Fatalf("after the last rows: %v, %d pages, %d bytes; want page a, none left", got, len(s.pages), s.bytes)
 	}
+	if a.holds.Load() != 1 {
+		t.Fatalf("the last reader's page: %d holds, want 1 (the reader's; the share let go)", a.holds.Load())
+	}
+	a.release()
 	if got := s.take(100, 1); got != nil {
-		t.Fatalf("take of a page gone: %q", got)
+		t.Fatalf("take of a page gone: %v", got)
 	}
 	// Two readers decompress the same page: the second put counts its rows.
-	s.put(200, []byte("b1"), 10, 7)
-	s.put(200, []byte("b2"), 10, 5) // this reader read 5
-	if len(s.pages) != 1 || s.pages[0].left != 2 || string(s.pages[0].data) != "b1" {
-		t.Fatalf("after two puts: %+v, want b1 with 2 rows left", s.pages)
+	b1, b2 := testPageBuf("b1"), testPageBuf("b2")
+	s.put(200, b1, 10, 7)
+	s.put(200, b2, 10, 5) // this reader read 5
+	if len(s.pages) != 1 || s.pages[0].left != 2 || s.pages[0].buf != b1 || b2.holds.Load() != 1 {
+		t.Fatalf("after two puts: %+v, b2 held %d times; want b1 with 2 rows left, b2 held by its reader alone", s.pages, b2.holds.Load())
 	}
 	s.take(200, 2)
-	if len(s.pages) != 0 {
-		t.Fatalf("pages left: %+v", s.pages)
+	if len(s.pages) != 0 || b1.holds.Load() != 2 {
+		t.Fatalf("pages left: %+v; b1 held %d times, want 2 (two readers)", s.pages, b1.holds.Load())
 	}
-	// The bound: the oldest pages leave to make room.
+	// The bound: the oldest pages leave to make room, and the share lets go of them.
 	defer func(n int) { pqShareMaxBytes = n }(pqShareMaxBytes)
 	pqShareMaxBytes = 10
-	s.put(1, make([]byte, 4), 2, 1)
-	s.put(2, make([]byte, 4), 2, 1)
-	s.put(3, make([]byte, 4), 2, 1)
-	if len(s.pages) != 2 || s.pages[0].off != 2 || s.pages[1].off != 3 || s.bytes != 8 {
-		t.Fatalf("bounded to 10 bytes: %d pages (%+v), %d bytes; want pages 2 and 3, 8 bytes", len(s.pages), s.pages, s.bytes)
+	bufs := []*pqPageBuf{testPageBuf("1234"), testPageBuf("1234"), testPageBuf("1234")}
+	for i, b := range bufs {
+		s.put(int64(i+1), b, 2, 1)
 	}
-	s.put(4, make([]byte, 11), 2, 1) // larger than the bound: not held
-	if len(s.pages) != 0 || s.bytes != 0 {
-		t.Fatalf("a page larger than the bound: %d pages, %d bytes held", len(s.pages), s.bytes)
+	if len(s.pages) != 2 || s.pages[0].off != 2 || s.pages[1].off != 3 || s.bytes != 8 || bufs[0].holds.Load() != 1 {
+		t.Fatalf("bounded to 10 bytes: %d pages (%+v), %d bytes, page 1 held %d times; want pages 2 and 3, 8 bytes, page 1 held by its reader alone",
+			len(s.pages), s.pages, s.bytes, bufs[0].holds.Load())
 	}
+	big := testPageBuf("12345678901")
+	s.put(4, big, 2, 1) // larger than the bound: not held
+	if len(s.pages) != 0 || s.bytes != 0 || big.holds.Load() != 1 {
+		t.Fatalf("a page larger than the bound: %d pages, %d bytes held; it has %d holds, want 1", len(s.pages), s.bytes, big.holds.Load())
+	}
+}
+
+// testPageBuf is a page buffer holding data, held once.
+func testPageBuf(data string) *pqPageBuf {
+	b := &pqPageBuf{data: []byte(data)}
+	b.holds.Store(1)
+	return b
 }
 
 // TestParquetLongSharedPages reads a long file whose pages straddle the
@@ -72,10 +89,15 @@ func TestParquetLongSharedPages(t *testing.T) {
 	}
 	share := long.q.shares[pqLongValueCol]
 	dst := make([]float64, len(m.genes))
+	held := pqPageBufsHeld.Load()
 	check := func(j int) {
 		t.Helper()
 		if err := src.ReadColumn(j, dst); err != nil {
 			t.Fatalf("ReadColumn(%d): %v", j, err)
+		}
+		// The page buffers out are the share's: every reader let go of its own.
+		if out, inShare := pqPageBufsHeld.Load()-held, int64(len(share.pages)); out != inShare {
+			t.Fatalf("after sample %d: %d page buffers out of the pool, %d of them in the share", j, out, inShare)
 		}
 		for g, v := range dst {
 			if v != m.cols[j][g] {
