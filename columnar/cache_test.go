@@ -353,39 +353,65 @@ func TestPackInt32sMatchesPackCounts(t *testing.T) {
 	}
 }
 
-// Wide Parquet INT32 columns reach the cache as int32s (plain, dictionary,
-// optional without nulls) and come back with the bits of the file; a
-// column with a null or a negative value is read but not cached; other
-// types take the float64 path.
+// Parquet INT32 columns, wide or long (read in place, in the canonical
+// gene order), reach the cache as int32s (plain, dictionary, optional
+// without nulls) and come back with the bits of the file; a column with a
+// null or a negative value is read but not cached; other types, and a
+// long table's samples in another gene order, take the float64 path.
 func TestCachedInt32Parquet(t *testing.T) {
 	dir := t.TempDir()
+	const G, S = 3000, 6
+	canonical := make([]int, G*S) // sample by sample, every gene in order
+	for k := range canonical {
+		canonical[k] = k
+	}
+	shuffled := slices.Clone(canonical) // the genes of each sample after the first in another order
+	for j := 1; j < S; j++ {
+		rand.New(rand.NewPCG(uint64(j), 5)).Shuffle(G, func(a, b int) {
+			shuffled[j*G+a], shuffled[j*G+b] = shuffled[j*G+b], shuffled[j*G+a]
+		})
+	}
 	for _, tc := range []struct {
-		fx    pqFixture
-		nan   float64
-		int32 bool // readWithInt32 fills the counts
+		fx     pqFixture
+		nan    float64
+		layout string
+		order  []int // of a long table's rows
+		int32  bool  // readWithInt32 fills the counts
 	}{
-		{pqFixture{kind: "int32", rowGroup: 700}, 0, true},
-		{pqFixture{kind: "int32", dict: true, rowGroup: 1500, pageBytes: 2048}, 0, true},
-		{pqFixture{kind: "int32", optional: true, rowGroup: 1000}, 0, true},
-		{pqFixture{kind: "int32", optional: true, dict: true}, 0.001, false},
-		{pqFixture{kind: "uint32"}, 0, false},
-		{pqFixture{kind: "int64", rowGroup: 700}, 0, false},
+		{pqFixture{kind: "int32", rowGroup: 700}, 0, LayoutWide, nil, true},
+		{pqFixture{kind: "int32", dict: true, rowGroup: 1500, pageBytes: 2048}, 0, LayoutWide, nil, true},
+		{pqFixture{kind: "int32", optional: true, rowGroup: 1000}, 0, LayoutWide, nil, true},
+		{pqFixture{kind: "int32", optional: true, dict: true}, 0.001, LayoutWide, nil, false},
+		{pqFixture{kind: "uint32"}, 0, LayoutWide, nil, false},
+		{pqFixture{kind: "int64", rowGroup: 700}, 0, LayoutWide, nil, false},
+		{pqFixture{kind: "int32", rowGroup: 2500}, 0, LayoutLong, canonical, true},
+		{pqFixture{kind: "int32", dict: true, rowGroup: 4000, pageBytes: 2048}, 0, LayoutLong, canonical, true},
+		{pqFixture{kind: "int32", optional: true}, 0, LayoutLong, canonical, true},
+		{pqFixture{kind: "int32", optional: true}, 0.001, LayoutLong, canonical, false},
+		{pqFixture{kind: "int32", rowGroup: 2500}, 0, LayoutLong, shuffled, false},
+		{pqFixture{kind: "int64"}, 0, LayoutLong, canonical, false},
 	} {
 		fx := tc.fx
-		name := fmt.Sprintf("%s-opt=%v-dict=%v-nan=%v", fx.kind, fx.optional, fx.dict, tc.nan)
+		name := fmt.Sprintf("%s-%s-opt=%v-dict=%v-nan=%v-inorder=%v", tc.layout, fx.kind, fx.optional, fx.dict, tc.nan, tc.order == nil || tc.order[G+1] == G+1)
 		t.Run(name, func(t *testing.T) {
-			m := newPQMatrix(3000, 6, 4, true, tc.nan)
+			m := newPQMatrix(G, S, 4, true, tc.nan)
 			m.cols[1][17], m.cols[2][18] = 65535, 1<<31-1
 			if fx.kind != "uint32" {
 				m.cols[5][2999] = -7 // a negative count: read, not cached
 			}
 			path := filepath.Join(dir, name+".parquet")
-			writePQWide(t, path, m, fx)
+			if tc.layout == LayoutWide {
+				writePQWide(t, path, m, fx)
+			} else {
+				writePQLong(t, path, m, fx, tc.order)
+			}
 			src := pqOpen(t, path, Options{})
-			G := len(m.genes)
+			if long, ok := src.(*longParquet); ok && long.spill != nil {
+				t.Fatal("the long table was regrouped into a spill, not read in place")
+			}
 			if r, ok := src.(int32Reader); ok {
 				dst, counts := make([]float64, G), make([]int32, G)
-				filled, err := r.readWithInt32(0, dst, counts)
+				filled, err := r.readWithInt32(1, dst, counts)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -398,7 +424,7 @@ func TestCachedInt32Parquet(t *testing.T) {
 					}
 				}
 			} else if tc.int32 {
-				t.Fatal("a wide Parquet source is not an int32Reader")
+				t.Fatalf("a %s Parquet source is not an int32Reader", tc.layout)
 			}
 			c := Cached(src, 1<<30)
 			dst := make([]float64, G)

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Long Parquet: three columns gene id, sample id, value, one row per (gene,
@@ -95,61 +98,242 @@ func openParquetLong(q *pqFile, opts Options) (*longParquet, error) {
 }
 
 // index scans the gene and sample columns: it numbers the genes and the
-// samples, and, as long as the rows are grouped by sample, records the runs
-// and reports a gene listed twice for a sample. It returns whether the rows
+// samples, and, when the rows are grouped by sample, records the runs and
+// reports a gene listed twice for a sample. It returns whether the rows
 // are grouped by sample.
+//
+// The sample column is read first, alone (sampleRuns): it is small, and
+// gives the runs. When the rows are grouped, the first run numbers the
+// genes, and the gene ids of the other runs, most of the file's bytes, are
+// read in blocks of runs by a worker per thread (scanGenes), each checking
+// its runs against that numbering.
 func (s *longParquet) index(samples *pqInterner) (grouped bool, err error) {
-	q := s.q
-	N := q.numRows()
-	gc := newPQIDCursor(q, pqLongGeneCol, "gene id", s.genes, 0, N)
-	defer gc.close()
-	sc := newPQIDCursor(q, pqLongSampleCol, "sample id", samples, 0, N)
-	defer sc.close()
-	gids := make([]int32, pqLongBatch)
-	sids := make([]int32, pqLongBatch)
-	var stamp []int32 // stamp[g] is 1 + the run in which gene g was last seen
-	cur := -1
-	grouped = true
-	for row := int64(0); row < N; {
-		n, err := pqReadIDs(gc, sc, gids, sids)
-		if err != nil {
-			return false, err
+	grouped, err = s.sampleRuns(samples)
+	s.samples = samples.names
+	if err != nil || !grouped {
+		if err == nil {
+			err = s.internGenes()
 		}
-		if grouped {
-			for len(stamp) < len(s.genes.names) {
-				stamp = append(stamp, 0)
+		return grouped, err
+	}
+	if len(s.runs) == 0 {
+		return true, nil
+	}
+	first := s.scanGenes(0, 1, s.genes)
+	if first.err != nil {
+		return false, first.err
+	}
+	s.genes.frozen = true
+	rest := len(s.runs) - 1
+	blocks := min(rest, 4*runtime.GOMAXPROCS(0)) // a few blocks a worker, to even out their ends
+	scans := make([]pqGeneScan, blocks)
+	pqParallel(blocks, func(b int) {
+		scans[b] = s.scanGenes(1+b*rest/blocks, 1+(b+1)*rest/blocks, s.genes)
+	})
+	// The first error in row order, as one scan of the file would meet it:
+	// a gene listed twice anywhere comes before one that the first sample
+	// lacks, which the whole file must be read to tell.
+	for _, sc := range scans {
+		if sc.err != nil {
+			return false, sc.err
+		}
+	}
+	for _, sc := range scans {
+		if sc.missing != nil {
+			return false, sc.missing
+		}
+	}
+	return true, nil
+}
+
+// sampleRuns reads the sample column: it numbers the samples in order of
+// first appearance and, if every sample's rows are contiguous, records
+// their runs (each marked ordered until scanGenes finds otherwise). It
+// returns whether they are. Blocks of rows are read by a worker per
+// thread (scanSamples) and joined in row order: a block's names, in its
+// own order of first appearance, keep the file's order when numbered
+// block after block, and a run may go on from one block into the next.
+func (s *longParquet) sampleRuns(samples *pqInterner) (grouped bool, err error) {
+	N := s.q.numRows()
+	blocks := int(min(int64(4*runtime.GOMAXPROCS(0)), max(1, N/pqIndexBlockRows)))
+	scans := make([]pqSampleScan, blocks)
+	pqParallel(blocks, func(b int) {
+		scans[b] = s.scanSamples(int64(b)*N/int64(blocks), int64(b+1)*N/int64(blocks))
+	})
+	for _, sc := range scans {
+		if sc.err != nil {
+			return false, sc.err
+		}
+	}
+	grouped = true
+	for _, sc := range scans {
+		ids := make([]int, len(sc.names.names))
+		for i, name := range sc.names.names {
+			ids[i] = int(samples.id([]byte(name)))
+		}
+		grouped = grouped && sc.grouped
+		for k, r := range sc.runs {
+			if !grouped {
+				break
 			}
-			for i, g := range gids[:n] {
-				sm := int(sids[i])
-				if sm != cur {
-					if sm != len(s.runs) { // a sample seen before, in an earlier run
-						grouped = false
-						stamp = nil
-						break
-					}
-					if cur >= 0 {
-						s.runs[cur].end = row + int64(i)
-					}
-					s.runs = append(s.runs, pqLongRun{start: row + int64(i), ordered: true})
-					cur = sm
+			last, id := len(s.runs)-1, ids[r.sample]
+			switch {
+			case k == 0 && id == last: // the run of the previous block's last sample goes on
+				s.runs[last].end = r.end
+			case id == len(s.runs): // a sample not seen before
+				s.runs = append(s.runs, pqLongRun{start: r.start, end: r.end, ordered: true})
+			default: // a sample seen before, in an earlier run
+				grouped = false
+			}
+		}
+	}
+	if !grouped {
+		s.runs = nil
+	}
+	return grouped, nil
+}
+
+// pqIndexBlockRows is the fewest rows that sampleRuns reads in a block of
+// their own (a variable for the tests).
+var pqIndexBlockRows int64 = 1 << 20
+
+// pqSampleScan is what scanSamples found in a block of rows.
+type pqSampleScan struct {
+	names   *pqInterner  // the block's samples, in its order of first appearance
+	runs    []pqBlockRun // while grouped: the block's runs, in order
+	grouped bool         // each sample's rows in the block are contiguous
+	err     error
+}
+
+// pqBlockRun is the rows [start, end) of the block's sample number sample.
+type pqBlockRun struct {
+	sample     int
+	start, end int64
+}
+
+// scanSamples reads the sample ids of rows [start, end).
+func (s *longParquet) scanSamples(start, end int64) pqSampleScan {
+	res := pqSampleScan{names: newPQInterner(), grouped: true}
+	sc := newPQIDCursor(s.q, pqLongSampleCol, "sample id", res.names, start, end)
+	defer sc.close()
+	sids := make([]int32, pqLongBatch)
+	for row := start; row < end; {
+		n, err := sc.read(sids)
+		if err != nil {
+			return pqSampleScan{err: err}
+		}
+		if n == 0 {
+			return pqSampleScan{err: s.q.dataError(pqLongSampleCol, errors.New("the sample column is shorter than the file"))}
+		}
+		for i, sm := range sids[:n] {
+			if cur := len(res.runs) - 1; res.grouped && int(sm) != cur {
+				if int(sm) != len(res.runs) { // a sample seen before, in an earlier run
+					res.grouped, res.runs = false, nil
+					break
 				}
-				r := &s.runs[cur]
-				if int64(g) != row+int64(i)-r.start {
-					r.ordered = false
+				if cur >= 0 {
+					res.runs[cur].end = row + int64(i)
 				}
-				if stamp[g] == int32(cur+1) {
-					return false, &InputError{File: q.path, Sample: samples.names[sm], Gene: s.genes.names[g],
-						Msg: "this gene and sample have two rows in the long table"}
-				}
-				stamp[g] = int32(cur + 1)
+				res.runs = append(res.runs, pqBlockRun{sample: int(sm), start: row + int64(i)})
 			}
 		}
 		row += int64(n)
 	}
-	if grouped && cur >= 0 {
-		s.runs[cur].end = N
+	if len(res.runs) > 0 {
+		res.runs[len(res.runs)-1].end = end
 	}
-	return grouped, nil
+	return res
+}
+
+// pqParallel calls f(b) for every block b in [0, blocks), on a worker per
+// thread.
+func pqParallel(blocks int, f func(b int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), blocks) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := int(next.Add(1) - 1); b < blocks; b = int(next.Add(1) - 1) {
+				f(b)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// internGenes numbers the genes of rows that are not grouped by sample, in
+// order of first appearance.
+func (s *longParquet) internGenes() error {
+	gc := newPQIDCursor(s.q, pqLongGeneCol, "gene id", s.genes, 0, s.q.numRows())
+	defer gc.close()
+	gids := make([]int32, pqLongBatch)
+	for {
+		n, err := gc.read(gids)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// pqGeneScan is what scanGenes found in its runs.
+type pqGeneScan struct {
+	err error // a read error, or the first gene listed twice for a sample
+	// missing, without err, is the error for the first gene id that genes
+	// (frozen, by the first sample) lack: the first sample has no row for it.
+	missing error
+}
+
+// scanGenes reads the gene ids of runs [a, b): it numbers them in genes
+// (unless frozen), marks a run not ordered when its genes are not 0, 1, 2,
+// ... in order, and reports the first gene listed twice for a sample (and,
+// for frozen genes, the first unknown gene id).
+func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
+	runs := s.runs[a:b]
+	gc := newPQIDCursor(s.q, pqLongGeneCol, "gene id", genes, runs[0].start, runs[len(runs)-1].end)
+	defer gc.close()
+	gc.absent = genes.frozen
+	gids := make([]int32, pqLongBatch)
+	var stamp []int32 // stamp[g] is 1 + the run in which gene g was last seen
+	k, row := 0, runs[0].start
+	for k < len(runs) {
+		n, err := gc.read(gids)
+		if err != nil {
+			return pqGeneScan{err: err}
+		}
+		if n == 0 {
+			return pqGeneScan{err: s.q.dataError(pqLongGeneCol, errors.New("the gene column is shorter than the file"))}
+		}
+		for len(stamp) < len(genes.names) {
+			stamp = append(stamp, 0)
+		}
+		for i := 0; i < n; { // the batch's rows of run k, then of the next runs
+			r := &runs[k]
+			m := int(min(int64(n-i), r.end-row))
+			mark := int32(a + k + 1)
+			for t, g := range gids[i : i+m] {
+				if int64(g) != row+int64(t)-r.start {
+					r.ordered = false
+					if g < 0 {
+						continue // a gene the first sample lacks (gc.firstAbsent)
+					}
+				}
+				if stamp[g] == mark {
+					return pqGeneScan{err: &InputError{File: s.path, Sample: s.samples[a+k], Gene: genes.names[g],
+						Msg: "this gene and sample have two rows in the long table"}}
+				}
+				stamp[g] = mark
+			}
+			i += m
+			if row += int64(m); row == r.end {
+				k++
+			}
+		}
+	}
+	if gc.sawAbsent {
+		return pqGeneScan{missing: s.missingPair(s.samples[0], gc.firstAbsent)}
+	}
+	return pqGeneScan{}
 }
 
 // pqReadIDs reads the next batch of gene and sample ids, as many rows of each.
@@ -292,8 +476,11 @@ func (s *longParquet) spillRuns(opts Options) (err error) {
 	return nil
 }
 
-func (s *longParquet) missing(j, g int) error {
-	return &InputError{File: s.path, Sample: s.samples[j], Gene: s.genes.names[g],
+// missing is the error for sample j lacking a row for gene g.
+func (s *longParquet) missing(j, g int) error { return s.missingPair(s.samples[j], s.genes.names[g]) }
+
+func (s *longParquet) missingPair(sample, gene string) error {
+	return &InputError{File: s.path, Sample: sample, Gene: gene,
 		Msg: "the long table has no row for this gene and sample (every sample needs one row per gene)"}
 }
 
@@ -433,6 +620,19 @@ func (s *longParquet) ReadColumn(j int, dst []float64) error {
 	}
 }
 
+// readWithInt32 is ReadColumn that also copies sample j's values to
+// counts when they are INT32 with no nulls, read in place in the canonical
+// order, for the cache (see int32Reader); ok says whether it did.
+func (s *longParquet) readWithInt32(j int, dst []float64, counts []int32) (ok bool, err error) {
+	if s.spill != nil || !s.runs[j].ordered || !s.q.cols[pqLongValueCol].int32Counts() {
+		return false, s.ReadColumn(j, dst)
+	}
+	if len(dst) != len(s.genes.names) || len(counts) != len(dst) {
+		panic("columnar: readWithInt32: dst or counts length does not match the number of genes")
+	}
+	return s.q.readInt32s(pqLongValueCol, s.runs[j].start, dst, counts)
+}
+
 // pqInterner numbers names in order of first appearance.
 type pqInterner struct {
 	ids    map[string]int32
@@ -472,6 +672,10 @@ type pqIDCursor struct {
 	dict  uint64  // the serial number of the dictionary memo is for
 	memo  []int32 // ids of dict's entries; -2 until looked up
 	guess int32   // the id the next entry looked up is likely to have
+	// absent makes a name that frozen names lack read as id -1 instead of
+	// failing the read; the first such name is kept in firstAbsent.
+	absent, sawAbsent bool
+	firstAbsent       string
 }
 
 func newPQIDCursor(q *pqFile, c int, what string, names *pqInterner, start, end int64) *pqIDCursor {
@@ -577,7 +781,12 @@ func (ic *pqIDCursor) lookup(b *pqByteArrays, k int32, row int64) (int32, error)
 	var id int32
 	if g := ic.guess; int(g) < len(names) && names[g] == string(v) {
 		id = g
-	} else if id = ic.names.id(v); id < 0 {
+	} else if id = ic.names.id(v); id < 0 && ic.absent {
+		if !ic.sawAbsent {
+			ic.sawAbsent, ic.firstAbsent = true, string(v)
+		}
+		return -1, nil
+	} else if id < 0 {
 		return 0, inputErrorf(q.path, "row %d: %s %q changed since the file was opened", row+1, ic.what, v)
 	}
 	ic.guess = id + 1

@@ -900,26 +900,39 @@ func (s *wideParquet) ReadColumn(j int, dst []float64) error {
 // the cache (see int32Reader); ok says whether it did.
 func (s *wideParquet) readWithInt32(j int, dst []float64, counts []int32) (ok bool, err error) {
 	c := s.cols[j]
-	if col := &s.q.cols[c]; col.kind != pqInt32 || col.div != 0 {
+	if !s.q.cols[c].int32Counts() {
 		return false, s.ReadColumn(j, dst)
 	}
 	if len(dst) != len(s.genes) || len(counts) != len(dst) {
 		panic("columnar: readWithInt32: dst or counts length does not match the number of genes")
 	}
-	ok = true
-	err = s.q.scan(c, 0, int64(len(dst)), func(p *pqPage, row int64) error {
-		n := int(min(int64(p.rows), int64(len(dst))-row))
-		kept, err := pqDecodeInt32s(p, &s.q.cols[c], dst[row:row+int64(n)], counts[row:row+int64(n)])
-		if err != nil {
-			return s.q.dataError(c, err)
-		}
-		ok = ok && kept
-		return nil
-	})
+	ok, err = s.q.readInt32s(c, 0, dst, counts)
 	var ie *InputError
 	if errors.As(err, &ie) && ie.Sample == "" {
 		ie.Sample = s.samples[j]
 	}
+	return ok, err
+}
+
+// int32Counts reports whether the column stores plain INT32 numbers (not
+// decimals), which readInt32s can copy.
+func (col *pqColumn) int32Counts() bool { return col.kind == pqInt32 && col.div == 0 }
+
+// readInt32s is readNumbers for an INT32 column (int32Counts) that also
+// copies the values to counts, of dst's length, when the rows have no
+// nulls; ok says whether it did.
+func (q *pqFile) readInt32s(c int, start int64, dst []float64, counts []int32) (ok bool, err error) {
+	end := start + int64(len(dst))
+	ok = true
+	err = q.scan(c, start, end, func(p *pqPage, row int64) error {
+		k, n := row-start, min(int64(p.rows), end-row)
+		kept, err := pqDecodeInt32s(p, &q.cols[c], dst[k:k+n], counts[k:k+n])
+		if err != nil {
+			return q.dataError(c, err)
+		}
+		ok = ok && kept
+		return nil
+	})
 	return ok && err == nil, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -621,6 +622,84 @@ func TestParquetLongBatches(t *testing.T) {
 	var ie *InputError
 	if gene, sample := m.genes[grouped[k]%G], m.samples[2]; !errors.As(err, &ie) || ie.Sample != sample || ie.Gene != gene {
 		t.Errorf("got %v, want an InputError for sample %s, gene %s", err, sample, gene)
+	}
+}
+
+// TestParquetLongIndexBlocks: the sample ids of a long file are read in
+// blocks of rows, and the gene ids of a grouped file in blocks of samples,
+// by several workers, and what they find is what one scan in row order
+// would find: the samples in order of first appearance, each one's rows
+// and gene order; whether the rows are grouped by sample, when a sample
+// comes back in a later block, or later in the block where another's run
+// from the block before goes on; the first gene listed twice for a
+// sample, in row order, before a gene that the first sample lacks (known
+// only at the end); that gene, named with the first sample.
+func TestParquetLongIndexBlocks(t *testing.T) {
+	defer func(n int) { runtime.GOMAXPROCS(n) }(runtime.GOMAXPROCS(4)) // 12 blocks of the 29 samples after the first
+	defer func(n int64) { pqIndexBlockRows = n }(pqIndexBlockRows)
+	pqIndexBlockRows = 1300 // 9 blocks of 1333 rows (rows 1333, 2666, 4000, ... begin one), most cutting through a sample's 400
+	dir := t.TempDir()
+	m := newPQMatrix(400, 30, 6, true, 0)
+	G, S := len(m.genes), len(m.samples)
+	order := pqSequence(G * S)
+	for _, j := range []int{7, 19, 29} { // samples in another gene order
+		part := order[j*G+100 : (j+1)*G]
+		rand.New(rand.NewPCG(uint64(j), 9)).Shuffle(len(part), func(a, b int) { part[a], part[b] = part[b], part[a] })
+	}
+	write := func(name string, order []int) string {
+		path := filepath.Join(dir, name+".parquet")
+		writePQLong(t, path, m, pqFixture{kind: "int32", rowGroup: 1000, pageBytes: 1024}, order)
+		return path
+	}
+	src := pqOpen(t, write("grouped", order), Options{TempDir: dir})
+	for j, run := range src.(*longParquet).runs {
+		if want := j != 7 && j != 19 && j != 29; run.ordered != want {
+			t.Errorf("sample %d: ordered = %v, want %v", j, run.ordered, want)
+		}
+	}
+	pqCheck(t, src, pqReorder(m, order), "int32")
+
+	// Not grouped: the rows are regrouped, the samples numbered as they come.
+	for _, tc := range []struct {
+		name  string
+		order []int
+	}{
+		// sample 4 first, then 0 to 29 without 4, then 4's last row
+		{"comes-back-in-a-later-block", slices.Concat(order[4*G:5*G-1], order[:4*G], order[5*G:], order[5*G-1:5*G])},
+		// sample 2's rows cut in two by 3's first row, all in one block
+		{"comes-back-in-the-block", slices.Concat(order[:2*G+50], order[3*G:3*G+1], order[2*G+50:3*G], order[3*G+1:])},
+		// sample 6's first 266 rows end block 1; block 2 begins with 7's rows, then the rest of 6's
+		{"comes-back-after-a-block-ends", slices.Concat(order[:6*G+266], order[7*G:8*G], order[6*G+266:7*G], order[8*G:])},
+	} {
+		src := pqOpen(t, write(tc.name, tc.order), Options{TempDir: dir})
+		if long := src.(*longParquet); long.spill == nil {
+			t.Errorf("%s: read in place, as if grouped by sample", tc.name)
+		}
+		pqCheck(t, src, pqReorder(m, tc.order), "int32")
+	}
+
+	// twice lists row k of order again in place of row k+1.
+	twice := func(order []int, k int) []int {
+		out := slices.Clone(order)
+		out[k+1] = out[k]
+		return out
+	}
+	lacking := slices.Clone(order) // the first sample lacks gene 5: its row is gone
+	lacking = append(lacking[:5], lacking[6:]...)
+	for _, tc := range []struct {
+		name         string
+		order        []int
+		sample, gene string
+	}{
+		{"twice-in-two-samples", twice(twice(order, 25*G+30), 9*G+200), m.samples[9], m.genes[order[9*G+200]%G]},
+		{"first-sample-lacks-a-gene", lacking, m.samples[0], m.genes[5]},
+		{"lacks-and-twice", twice(lacking, 28*G+10-1), m.samples[28], m.genes[order[28*G+10]%G]},
+	} {
+		_, err := Open(write(tc.name, tc.order), Options{TempDir: dir})
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Sample != tc.sample || ie.Gene != tc.gene {
+			t.Errorf("%s: got %v, want an InputError for sample %s, gene %s", tc.name, err, tc.sample, tc.gene)
+		}
 	}
 }
 
