@@ -88,42 +88,101 @@ func (c *cache) ReadRows(j int, rows []int, dst []float64) error {
 const gatherMaxShare = 20
 
 // int32Reader is a Source that can also hand a column over as the 32-bit
-// integers it stores (wide Parquet with INT32 counts), which the cache
-// packs without converting the float64s back.
+// integers it stores (Parquet INT32 counts: wide, long read in place, or
+// shards of them), which the cache packs, and ReadCounts gives, without
+// float64s.
 type int32Reader interface {
-	// readWithInt32 is ReadColumn that also copies the values to counts
-	// (of the same length) when they are INT32 with no nulls; ok says
-	// whether it did.
-	readWithInt32(j int, dst []float64, counts []int32) (ok bool, err error)
+	// readInt32s reads sample j's values into counts (one per gene) when
+	// they are INT32 with no nulls; ok says whether it did. When it did
+	// not, counts are not all filled: ReadColumn reads the column.
+	readInt32s(j int, counts []int32) (ok bool, err error)
 }
 
 var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
 
 // readAndEncode reads sample j from the source into dst and packs it.
 func (c *cache) readAndEncode(j int, dst []float64) (col *cachedColumn, ok bool, err error) {
-	var counts []int32 // the column as int32s, when the source gives them
 	if r, isInt32 := c.Source.(int32Reader); isInt32 {
 		buf := int32Scratch.Get().(*[]int32)
 		defer int32Scratch.Put(buf)
 		*buf = pqGrow(*buf, len(dst))
-		counts = (*buf)[:len(dst)]
-		filled, err := r.readWithInt32(j, dst, counts)
+		counts := (*buf)[:len(dst)]
+		filled, err := r.readInt32s(j, counts)
 		if err != nil {
 			return nil, false, err
 		}
-		if !filled {
-			counts = nil
+		if filled {
+			for i, v := range counts {
+				dst[i] = float64(v)
+			}
+			col, ok = c.encodeInt32s(counts)
+			return col, ok, nil
 		}
-	} else if err := c.Source.ReadColumn(j, dst); err != nil {
+	}
+	if err := c.Source.ReadColumn(j, dst); err != nil {
 		return nil, false, err
 	}
 	col, ok = c.encode(len(dst), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
-		if counts != nil {
-			return packInt32s(counts, small, mid, big)
-		}
 		return packCounts(dst, small, mid, big)
 	})
 	return col, ok, nil
+}
+
+// encodeInt32s packs a column of 32-bit integers (see encode).
+func (c *cache) encodeInt32s(counts []int32) (*cachedColumn, bool) {
+	return c.encode(len(counts), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
+		return packInt32s(counts, small, mid, big)
+	})
+}
+
+// ReadCounts reads sample j of src into dst (one per gene) as 32-bit
+// counts, where src holds them as such: a column in the cache of Cached
+// (whatever the source), or, read from the file and then kept in the cache
+// while its budget allows, a Parquet INT32 column with no nulls and no
+// negative value. ok is false, with dst not all written, for any other
+// column: ReadColumn reads it, and the pass's checks report a value that
+// is not a count. Counts go from the file or the cache to dst without
+// float64s in between, for kernels that take whole counts.
+func ReadCounts(src Source, j int, dst []uint32) (ok bool, err error) {
+	c := cacheOf(src)
+	if c != nil {
+		if col := c.cols[j].Load(); col != nil {
+			col.decodeCounts(dst)
+			c.hits.Add(1)
+			return true, nil
+		}
+		src = c.Source
+	}
+	r, isInt32 := src.(int32Reader)
+	if !isInt32 || len(dst) == 0 {
+		return false, nil
+	}
+	counts := unsafe.Slice((*int32)(unsafe.Pointer(&dst[0])), len(dst)) // the same bits, read as signed
+	if filled, err := r.readInt32s(j, counts); !filled || err != nil {
+		return false, err
+	}
+	if c != nil {
+		if col, ok := c.encodeInt32s(counts); ok {
+			c.cols[j].CompareAndSwap(nil, col)
+			return true, nil
+		}
+	}
+	for _, v := range counts { // not packed: no cache, no room, or a negative value
+		if v < 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// CountsReadable reports whether ReadCounts may give src's columns as
+// counts: src is made by Cached, or stores Parquet INT32 columns.
+func CountsReadable(src Source) bool {
+	if cacheOf(src) != nil {
+		return true
+	}
+	_, ok := src.(int32Reader)
+	return ok
 }
 
 // cacheOf is src's cache when src is made by Cached, else nil.

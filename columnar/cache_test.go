@@ -409,29 +409,59 @@ func TestCachedInt32Parquet(t *testing.T) {
 			if long, ok := src.(*longParquet); ok && long.spill != nil {
 				t.Fatal("the long table was regrouped into a spill, not read in place")
 			}
+			cachable := func(j int) bool { // whole counts in [0, 2^32), no null
+				return !slices.ContainsFunc(m.cols[j], func(v float64) bool { return v < 0 || math.IsNaN(v) })
+			}
+			// ReadCounts reads the file's int32s: sample j's INT32 values, in the order of the genes
+			asInt32 := func(j int) bool {
+				return fx.kind == "int32" && cachable(j) && (tc.order == nil || slices.Equal(tc.order[j*G:(j+1)*G], canonical[j*G:(j+1)*G]))
+			}
+			if asInt32(1) != tc.int32 {
+				t.Fatalf("the case says int32 = %v, its sample 1 %v", tc.int32, asInt32(1))
+			}
 			if r, ok := src.(int32Reader); ok {
-				dst, counts := make([]float64, G), make([]int32, G)
-				filled, err := r.readWithInt32(1, dst, counts)
+				counts := make([]int32, G)
+				filled, err := r.readInt32s(1, counts)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if filled != tc.int32 {
-					t.Errorf("readWithInt32 filled = %v, want %v", filled, tc.int32)
+					t.Errorf("readInt32s filled = %v, want %v", filled, tc.int32)
 				}
 				for i := range counts {
-					if filled && float64(counts[i]) != dst[i] {
-						t.Fatalf("gene %d: count %d, value %v", i, counts[i], dst[i])
+					if filled && float64(counts[i]) != m.cols[1][i] {
+						t.Fatalf("gene %d: count %d, want %v", i, counts[i], m.cols[1][i])
 					}
 				}
 			} else if tc.int32 {
 				t.Fatalf("a %s Parquet source is not an int32Reader", tc.layout)
 			}
+			// ReadCounts from the file itself, and through the cache: in the
+			// first pass where it reads int32s (and keeps them), in the
+			// second where the cache holds the column (read by ReadColumn
+			// otherwise).
+			counts, dst := make([]uint32, G), make([]float64, G)
 			c := Cached(src, 1<<30)
-			dst := make([]float64, G)
-			cachable := 0
-			for pass := 0; pass < 2; pass++ {
+			wantHits := 0
+			for pass := -1; pass < 2; pass++ {
+				from := c
+				if pass < 0 {
+					from = src
+				}
 				for j := range m.samples {
-					if err := c.ReadColumn(j, dst); err != nil {
+					ok, err := ReadCounts(from, j, counts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := asInt32(j) || pass == 1 && cachable(j); ok != want {
+						t.Fatalf("pass %d sample %d: ReadCounts ok = %v, want %v", pass, j, ok, want)
+					}
+					for i := range counts {
+						if ok && float64(counts[i]) != m.cols[j][i] {
+							t.Fatalf("pass %d sample %d gene %d: count %d, want %v", pass, j, i, counts[i], m.cols[j][i])
+						}
+					}
+					if err := from.ReadColumn(j, dst); err != nil {
 						t.Fatal(err)
 					}
 					for i, v := range dst {
@@ -439,13 +469,11 @@ func TestCachedInt32Parquet(t *testing.T) {
 							t.Fatalf("pass %d sample %d gene %d: %v, want %v", pass, j, i, v, m.cols[j][i])
 						}
 					}
-					if pass == 0 && !slices.ContainsFunc(m.cols[j], func(v float64) bool { return v < 0 || math.IsNaN(v) }) {
-						cachable++
-					}
+					wantHits += oneIf(pass == 0 && asInt32(j)) + 2*oneIf(pass == 1 && cachable(j))
 				}
 			}
-			if got := CacheHits(c); got != int64(cachable) {
-				t.Errorf("CacheHits = %d, want %d (the columns without a null or a negative count)", got, cachable)
+			if got := CacheHits(c); got != int64(wantHits) {
+				t.Errorf("CacheHits = %d, want %d (the columns without a null or a negative count)", got, wantHits)
 			}
 		})
 	}

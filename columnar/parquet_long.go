@@ -620,17 +620,17 @@ func (s *longParquet) ReadColumn(j int, dst []float64) error {
 	}
 }
 
-// readWithInt32 is ReadColumn that also copies sample j's values to
-// counts when they are INT32 with no nulls, read in place in the canonical
-// order, for the cache (see int32Reader); ok says whether it did.
-func (s *longParquet) readWithInt32(j int, dst []float64, counts []int32) (ok bool, err error) {
+// readInt32s reads sample j's values as the 32-bit integers they are
+// stored as, when they are INT32 with no nulls, read in place in the
+// canonical order, for the cache (see int32Reader); ok says whether it did.
+func (s *longParquet) readInt32s(j int, counts []int32) (ok bool, err error) {
 	if s.spill != nil || !s.runs[j].ordered || !s.q.cols[pqLongValueCol].int32Counts() {
-		return false, s.ReadColumn(j, dst)
+		return false, nil
 	}
-	if len(dst) != len(s.genes.names) || len(counts) != len(dst) {
-		panic("columnar: readWithInt32: dst or counts length does not match the number of genes")
+	if len(counts) != len(s.genes.names) {
+		panic("columnar: readInt32s: counts length does not match the number of genes")
 	}
-	return s.q.readInt32s(pqLongValueCol, s.runs[j].start, dst, counts)
+	return s.q.readInt32s(pqLongValueCol, s.runs[j].start, counts)
 }
 
 // pqInterner numbers names in order of first appearance.

@@ -212,9 +212,9 @@ func (s *shardsParquet) ReadColumn(j int, dst []float64) error {
 	return sh.ReadColumn(j-s.first[k], dst)
 }
 
-// readWithInt32 is int32Reader's method, from the shard that holds sample
-// j when that shard's reader has it.
-func (s *shardsParquet) readWithInt32(j int, dst []float64, counts []int32) (bool, error) {
+// readInt32s is int32Reader's method, from the shard that holds sample j
+// when that shard's reader has it.
+func (s *shardsParquet) readInt32s(j int, counts []int32) (bool, error) {
 	k := sort.SearchInts(s.first, j+1) - 1
 	sh, err := s.shard(k)
 	if err != nil {
@@ -222,9 +222,9 @@ func (s *shardsParquet) readWithInt32(j int, dst []float64, counts []int32) (boo
 	}
 	defer s.release(k)
 	if r, ok := sh.(int32Reader); ok {
-		return r.readWithInt32(j-s.first[k], dst, counts)
+		return r.readInt32s(j-s.first[k], counts)
 	}
-	return false, sh.ReadColumn(j-s.first[k], dst)
+	return false, nil
 }
 
 // Locate names the shard file that holds sample j.

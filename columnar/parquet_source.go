@@ -895,18 +895,18 @@ func (s *wideParquet) ReadColumn(j int, dst []float64) error {
 	return err
 }
 
-// readWithInt32 is ReadColumn that also copies sample j's values to
-// counts when its column is INT32 (not a decimal) and has no nulls, for
-// the cache (see int32Reader); ok says whether it did.
-func (s *wideParquet) readWithInt32(j int, dst []float64, counts []int32) (ok bool, err error) {
+// readInt32s reads sample j's values as the 32-bit integers they are
+// stored as, when its column is INT32 (not a decimal) and has no nulls,
+// for the cache (see int32Reader); ok says whether it did.
+func (s *wideParquet) readInt32s(j int, counts []int32) (ok bool, err error) {
 	c := s.cols[j]
 	if !s.q.cols[c].int32Counts() {
-		return false, s.ReadColumn(j, dst)
+		return false, nil
 	}
-	if len(dst) != len(s.genes) || len(counts) != len(dst) {
-		panic("columnar: readWithInt32: dst or counts length does not match the number of genes")
+	if len(counts) != len(s.genes) {
+		panic("columnar: readInt32s: counts length does not match the number of genes")
 	}
-	ok, err = s.q.readInt32s(c, 0, dst, counts)
+	ok, err = s.q.readInt32s(c, 0, counts)
 	var ie *InputError
 	if errors.As(err, &ie) && ie.Sample == "" {
 		ie.Sample = s.samples[j]
@@ -915,44 +915,51 @@ func (s *wideParquet) readWithInt32(j int, dst []float64, counts []int32) (ok bo
 }
 
 // int32Counts reports whether the column stores plain INT32 numbers (not
-// decimals), which readInt32s can copy.
+// decimals), which readInt32s can read.
 func (col *pqColumn) int32Counts() bool { return col.kind == pqInt32 && col.div == 0 }
 
-// readInt32s is readNumbers for an INT32 column (int32Counts) that also
-// copies the values to counts, of dst's length, when the rows have no
-// nulls; ok says whether it did.
-func (q *pqFile) readInt32s(c int, start int64, dst []float64, counts []int32) (ok bool, err error) {
-	end := start + int64(len(dst))
-	ok = true
+// readInt32s reads rows [start, start+len(counts)) of an INT32 column
+// (int32Counts) as they are stored; ok is false, and counts not all
+// filled, when one of them is null: it stops at the page that holds it.
+func (q *pqFile) readInt32s(c int, start int64, counts []int32) (ok bool, err error) {
+	end := start + int64(len(counts))
 	err = q.scan(c, start, end, func(p *pqPage, row int64) error {
 		k, n := row-start, min(int64(p.rows), end-row)
-		kept, err := pqDecodeInt32s(p, &q.cols[c], dst[k:k+n], counts[k:k+n])
+		kept, err := pqDecodeInt32s(p, &q.cols[c], counts[k:k+n])
 		if err != nil {
 			return q.dataError(c, err)
 		}
-		ok = ok && kept
+		if !kept {
+			return errPQNullInt32
+		}
 		return nil
 	})
-	return ok && err == nil, err
+	if err == errPQNullInt32 {
+		return false, nil
+	}
+	return err == nil, err
 }
 
-// pqDecodeInt32s is pqDecodeNumbers for a page of an INT32 column that
-// also copies the values to counts; kept is false, and counts not
-// filled, when the page has a null.
-func pqDecodeInt32s(p *pqPage, col *pqColumn, dst []float64, counts []int32) (kept bool, err error) {
+// errPQNullInt32 stops readInt32s's scan at a null.
+var errPQNullInt32 = errors.New("a null among the INT32 values")
+
+// pqDecodeInt32s copies the first len(counts) values of a page of an
+// INT32 column to counts (through the dictionary when it has one); kept
+// is false, and counts not filled, when one of them is null.
+func pqDecodeInt32s(p *pqPage, col *pqColumn, counts []int32) (kept bool, err error) {
+	n := len(counts)
 	if col.maxDef > 0 {
 		defs := p.defs
-		if len(defs) < len(dst) {
+		if len(defs) < n {
 			return false, errPQShortPage
 		}
-		for _, d := range defs[:len(dst)] {
+		for _, d := range defs[:n] {
 			if d != col.maxDef {
-				return false, pqDecodeNumbers(p, col, dst)
+				return false, nil
 			}
 		}
 	}
 	vals := p.vals.i32
-	n := len(dst)
 	if idx := p.idx; idx != nil {
 		if len(idx) < n {
 			return false, errPQShortPage
@@ -961,16 +968,12 @@ func pqDecodeInt32s(p *pqPage, col *pqColumn, dst []float64, counts []int32) (ke
 			if uint(k) >= uint(len(vals)) {
 				return false, errPQDictIndex
 			}
-			v := vals[k]
-			dst[i], counts[i] = float64(v), v
+			counts[i] = vals[k]
 		}
 		return true, nil
 	}
 	if len(vals) < n {
 		return false, errPQShortPage
-	}
-	for i, v := range vals[:n] {
-		dst[i] = float64(v)
 	}
 	copy(counts, vals[:n])
 	return true, nil

@@ -98,6 +98,15 @@ func (r *roughMeans) add(w int, c []float64, s float64) {
 	}
 }
 
+// addCounts is add for counts given as 32-bit integers (the same bits).
+func (r *roughMeans) addCounts(w int, c []uint32, s float64) {
+	sum := r.sums[w][:len(c)]
+	inv := 1 / s
+	for i, v := range c {
+		sum[i] += float64(v) * inv
+	}
+}
+
 // means returns the rough base means over m samples and their bound k:
 // each is within k·bm of the base mean BaseMeans gives.
 //

@@ -105,6 +105,10 @@ func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*Gene
 	}
 	checked := opts
 	checked.NoCheck = true
+	counts := func(w, j int, c []uint32) error {
+		lib[j] = acc[w].AddUint32s(zeros[w], c)
+		return nil
+	}
 	work := func(w, j int, col []float64) error {
 		var bad int
 		if lib[j], bad = acc[w].AddCounts(zeros[w], col, opts.AllowFractional); bad >= 0 {
@@ -112,7 +116,7 @@ func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*Gene
 		}
 		return nil
 	}
-	if err := pass.Run(ctx, src, checked, work, nil); err != nil {
+	if err := pass.RunCounts(ctx, src, checked, counts, work); err != nil {
 		return nil, err
 	}
 	for _, a := range acc {
@@ -244,19 +248,36 @@ func mediansOfRatios(ctx context.Context, src columnar.Source, logGeo []float64,
 	usable := kernels.UsableGenes(logGeo, controls)
 	// Pass 1 checked every count of the same file.
 	opts.NoCheck = true
-	work := func(w, j int, col []float64) error {
-		m, n := scratch[w].LogRatioMedian(col, logGeo, usable)
+	// setFactor sets sample j's factor from the median m of its n ratios.
+	setFactor := func(j int, m float64, n int) error {
 		if n == 0 {
 			return &columnar.InputError{File: src.Path(), Sample: src.Samples()[j],
 				Msg: "no gene with a positive count and a finite geometric mean in this sample (all zero?): DESeq2 answers NA here; remove the sample"}
 		}
 		sf[j] = math.Exp(m)
+		return nil
+	}
+	counts := func(w, j int, c []uint32) error {
+		m, n := scratch[w].LogRatioMedianCounts(c, logGeo, usable)
+		if err := setFactor(j, m, n); err != nil {
+			return err
+		}
+		if means != nil {
+			means.addCounts(w, c, sf[j])
+		}
+		return nil
+	}
+	work := func(w, j int, col []float64) error {
+		m, n := scratch[w].LogRatioMedian(col, logGeo, usable)
+		if err := setFactor(j, m, n); err != nil {
+			return err
+		}
 		if means != nil {
 			means.add(w, col, sf[j])
 		}
 		return nil
 	}
-	if err := pass.Run(ctx, src, opts, work, nil); err != nil {
+	if err := pass.RunCounts(ctx, src, opts, counts, work); err != nil {
 		return nil, err
 	}
 	return sf, nil

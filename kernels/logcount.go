@@ -165,6 +165,39 @@ func (a *LogSumAccumulator) AddCounts(zeros []int32, x []float64, fractional boo
 	return float64(whole), -1
 }
 
+// AddUint32s is AddCounts for whole counts given as 32-bit integers, all
+// of them valid: the same sums and bits as AddCounts of their float64
+// values, without the checks and conversions. It returns the column sum,
+// added in order (exact below 2^53, as it always is for fewer than 2^21
+// genes).
+func (a *LogSumAccumulator) AddUint32s(zeros []int32, x []uint32) (sum float64) {
+	if len(a.pending) != len(x) || len(zeros) != len(x) {
+		panic(badLength)
+	}
+	pending, zeros := a.pending[:len(x)], zeros[:len(x)]
+	var whole uint64
+	for i, k := range x {
+		whole += uint64(k)
+		if k < logTableSize {
+			// Branch-free, as in AddCounts: entries 0 and 1 are 0.
+			pending[i] += logFixedTable[k]
+			zeros[i] += int32((uint64(k) - 1) >> 63)
+			continue
+		}
+		pending[i] += uint64(logOutsideTable(float64(k)) * 0x1p53) // l in [ln 2^16, ln 2^32)
+	}
+	if a.columns++; a.columns == foldEvery {
+		a.fold()
+	}
+	if whole >= MaxExactCount { // AddCounts' sum in order
+		for _, k := range x {
+			sum += float64(k)
+		}
+		return sum
+	}
+	return float64(whole)
+}
+
 // logFixedTable[k] = logTable[k] * 2^53, a whole number for k >= 2 (see
 // LogSumAccumulator); entries 0 and 1 are 0, so that adding them is adding
 // nothing.

@@ -73,6 +73,48 @@ func TestLogSumAccumulatorEqualsLogSumsExact(t *testing.T) {
 	}
 }
 
+// AddUint32s gives AddCounts' sums, zeros and column sums, bit for bit,
+// over 32-bit counts: zeros, ones, the table's edge, counts up to 2^32 - 1
+// (whose logs exceed the fold's share of a column only if foldEvery is
+// wrong), over several folds and a flush in between.
+func TestAddUint32sEqualsAddCounts(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	const G, S = 700, 3*foldEvery + 5
+	a, b := NewExactSums(G), NewExactSums(G)
+	accA, accB := NewLogSumAccumulator(a), NewLogSumAccumulator(b)
+	zerosA, zerosB := make([]int32, G), make([]int32, G)
+	col, counts := make([]float64, G), make([]uint32, G)
+	for j := 0; j < S; j++ {
+		for i := range counts {
+			switch r.IntN(5) {
+			case 0:
+				counts[i] = 0
+			case 1:
+				counts[i] = []uint32{1, 2, 65535, 65536, 1<<32 - 1}[r.IntN(5)]
+			case 2:
+				counts[i] = r.Uint32()
+			default:
+				counts[i] = uint32(r.IntN(1000))
+			}
+			col[i] = float64(counts[i])
+		}
+		counts[1] = 1<<32 - 1
+		col[1] = float64(counts[1])
+		want, bad := accA.AddCounts(zerosA, col, false)
+		if got := accB.AddUint32s(zerosB, counts); bad != -1 || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("column %d: AddUint32s = %v, AddCounts = %v (bad %d)", j, got, want, bad)
+		}
+		if j == foldEvery+3 {
+			accB.Flush()
+		}
+	}
+	accA.Flush()
+	accB.Flush()
+	if !slices.Equal(a.Words(), b.Words()) || !slices.Equal(zerosA, zerosB) {
+		t.Fatal("AddUint32s's sums or zeros differ from AddCounts'")
+	}
+}
+
 // The histogram path of Median (long inputs) must give exactly the sorted
 // median, for spreads from all ties to huge ranges and heavy tails.
 func TestMedianLongMatchesSort(t *testing.T) {

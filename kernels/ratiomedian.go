@@ -40,12 +40,7 @@ func (m *RatioMedian) LogRatioMedian(x, logRef []float64, idx []int32) (median f
 	if len(logRef) != len(x) {
 		panic(badLength)
 	}
-	if cap(m.ratios) < len(idx) {
-		m.ratios, m.bucket = make([]float64, len(idx)), make([]uint16, len(idx))
-	}
-	ratios, bucket := m.ratios[:len(idx)], m.bucket[:len(idx)]
-	counts := &m.counts
-	*counts = [ratioBuckets]int32{}
+	ratios, bucket, counts := m.start(len(idx))
 	for _, i := range idx {
 		v := x[i]
 		if !(v > 0) {
@@ -57,14 +52,59 @@ func (m *RatioMedian) LogRatioMedian(x, logRef []float64, idx []int32) (median f
 		counts[b&(ratioBuckets-1)]++
 		n++
 	}
-	if n == 0 {
-		return math.NaN(), 0
+	return m.finish(n), n
+}
+
+// LogRatioMedianCounts is LogRatioMedian of whole counts given as 32-bit
+// integers: the same bits as LogRatioMedian of their float64 values, with
+// their logarithms from the table by index (LogCount's, for counts below
+// 2^16).
+func (m *RatioMedian) LogRatioMedianCounts(x []uint32, logRef []float64, idx []int32) (median float64, n int) {
+	if len(logRef) != len(x) {
+		panic(badLength)
 	}
-	ratios, bucket = ratios[:n], bucket[:n]
+	ratios, bucket, counts := m.start(len(idx))
+	for _, i := range idx {
+		c := x[i]
+		if c == 0 {
+			continue
+		}
+		var l float64
+		if c < logTableSize {
+			l = logTable[c]
+		} else {
+			l = logOutsideTable(float64(c))
+		}
+		r := l - logRef[i]
+		b := min(max(int((r-ratioLow)*ratioScale), 0), ratioBuckets-1)
+		ratios[n], bucket[n] = r, uint16(b)
+		counts[b&(ratioBuckets-1)]++
+		n++
+	}
+	return m.finish(n), n
+}
+
+// start readies the scratch space for up to genes ratios: the ratios, their
+// buckets and the cleared histogram.
+func (m *RatioMedian) start(genes int) (ratios []float64, bucket []uint16, counts *[ratioBuckets]int32) {
+	if cap(m.ratios) < genes {
+		m.ratios, m.bucket = make([]float64, genes), make([]uint16, genes)
+	}
+	m.counts = [ratioBuckets]int32{}
+	return m.ratios[:genes], m.bucket[:genes], &m.counts
+}
+
+// finish returns the median of the first n ratios of the sweep, whose
+// buckets the histogram counts (NaN for n = 0).
+func (m *RatioMedian) finish(n int) float64 {
+	if n == 0 {
+		return math.NaN()
+	}
+	ratios, bucket := m.ratios[:n], m.bucket[:n]
 	k := n / 2 // the upper middle rank (0-based); for an even n, k-1 is the lower
-	bFirst, bK, below := middleBuckets(counts[:], n, k)
+	bFirst, bK, below := middleBuckets(m.counts[:], n, k)
 	if bFirst == 0 || bK == ratioBuckets-1 {
-		return Median(ratios), n
+		return Median(ratios)
 	}
 	span := uint16(bK - bFirst)
 	cand := m.cand[:0]
@@ -77,7 +117,7 @@ func (m *RatioMedian) LogRatioMedian(x, logRef []float64, idx []int32) (median f
 	kk := k - below
 	upper := Select(cand, kk)
 	if n%2 == 1 {
-		return upper, n
+		return upper
 	}
 	// The lower middle value is the largest of cand[:kk], all <= upper
 	// after Select (kk >= 1: rank k-1 is in bucket bFirst, above the
@@ -86,5 +126,5 @@ func (m *RatioMedian) LogRatioMedian(x, logRef []float64, idx []int32) (median f
 	for _, v := range cand[1:kk] {
 		lower = max(lower, v)
 	}
-	return (lower + upper) / 2, n
+	return (lower + upper) / 2
 }

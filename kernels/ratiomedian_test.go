@@ -14,6 +14,7 @@ import (
 func TestLogRatioMedianIsMedian(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	var m RatioMedian
+	wholeChecked := 0 // inputs on which LogRatioMedianCounts was checked too
 	check := func(name string, x, logRef []float64) {
 		t.Helper()
 		idx := UsableGenes(logRef, nil)
@@ -31,7 +32,24 @@ func TestLogRatioMedianIsMedian(t *testing.T) {
 		if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
 			t.Errorf("%s: LogRatioMedian = %v, Median = %v (n %d)", name, got, want, n)
 		}
+		// The same counts as 32-bit integers, when they all are.
+		counts := make([]uint32, len(x))
+		for i, v := range x {
+			if counts[i] = uint32(v); float64(counts[i]) != v {
+				return
+			}
+		}
+		got32, n32 := m.LogRatioMedianCounts(counts, logRef, idx)
+		if n32 != n || math.Float64bits(got32) != math.Float64bits(want) && !(math.IsNaN(got32) && math.IsNaN(want)) {
+			t.Errorf("%s: LogRatioMedianCounts = %v (n %d), Median = %v (n %d)", name, got32, n32, want, len(ratios))
+		}
+		wholeChecked++
 	}
+	defer func() {
+		if wholeChecked < 150 {
+			t.Errorf("LogRatioMedianCounts checked on %d inputs of whole counts, want 150 or more", wholeChecked)
+		}
+	}()
 	for trial := 0; trial < 300; trial++ {
 		G := 1 + r.IntN(5000)
 		if trial%50 == 0 {

@@ -121,7 +121,7 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if reduce == nil {
-		return runUnordered(ctx, cancel, src, opts, work, workers)
+		return runUnordered(ctx, cancel, src, opts, work, nil, workers)
 	}
 
 	type job struct {
@@ -233,12 +233,43 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 	return nil
 }
 
+// CountsFunc processes sample j's counts in a worker, as a WorkFunc does
+// its values; it may modify counts.
+type CountsFunc func(worker, j int, counts []uint32) error
+
+// RunCounts is Run without a reduce step, for work that has a form on
+// whole counts: each column that src gives as 32-bit counts
+// (columnar.ReadCounts: a cached column, a Parquet INT32 one) goes to
+// counts, with no check (they are counts) and no float64s; any other is
+// read as values, checked as Run checks them, and goes to work. opts.Rows
+// must be nil.
+func RunCounts(ctx context.Context, src columnar.Source, opts Options, counts CountsFunc, work WorkFunc) error {
+	if opts.Rows != nil {
+		panic("pass: RunCounts reads whole columns")
+	}
+	if !columnar.CountsReadable(src) {
+		counts = nil
+	}
+	S := len(src.Samples())
+	if S == 0 {
+		return nil
+	}
+	if opts.Progress != nil {
+		opts.Progress.Start(S, opts.genes(src))
+		defer opts.Progress.End()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	return runUnordered(ctx, cancel, src, opts, work, counts, opts.Workers(src))
+}
+
 // runUnordered is Run without a reduce step: each worker reads the next
 // unclaimed column into a buffer of its own and hands nothing on, so that
 // its one buffer stays in the core's cache from column to column (the
 // window of Run's ordered delivery cycles 2 x workers buffers of 8 bytes a
-// gene through every core). Columns are claimed in sample order.
-func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.Source, opts Options, work WorkFunc, workers int) error {
+// gene through every core). Columns are claimed in sample order. With
+// counts, a column that columnar.ReadCounts gives goes to it instead.
+func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.Source, opts Options, work WorkFunc, counts CountsFunc, workers int) error {
 	S, G := len(src.Samples()), opts.genes(src)
 	var (
 		next     atomic.Int64
@@ -255,12 +286,16 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		go func(worker int) {
 			defer wg.Done()
 			col := make([]float64, G)
+			var cnt []uint32
+			if counts != nil {
+				cnt = make([]uint32, G)
+			}
 			for ctx.Err() == nil {
 				j := int(next.Add(1) - 1)
 				if j >= S {
 					return
 				}
-				if err := readColumn(src, opts, work, worker, j, col); err != nil {
+				if err := readCountsOrColumn(src, opts, work, counts, worker, j, col, cnt); err != nil {
 					fail(err)
 					return
 				}
@@ -287,6 +322,21 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		return ctx.Err()
 	}
 	return nil
+}
+
+// readCountsOrColumn is readColumn, or, with counts, a call of counts on
+// column j as columnar.ReadCounts gives it into cnt where it can.
+func readCountsOrColumn(src columnar.Source, opts Options, work WorkFunc, counts CountsFunc, worker, j int, col []float64, cnt []uint32) error {
+	if counts != nil {
+		ok, err := columnar.ReadCounts(src, j, cnt)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return counts(worker, j, cnt)
+		}
+	}
+	return readColumn(src, opts, work, worker, j, col)
 }
 
 // readColumn is a worker's step for column j: read it (or its opts.Rows)

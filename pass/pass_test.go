@@ -298,3 +298,71 @@ func TestWriteMappedFromCache(t *testing.T) {
 		}
 	}
 }
+
+// RunCounts hands the columns that the cache holds to counts, with the
+// values of the source, and the others (not held yet, fractional, past the
+// budget) to work, checked: a negative count is an error naming its
+// sample and gene in every pass, and a fractional one unless allowed.
+func TestRunCountsTakesHeldColumns(t *testing.T) {
+	const S, G = 7, 300
+	plain := source(S, G)
+	cols := make([][]float64, S)
+	for j := range cols {
+		cols[j] = make([]float64, G)
+		plain.ReadColumn(j, cols[j])
+	}
+	cols[2][5] = 2.5 // fractional: never held
+	mem := columnar.NewMemory("m.tsv", plain.Genes(), plain.Samples(), cols)
+	src := columnar.Cached(mem, int64(5*(G+8))) // room for some of the whole columns
+	for pass := 0; pass < 2; pass++ {
+		var asCounts, asValues atomic.Int32
+		err := RunCounts(context.Background(), src, Options{Threads: 3, AllowFractional: true}, func(_, j int, c []uint32) error {
+			asCounts.Add(1)
+			for i, v := range c {
+				if float64(v) != cols[j][i] {
+					return fmt.Errorf("sample %d gene %d: count %d, want %v", j, i, v, cols[j][i])
+				}
+			}
+			return nil
+		}, func(_, j int, col []float64) error {
+			asValues.Add(1)
+			for i, v := range col {
+				if v != cols[j][i] {
+					return fmt.Errorf("sample %d gene %d: value %v, want %v", j, i, v, cols[j][i])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("pass %d: %v", pass, err)
+		}
+		held := 0
+		for j := range S {
+			if src.(columnar.KnownCounts).CountsKnown(j) {
+				held++
+			}
+		}
+		wantCounts := 0
+		if pass == 1 {
+			wantCounts = held
+		}
+		if held == 0 || held >= S-1 || int(asCounts.Load()) != wantCounts || int(asValues.Load()) != S-wantCounts {
+			t.Fatalf("pass %d: %d columns as counts, %d as values, %d held; want %d as counts", pass, asCounts.Load(), asValues.Load(), held, wantCounts)
+		}
+	}
+	for _, opts := range []Options{{Threads: 1}, {Threads: 1, AllowFractional: true}} { // one thread: the first error in sample order
+		cols[4][9] = -3
+		bad := columnar.Cached(columnar.NewMemory("m.tsv", plain.Genes(), plain.Samples(), cols), 1<<20)
+		for pass := 0; pass < 2; pass++ {
+			err := RunCounts(context.Background(), bad, opts, func(int, int, []uint32) error { return nil }, nil)
+			var ie *columnar.InputError
+			sample, gene := "s4", "g9"
+			if !opts.AllowFractional {
+				sample, gene = "s2", "g5"
+			}
+			if !errors.As(err, &ie) || ie.Sample != sample || ie.Gene != gene {
+				t.Errorf("fractional allowed %v, pass %d: err = %v, want an InputError for %s/%s", opts.AllowFractional, pass, err, sample, gene)
+			}
+		}
+	}
+}
