@@ -66,11 +66,18 @@ type RowStore struct {
 // NewRowStore makes a store for genes x samples values; the temporary file,
 // if one is needed, goes to dir (the system's when empty).
 func NewRowStore(dir string, genes, samples int) (*RowStore, error) {
-	if int64(genes)*int64(samples)*8 <= rowsInMemory {
+	return NewRowStoreWithin(dir, genes, samples, rowsInMemory)
+}
+
+// NewRowStoreWithin is NewRowStore keeping at most budget bytes of values
+// in memory: the whole matrix when it fits, else blocks of about budget
+// bytes read back from the file.
+func NewRowStoreWithin(dir string, genes, samples, budget int) (*RowStore, error) {
+	if int64(genes)*int64(samples)*8 <= int64(budget) {
 		m := NewRowMatrix(genes, samples)
 		return &RowStore{RowBlocks: m, mem: m}, nil
 	}
-	sp, err := columnar.NewColumnSpill(dir, genes, samples, rowsInMemory)
+	sp, err := columnar.NewColumnSpill(dir, genes, samples, budget)
 	if err != nil {
 		return nil, err
 	}

@@ -96,6 +96,34 @@ func (p *Pairwise) AddBlock(block []float64, rows int) {
 	p.genes += rows
 }
 
+// AddColumns is AddBlock for a block stored sample by sample:
+// block[a*rows+i] is gene i's value in sample a (as deseq2.EachBlock gives
+// a RowStore's blocks), copied into the chunks as they are, with no
+// transposition. The sums are AddBlock's, bit for bit.
+func (p *Pairwise) AddColumns(block []float64, rows int) {
+	m := p.m
+	if rows < 0 || len(block) < rows*m {
+		panic("qc: Pairwise.AddColumns: block shorter than rows x m")
+	}
+	if p.raw == nil && rows > 0 {
+		p.raw = make([]float64, m*chunkRows)
+		p.cen = make([]float64, m*chunkRows)
+	}
+	for start := 0; start < rows; start += chunkRows {
+		n := min(chunkRows, rows-start)
+		for a := range m {
+			col := block[a*rows+start : a*rows+start+n]
+			raw, cen, mean := p.raw[a*n:(a+1)*n], p.cen[a*n:(a+1)*n], p.means[a]
+			copy(raw, col)
+			for i, v := range col {
+				cen[i] = v - mean
+			}
+		}
+		p.runChunk(n)
+	}
+	p.genes += rows
+}
+
 // transpose copies n rows into the sample-major raw and centred buffers, 16
 // samples at a time so that each row's cache line is read once.
 func (p *Pairwise) transpose(rowsBlock []float64, n int) {

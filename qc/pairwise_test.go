@@ -15,15 +15,7 @@ import (
 // given number of rows.
 func pairwiseOf(rows [][]float64, blockRows, threads int) *Pairwise {
 	m := len(rows[0])
-	means := make([]float64, m)
-	col := make([]float64, len(rows))
-	for j := range m {
-		for i, r := range rows {
-			col[i] = r[j]
-		}
-		means[j] = kernels.MeanR(col)
-	}
-	p := NewPairwise(m, means, threads)
+	p := NewPairwise(m, sampleMeans(rows), threads)
 	block := make([]float64, 0, blockRows*m)
 	for start := 0; start < len(rows); start += blockRows {
 		end := min(start+blockRows, len(rows))
@@ -131,18 +123,54 @@ func TestPairwiseDeterministic(t *testing.T) {
 	}
 
 	for _, c := range []struct{ block, threads int }{{1, 4}, {7, 4}, {512, 4}, {513, 2}, {1300, 4}, {100, 1}, {2000, 8}} {
-		p := pairwiseOf(rows, c.block, c.threads)
-		d, r := p.Distances(), p.Correlation()
-		for a := range m {
-			for b := range m {
-				if math.Float64bits(d[a][b]) != math.Float64bits(refD[a][b]) ||
-					math.Float64bits(r[a][b]) != math.Float64bits(refC[a][b]) {
-					t.Fatalf("block %d, threads %d: (%d,%d) dist %.17g cor %.17g, want %.17g %.17g",
-						c.block, c.threads, a, b, d[a][b], r[a][b], refD[a][b], refC[a][b])
+		for _, byColumns := range []bool{false, true} {
+			p := pairwiseOf(rows, c.block, c.threads)
+			if byColumns {
+				p = pairwiseOfColumns(rows, c.block, c.threads)
+			}
+			d, r := p.Distances(), p.Correlation()
+			for a := range m {
+				for b := range m {
+					if math.Float64bits(d[a][b]) != math.Float64bits(refD[a][b]) ||
+						math.Float64bits(r[a][b]) != math.Float64bits(refC[a][b]) {
+						t.Fatalf("block %d, threads %d, AddColumns %v: (%d,%d) dist %.17g cor %.17g, want %.17g %.17g",
+							c.block, c.threads, byColumns, a, b, d[a][b], r[a][b], refD[a][b], refC[a][b])
+					}
 				}
 			}
 		}
 	}
+}
+
+// sampleMeans are the means of the columns of rows (genes x samples).
+func sampleMeans(rows [][]float64) []float64 {
+	means := make([]float64, len(rows[0]))
+	col := make([]float64, len(rows))
+	for j := range means {
+		for i, r := range rows {
+			col[i] = r[j]
+		}
+		means[j] = kernels.MeanR(col)
+	}
+	return means
+}
+
+// pairwiseOfColumns is pairwiseOf through AddColumns: blocks of blockRows
+// genes, stored sample by sample.
+func pairwiseOfColumns(rows [][]float64, blockRows, threads int) *Pairwise {
+	m := len(rows[0])
+	p := NewPairwise(m, sampleMeans(rows), threads)
+	for start := 0; start < len(rows); start += blockRows {
+		end := min(start+blockRows, len(rows))
+		block := make([]float64, (end-start)*m)
+		for i, r := range rows[start:end] {
+			for a, v := range r {
+				block[a*(end-start)+i] = v
+			}
+		}
+		p.AddColumns(block, end-start)
+	}
+	return p
 }
 
 func TestPairwiseEdges(t *testing.T) {

@@ -80,6 +80,12 @@ func EvenlySpaced(m, n int) []int {
 	return out
 }
 
+// heatmapRowsInMemory bounds the heatmap samples' VST values that Scan
+// holds in memory at once: the whole store when it fits, else a block of
+// rows read back from its temporary file (16 MiB: 4,000 genes of 500
+// samples, which the pairs' sums take in chunks of chunkRows anyway).
+const heatmapRowsInMemory = 16 << 20
+
 // Scan computes the sample QC of src on its VST values (model), in passes
 // over the sample columns:
 //
@@ -95,7 +101,8 @@ func EvenlySpaced(m, n int) []int {
 //     (Pairwise), then Pearson correlations and complete-linkage clustering.
 //
 // Memory: a few values per gene, NTop x m for the PCA, and
-// MaxHeatmap² for the pairs; the heatmap rows stay on disk beyond 64 MiB.
+// MaxHeatmap² for the pairs; the heatmap rows stay on disk beyond
+// heatmapRowsInMemory.
 func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts ScanOptions) (*Result, error) {
 	G, m := len(src.Genes()), len(src.Samples())
 	if opts.RatioCurves == 0 {
@@ -119,7 +126,7 @@ func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts
 		curvePos[j] = len(res.Curves)
 		res.Curves = append(res.Curves, RatioCurve{Sample: j})
 	}
-	store, err := deseq2.NewRowStore(opts.TempDir, G, len(res.Heatmap))
+	store, err := deseq2.NewRowStoreWithin(opts.TempDir, G, len(res.Heatmap), heatmapRowsInMemory)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +205,10 @@ func Scan(ctx context.Context, src columnar.Source, model *deseq2.VSTModel, opts
 	}
 	// Pass 3: pairs of heatmap samples.
 	pw := NewPairwise(len(res.Heatmap), colMeans, opts.Pass.Threads)
-	if err := eachRowMajor(ctx, store, pw.AddBlock); err != nil {
+	if _, err := deseq2.EachBlock(ctx, store, nil, func(_, n int, block []float64) error {
+		pw.AddColumns(block, n)
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	res.Cor, res.Dist = pw.Correlation(), pw.Distances()
