@@ -47,5 +47,27 @@ func TestSumAndMarksSameBits(t *testing.T) {
 				t.Fatalf("trial %d: mark[%d] = %d for %v", trial, i, mark[i], col[i])
 			}
 		}
+		// Whole counts below 2^32, as 32-bit counts: the same sums and marks.
+		if style == 3 || style == 2 {
+			continue
+		}
+		counts := make([]uint32, n)
+		for i, v := range col {
+			counts[i] = uint32(min(v, math.MaxUint32))
+			col[i] = float64(counts[i])
+		}
+		lib, sqrtSum := sumsAndMarks(col, want)
+		clear(mark)
+		if got := sumAndMarksCounts(counts, mark); math.Float64bits(got) != math.Float64bits(lib) {
+			t.Fatalf("trial %d (style %d): sumAndMarksCounts %v, want %v", trial, style, got, lib)
+		}
+		if got := sqrtSumCounts(counts); math.Float64bits(got) != math.Float64bits(sqrtSum) {
+			t.Fatalf("trial %d (style %d): sqrtSumCounts %v, want %v", trial, style, got, sqrtSum)
+		}
+		for i := range mark {
+			if mark[i] != uint8(b2i(counts[i] > 0)) {
+				t.Fatalf("trial %d: mark[%d] = %d for %d", trial, i, mark[i], counts[i])
+			}
+		}
 	}
 }

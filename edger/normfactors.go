@@ -138,14 +138,28 @@ func runFirstPass(ctx context.Context, src columnar.Source, needs firstPassNeeds
 		}
 		return nil
 	}
-	var reduce pass.ReduceFunc
+	var err error
 	if needs.rle {
-		reduce = func(_ int, col []float64) error {
+		err = pass.Run(ctx, src, opts, work, func(_ int, col []float64) error {
 			kernels.LogSumsExact(fp.logSum, fp.zeros, col)
 			return nil
-		}
+		})
+	} else {
+		// Columns held as 32-bit counts give the same sums, marks and
+		// quantiles without float64s.
+		err = pass.RunCounts(ctx, src, opts, func(w, j int, c []uint32) error {
+			mark := marks[w][:len(c)]
+			fp.lib[j] = sumAndMarksCounts(c, mark)
+			if needs.sqrtSum {
+				fp.sqrtSum[j] = sqrtSumCounts(c)
+			}
+			if fp.quantile != nil {
+				fp.quantile[j] = scratch[w].quantile7Counts(c, allGenes, needs.quantileP) / fp.lib[j]
+			}
+			return nil
+		}, work)
 	}
-	if err := pass.Run(ctx, src, opts, work, reduce); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	for _, mark := range marks {
@@ -207,6 +221,36 @@ func sumAndMarks(col []float64, mark []uint8, whole bool) float64 {
 		return sum
 	}
 	return kernels.Sum(col)
+}
+
+// sumAndMarksCounts is sumAndMarks for counts given as 32-bit integers:
+// the sum is exact (below 2^53 for fewer than 2^21 genes, and then
+// kernels.Sum's bits), taken again in order beyond.
+func sumAndMarksCounts(c []uint32, mark []uint8) float64 {
+	mark = mark[:len(c)]
+	var sum uint64
+	for i, v := range c {
+		sum += uint64(v)
+		mark[i] |= uint8(b2i(v > 0))
+	}
+	if sum < kernels.MaxExactCount {
+		return float64(sum)
+	}
+	var inOrder float64
+	for _, v := range c {
+		inOrder += float64(v)
+	}
+	return inOrder
+}
+
+// sqrtSumCounts is Σ√x of counts given as 32-bit integers, in gene order
+// (sumsAndMarks' Σ√x, bit for bit).
+func sqrtSumCounts(c []uint32) float64 {
+	var s float64
+	for _, v := range c {
+		s += math.Sqrt(float64(v))
+	}
+	return s
 }
 
 // gatherKept appends col[i] for the kept genes to dst[:0].

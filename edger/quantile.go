@@ -24,16 +24,10 @@ type countQuantile struct {
 // them lies among the larger counts is quickselect run, on those alone.
 // With a fractional count it gathers the kept counts and calls Quantile7.
 func (q *countQuantile) quantile7(col []float64, keptGenes []int32, keep []bool, p float64) float64 {
-	n := len(keptGenes)
-	if n == 0 {
+	if len(keptGenes) == 0 {
 		return math.NaN()
 	}
-	if len(q.hist) != countHistogramSize {
-		q.hist = make([]int32, countHistogramSize)
-	}
-	hist := q.hist
-	clear(hist)
-	small := 0
+	hist, small := q.clearedHistogram(), 0
 	for _, g := range keptGenes {
 		v := col[g]
 		if v < countHistogramSize {
@@ -46,8 +40,40 @@ func (q *countQuantile) quantile7(col []float64, keptGenes []int32, keep []bool,
 			small++
 		}
 	}
-	// Quantile7's arithmetic, with x(k), the k-th smallest count, from the
-	// histogram or the large counts
+	return quantileFromHistogram(q, col, keptGenes, small, p)
+}
+
+// quantile7Counts is quantile7 of whole counts given as 32-bit integers:
+// the same bits, with no fractional count to look out for.
+func (q *countQuantile) quantile7Counts(col []uint32, keptGenes []int32, p float64) float64 {
+	if len(keptGenes) == 0 {
+		return math.NaN()
+	}
+	hist, small := q.clearedHistogram(), 0
+	for _, g := range keptGenes {
+		if c := col[g]; c < countHistogramSize {
+			hist[c]++
+			small++
+		}
+	}
+	return quantileFromHistogram(q, col, keptGenes, small, p)
+}
+
+// clearedHistogram is q.hist, of countHistogramSize zeros.
+func (q *countQuantile) clearedHistogram() []int32 {
+	if len(q.hist) != countHistogramSize {
+		q.hist = make([]int32, countHistogramSize)
+	}
+	clear(q.hist)
+	return q.hist
+}
+
+// quantileFromHistogram finishes quantile7 once q.hist counts the small
+// whole counts of the kept genes (small of them): Quantile7's arithmetic,
+// with x(k), the k-th smallest count, from the histogram or, selected
+// among, the large counts.
+func quantileFromHistogram[T float64 | uint32](q *countQuantile, col []T, keptGenes []int32, small int, p float64) float64 {
+	n, hist := len(keptGenes), q.hist
 	h := 1 + float64(n-1)*p
 	lo := math.Floor(h)
 	hi := math.Ceil(h)
@@ -66,7 +92,7 @@ func (q *countQuantile) quantile7(col []float64, keptGenes []int32, keep []bool,
 			q.large = q.large[:0]
 			for _, g := range keptGenes {
 				if v := col[g]; v >= countHistogramSize {
-					q.large = append(q.large, v)
+					q.large = append(q.large, float64(v))
 				}
 			}
 			gathered = true

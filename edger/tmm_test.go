@@ -288,6 +288,15 @@ func TestCountQuantileSameBits(t *testing.T) {
 		if math.Float64bits(got) != math.Float64bits(want) {
 			t.Fatalf("trial %d, p %g, counts %v: %.17g, Quantile7 %.17g", trial, p, gatherKept(nil, col, keep), got, want)
 		}
+		if trial%50 != 0 { // whole counts: the same as 32-bit counts
+			counts := make([]uint32, G)
+			for i, v := range col {
+				counts[i] = uint32(v)
+			}
+			if got := q.quantile7Counts(counts, kept, p); math.Float64bits(got) != math.Float64bits(want) {
+				t.Fatalf("trial %d, p %g, counts %v: quantile7Counts %.17g, Quantile7 %.17g", trial, p, gatherKept(nil, col, keep), got, want)
+			}
+		}
 	}
 }
 
