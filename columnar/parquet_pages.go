@@ -633,20 +633,25 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 func (pc *pqPageCursor) sharedPage(h *pqPageHeader, codec format.CompressionCodec, raw []byte) ([]byte, error) {
 	rows := int64(h.numValues)
 	used := min(rows-pc.skip, pc.end-pc.row) // the rows this cursor reads
-	if pc.held = pc.share.take(pc.pageOff, used); pc.held != nil {
-		return pc.held.data, nil
+	held, fill := pc.share.claim(pc.pageOff, used, rows)
+	if held != nil {
+		pc.held = held
+		return held.data, nil
 	}
 	buf := newPQPageBuf()
 	data, grown, err := pqDecompress(codec, raw, h.uncompressed, buf.data)
 	if err != nil {
 		buf.data = grown
 		buf.release()
+		if fill != nil {
+			fill(nil)
+		}
 		return nil, err
 	}
 	buf.data = data // a prefix of grown: what the share counts and hands out
 	pc.held = buf
-	if used < rows {
-		pc.share.put(pc.pageOff, buf, rows, rows-used)
+	if fill != nil {
+		fill(buf)
 	}
 	return data, nil
 }

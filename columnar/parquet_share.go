@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -9,11 +10,15 @@ import (
 // reader needs: a long table's samples rarely end where a page does (the
 // bench file's pages hold 65,536 rows, its samples 60,000), so that nearly
 // every page holds the end of one sample and the start of the next, which
-// workers read at the same time or one after the other. A cursor that
-// decompresses a page it reads only part of leaves the bytes here with the
-// count of the page's rows it did not read; a cursor that finds the page
-// here takes its rows off that count, and the page leaves the share when no
-// row is left (or, past the share's bound, the oldest page leaves first).
+// workers read at the same time or one after the other. The first cursor
+// to claim a page it reads only part of decompresses it, and leaves it
+// here with the count of the page's rows it did not read; a cursor that
+// claims the page after takes its rows off that count (waiting, if the
+// page is still being decompressed, rather than decompressing it a second
+// time: workers reading neighbouring samples meet at the same page at
+// nearly the same moment). The page leaves the share when no row is left
+// (or, past the share's bound, the oldest page leaves first).
+//
 // The bytes are never written after they are shared. They are held in a
 // pqPageBuf, counted: by the share while the page is in it and by each
 // cursor until it moves on to another page, so that the buffer goes back
@@ -21,14 +26,20 @@ import (
 // page's worth of garbage for every page of the file.
 type pqPageShare struct {
 	mu    sync.Mutex
-	pages []pqSharedPage
+	pages []*pqSharedPage
 	bytes int // of the pages held
 }
 
 type pqSharedPage struct {
 	off  int64      // file offset of the page header: the key
-	buf  *pqPageBuf // the page's bytes, decompressed; one of its holds is the share's
-	left int64      // rows of the page that no cursor has read yet
+	buf  *pqPageBuf // the page's bytes, decompressed (nil until ready); one of its holds is the share's while listed
+	left int64      // rows of the page that no cursor has claimed yet
+	// ready is closed once the claiming cursor has decompressed the page
+	// (buf set) or failed to (buf nil); waiters are the cursors waiting
+	// for it, each given a hold of buf then.
+	ready   chan struct{}
+	waiters int32
+	listed  bool // in pages
 }
 
 // pqPageBuf is the decompressed bytes of a page that more than one holder
@@ -67,56 +78,104 @@ func (b *pqPageBuf) release() {
 // being read by a few workers. A variable for tests.
 var pqShareMaxBytes = 16 << 20
 
-// take returns the bytes of the page at off, held once for the caller, or
-// nil, and takes used rows off the page's count.
-func (s *pqPageShare) take(off int64, used int64) *pqPageBuf {
+// claim looks up the page at off for a cursor that reads used of its rows
+// rows. When another cursor has claimed the page it returns the page's
+// bytes, held once for the caller, waiting until they are ready (nil if
+// that cursor failed to decompress them: the caller then does it itself).
+// Otherwise it returns nil, and the caller must decompress the page and
+// call fill with the bytes, held once for the caller (or with nil when it
+// fails); for a page with rows left for others, the share waits for them.
+func (s *pqPageShare) claim(off, used, rows int64) (buf *pqPageBuf, fill func(*pqPageBuf)) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range s.pages {
-		if p := &s.pages[i]; p.off == off {
-			buf := p.buf
-			buf.holds.Add(1)
-			s.use(i, used)
-			return buf
+	for _, p := range s.pages {
+		if p.off != off {
+			continue
 		}
+		if p.buf != nil { // ready
+			p.buf.holds.Add(1)
+			buf = p.buf
+			s.use(p, used)
+			s.mu.Unlock()
+			return buf, nil
+		}
+		p.waiters++
+		s.use(p, used)
+		s.mu.Unlock()
+		<-p.ready
+		return p.buf, nil // nil: the other cursor failed
 	}
-	return nil
+	if used >= rows { // no other cursor reads this page
+		s.mu.Unlock()
+		return nil, func(*pqPageBuf) {}
+	}
+	p := &pqSharedPage{off: off, left: rows - used, ready: make(chan struct{}), listed: true}
+	s.pages = append(s.pages, p)
+	s.mu.Unlock()
+	return nil, func(b *pqPageBuf) { s.fill(p, b) }
 }
 
-// put leaves the bytes of the page at off, of which left rows are still to
-// be read, holding buf once more for the share; or, when another cursor
-// put the same page meanwhile, takes the rows it read (rows-left) off that
-// page's count.
-func (s *pqPageShare) put(off int64, buf *pqPageBuf, rows, left int64) {
+// fill makes page p ready with the bytes b (held once by the claiming
+// cursor), or nil when they could not be decompressed: the waiters get a
+// hold each, and the share one while it lists the page.
+func (s *pqPageShare) fill(p *pqSharedPage, b *pqPageBuf) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range s.pages {
-		if s.pages[i].off == off {
-			s.use(i, rows-left)
-			return
+	defer close(p.ready)
+	if b == nil {
+		if p.listed {
+			s.unlist(p)
 		}
-	}
-	n := len(buf.data)
-	for len(s.pages) > 0 && s.bytes+n > pqShareMaxBytes {
-		s.remove(0)
-	}
-	if n > pqShareMaxBytes {
 		return
 	}
-	buf.holds.Add(1)
-	s.pages = append(s.pages, pqSharedPage{off: off, buf: buf, left: left})
+	b.holds.Add(p.waiters)
+	p.buf = b
+	if !p.listed {
+		return
+	}
+	n := len(b.data)
+	if n > pqShareMaxBytes {
+		s.unlist(p)
+		return
+	}
+	for len(s.pages) > 0 && s.bytes+n > pqShareMaxBytes {
+		oldest := s.pages[0]
+		if oldest == p {
+			break
+		}
+		if oldest.buf == nil { // still being decompressed: it stays
+			break
+		}
+		s.remove(oldest)
+	}
+	if s.bytes+n > pqShareMaxBytes {
+		s.unlist(p)
+		return
+	}
+	b.holds.Add(1)
 	s.bytes += n
 }
 
-// use takes used rows off page i's count, removing it when none are left.
-func (s *pqPageShare) use(i int, used int64) {
-	if s.pages[i].left -= used; s.pages[i].left <= 0 {
-		s.remove(i)
+// use takes used rows off page p's count, removing it when none are left.
+func (s *pqPageShare) use(p *pqSharedPage, used int64) {
+	if p.left -= used; p.left <= 0 {
+		s.remove(p)
 	}
 }
 
-func (s *pqPageShare) remove(i int) {
-	s.bytes -= len(s.pages[i].buf.data)
-	s.pages[i].buf.release()
-	s.pages = append(s.pages[:i], s.pages[i+1:]...)
+// remove takes page p out of the list, letting go of the share's hold
+// when the page is ready (a page not yet ready then never takes one).
+func (s *pqPageShare) remove(p *pqSharedPage) {
+	if p.buf != nil {
+		s.bytes -= len(p.buf.data)
+		p.buf.release()
+	}
+	s.unlist(p)
+}
+
+// unlist takes page p out of the list.
+func (s *pqPageShare) unlist(p *pqSharedPage) {
+	if i := slices.Index(s.pages, p); i >= 0 {
+		s.pages = slices.Delete(s.pages, i, i+1)
+	}
+	p.listed = false
 }

@@ -4,68 +4,122 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
-// TestPQPageShareCounts follows a page through the share: put with the rows
-// its reader did not read, taken by the readers of the rest, gone once no
-// row is left; a page put twice (two readers that missed it at the same
-// time) counts both readers' rows; the bytes held stay within the bound,
-// the oldest page leaving first.
+// TestPQPageShareCounts follows pages through the share: the first claim
+// decompresses and fills, later claims take their rows off the page's
+// count and hold its bytes, and the page leaves the share (which lets go
+// of its hold) once no row is left; a claim of a page being decompressed
+// waits for it and gets a hold, or nil when the decompression fails; a
+// page read whole is not shared; the bytes held stay within the bound,
+// the oldest ready page leaving first, and a page beyond the bound still
+// reaches its waiters.
 func TestPQPageShareCounts(t *testing.T) {
 	var s pqPageShare
-	a := testPageBuf("page a")
-	s.put(100, a, 10, 6) // the reader read 4 of 10 rows
-	a.release()          // ... and moved on
-	if got := s.take(100, 3); got != a {
-		t.Fatalf("take: %v, want page a", got)
+	held := pqPageBufsHeld.Load()
+	if b, fill := s.claim(100, 4, 10); b != nil || fill == nil { // the reader of 4 of 10 rows
+		t.Fatalf("first claim: %v, want nil and a fill", b)
+	} else {
+		a := testPageBuf("page a")
+		fill(a)
+		if len(s.pages) != 1 || s.pages[0].left != 6 || a.holds.Load() != 2 || s.bytes != 6 {
+			t.Fatalf("after fill: %d pages, %d bytes, %d holds; want one page with 6 rows left, held by the share and its reader", len(s.pages), s.bytes, a.holds.Load())
+		}
+		a.release() // its reader moves on
+		b1, _ := s.claim(100, 3, 10)
+		b2, _ := s.claim(100, 3, 10)
+		if b1 != a || b2 != a || len(s.pages) != 0 || s.bytes != 0 || a.holds.Load() != 2 {
+			t.Fatalf("after the other readers: %d pages, %d bytes, %d holds; want page a, none left, held by the two readers", len(s.pages), s.bytes, a.holds.Load())
+		}
+		a.release()
+		a.release()
 	}
-	if len(s.pages) != 1 || s.pages[0].left != 3 || a.holds.Load() != 2 {
-		t.Fatalf("after taking 3 of the 6 rows left: %+v, %d holds; want one page with 3 left, held by the share and a reader", s.pages, a.holds.Load())
+	if b, fill := s.claim(100, 1, 10); b != nil || fill == nil {
+		t.Fatal("a claim of a page gone does not decompress it again")
+	} else {
+		fill(nil) // ... and fails
 	}
-	a.release()
-	if got := s.take(100, 3); got != a || len(s.pages) != 0 || s.bytes != 0 {
-		t.Fatalf("after the last rows: %v, %d pages, %d bytes; want page a, none left", got, len(s.pages), s.bytes)
+	if len(s.pages) != 0 {
+		t.Fatalf("a failed page stays listed: %d pages", len(s.pages))
 	}
-	if a.holds.Load() != 1 {
-		t.Fatalf("the last reader's page: %d holds, want 1 (the reader's; the share let go)", a.holds.Load())
+	// A page read whole is not listed.
+	if b, fill := s.claim(300, 10, 10); b != nil || fill == nil {
+		t.Fatal("a page read whole: want nil and a fill")
+	} else {
+		whole := testPageBuf("whole")
+		fill(whole)
+		if len(s.pages) != 0 || whole.holds.Load() != 1 {
+			t.Fatalf("a page read whole is listed (%d pages) or held %d times", len(s.pages), whole.holds.Load())
+		}
+		whole.release()
 	}
-	a.release()
-	if got := s.take(100, 1); got != nil {
-		t.Fatalf("take of a page gone: %v", got)
+	// Claims of a page being decompressed wait for it.
+	// waitFor claims first of page off's 10 rows, then starts two claims
+	// of 4 rows each, which wait.
+	waitFor := func(off, first int64) (chan *pqPageBuf, func(*pqPageBuf)) {
+		_, fill := s.claim(off, first, 10)
+		got := make(chan *pqPageBuf)
+		for range 2 {
+			go func() { b, _ := s.claim(off, 4, 10); got <- b }()
+		}
+		time.Sleep(20 * time.Millisecond)
+		select {
+		case b := <-got:
+			t.Fatalf("a claim of page %d returned %v before its bytes were ready", off, b)
+		default:
+		}
+		return got, fill
 	}
-	// Two readers decompress the same page: the second put counts its rows.
-	b1, b2 := testPageBuf("b1"), testPageBuf("b2")
-	s.put(200, b1, 10, 7)
-	s.put(200, b2, 10, 5) // this reader read 5
-	if len(s.pages) != 1 || s.pages[0].left != 2 || s.pages[0].buf != b1 || b2.holds.Load() != 1 {
-		t.Fatalf("after two puts: %+v, b2 held %d times; want b1 with 2 rows left, b2 held by its reader alone", s.pages, b2.holds.Load())
+	got, fill := waitFor(200, 2)
+	b := testPageBuf("page b")
+	fill(b)
+	if g1, g2 := <-got, <-got; g1 != b || g2 != b || b.holds.Load() != 3 || len(s.pages) != 0 {
+		t.Fatalf("waiters got %v and %v, %d holds, %d pages; want page b held by its three readers, gone from the share", g1, g2, b.holds.Load(), len(s.pages))
 	}
-	s.take(200, 2)
-	if len(s.pages) != 0 || b1.holds.Load() != 2 {
-		t.Fatalf("pages left: %+v; b1 held %d times, want 2 (two readers)", s.pages, b1.holds.Load())
+	for range 3 {
+		b.release()
 	}
-	// The bound: the oldest pages leave to make room, and the share lets go of them.
+	got, fill = waitFor(250, 2)
+	fill(nil)
+	if g1, g2 := <-got, <-got; g1 != nil || g2 != nil || len(s.pages) != 0 {
+		t.Fatalf("after a failed decompression, waiters got %v and %v (%d pages); want nil, nil and none", g1, g2, len(s.pages))
+	}
+	// The bound: the oldest ready pages leave to make room, and the share lets go of them.
 	defer func(n int) { pqShareMaxBytes = n }(pqShareMaxBytes)
 	pqShareMaxBytes = 10
-	bufs := []*pqPageBuf{testPageBuf("1234"), testPageBuf("1234"), testPageBuf("1234")}
-	for i, b := range bufs {
-		s.put(int64(i+1), b, 2, 1)
+	var bufs []*pqPageBuf
+	for off := range int64(3) {
+		_, fill := s.claim(off, 1, 2)
+		bufs = append(bufs, testPageBuf("1234"))
+		fill(bufs[off])
 	}
-	if len(s.pages) != 2 || s.pages[0].off != 2 || s.pages[1].off != 3 || s.bytes != 8 || bufs[0].holds.Load() != 1 {
-		t.Fatalf("bounded to 10 bytes: %d pages (%+v), %d bytes, page 1 held %d times; want pages 2 and 3, 8 bytes, page 1 held by its reader alone",
-			len(s.pages), s.pages, s.bytes, bufs[0].holds.Load())
+	if len(s.pages) != 2 || s.pages[0].off != 1 || s.pages[1].off != 2 || s.bytes != 8 || bufs[0].holds.Load() != 1 {
+		t.Fatalf("bounded to 10 bytes: %d pages, %d bytes, page 0 held %d times; want pages 1 and 2, 8 bytes, page 0 held by its reader alone",
+			len(s.pages), s.bytes, bufs[0].holds.Load())
 	}
-	big := testPageBuf("12345678901")
-	s.put(4, big, 2, 1) // larger than the bound: not held
-	if len(s.pages) != 0 || s.bytes != 0 || big.holds.Load() != 1 {
-		t.Fatalf("a page larger than the bound: %d pages, %d bytes held; it has %d holds, want 1", len(s.pages), s.bytes, big.holds.Load())
+	got, fill = waitFor(4, 1)         // a row left for a fourth reader
+	big := testPageBuf("12345678901") // larger than the bound: not listed, but handed to the waiters
+	fill(big)
+	if g1, g2 := <-got, <-got; g1 != big || g2 != big || len(s.pages) != 2 || s.bytes != 8 || big.holds.Load() != 3 {
+		t.Fatalf("a page larger than the bound: waiters got %v, %v; %d pages, %d bytes listed, %d holds; want it held by its three readers alone, pages 1 and 2 still listed", g1, g2, len(s.pages), s.bytes, big.holds.Load())
+	}
+	s.claim(1, 1, 2)
+	s.claim(2, 1, 2)
+	bufs[1].release() // the holds those claims took
+	bufs[2].release()
+	for _, b := range append(bufs, big, big, big) {
+		b.release()
+	}
+	if n := pqPageBufsHeld.Load() - held; n != 0 {
+		t.Fatalf("%d page buffers still held", n)
 	}
 }
 
-// testPageBuf is a page buffer holding data, held once.
+// testPageBuf is a page buffer from the pool holding data, held once.
 func testPageBuf(data string) *pqPageBuf {
-	b := &pqPageBuf{data: []byte(data)}
-	b.holds.Store(1)
+	b := newPQPageBuf()
+	b.data = []byte(data)
 	return b
 }
 
