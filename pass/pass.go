@@ -267,8 +267,13 @@ func RunCounts(ctx context.Context, src columnar.Source, opts Options, counts Co
 // unclaimed column into a buffer of its own and hands nothing on, so that
 // its one buffer stays in the core's cache from column to column (the
 // window of Run's ordered delivery cycles 2 x workers buffers of 8 bytes a
-// gene through every core). Columns are claimed in sample order. With
-// counts, a column that columnar.ReadCounts gives goes to it instead.
+// gene through every core). Columns are claimed in sample order, a few
+// at a time (unorderedBatch), so that neighbouring columns go to the same
+// worker one after the other: a long table's samples share the page that
+// holds the end of one and the start of the next, and one worker then
+// decompresses it once and finds it again for the next sample, where two
+// workers reading the two samples at the same moment would meet at it.
+// With counts, a column that columnar.ReadCounts gives goes to it instead.
 func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.Source, opts Options, work WorkFunc, counts CountsFunc, workers int) error {
 	S, G := len(src.Samples()), opts.genes(src)
 	var (
@@ -281,6 +286,7 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		errOnce.Do(func() { firstErr = err; cancel() })
 	}
 	done := make(chan struct{}, workers)
+	batch := unorderedBatch(S, workers)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(worker int) {
@@ -291,18 +297,20 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 				cnt = make([]uint32, G)
 			}
 			for ctx.Err() == nil {
-				j := int(next.Add(1) - 1)
-				if j >= S {
+				j0 := int(next.Add(int64(batch)) - int64(batch))
+				if j0 >= S {
 					return
 				}
-				if err := readCountsOrColumn(src, opts, work, counts, worker, j, col, cnt); err != nil {
-					fail(err)
-					return
-				}
-				select {
-				case done <- struct{}{}:
-				case <-ctx.Done():
-					return
+				for j := j0; j < min(j0+batch, S); j++ {
+					if err := readCountsOrColumn(src, opts, work, counts, worker, j, col, cnt); err != nil {
+						fail(err)
+						return
+					}
+					select {
+					case done <- struct{}{}:
+					case <-ctx.Done():
+						return
+					}
 				}
 			}
 		}(w)
@@ -322,6 +330,13 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		return ctx.Err()
 	}
 	return nil
+}
+
+// unorderedBatch is how many columns in a row a worker of runUnordered
+// claims at a time: up to 16, fewer when that would leave a worker without
+// its share of a few batches (and 1 for a handful of columns).
+func unorderedBatch(columns, workers int) int {
+	return max(1, min(16, columns/(16*workers)))
 }
 
 // readCountsOrColumn is readColumn, or, with counts, a call of counts on
