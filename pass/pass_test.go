@@ -366,3 +366,34 @@ func TestRunCountsTakesHeldColumns(t *testing.T) {
 		}
 	}
 }
+
+// A pass without a reduce step hands columns out in batches of neighbours:
+// each worker takes unorderedBatch columns in a row, in sample order, and
+// every column once.
+func TestUnorderedBatches(t *testing.T) {
+	for _, c := range []struct{ columns, workers, want int }{{2000, 2, 16}, {100, 2, 3}, {20, 2, 1}, {5, 8, 1}, {100000, 64, 16}} {
+		if got := unorderedBatch(c.columns, c.workers); got != c.want {
+			t.Errorf("unorderedBatch(%d, %d) = %d, want %d", c.columns, c.workers, got, c.want)
+		}
+	}
+	const S = 500
+	src := source(S, 3)
+	byWorker := make([]int32, S)
+	var seen atomic.Int32
+	err := Run(context.Background(), src, Options{Threads: 2}, func(w, j int, _ []float64) error {
+		byWorker[j] = int32(w)
+		seen.Add(1)
+		return nil
+	}, nil)
+	if err != nil || seen.Load() != S {
+		t.Fatalf("err %v, %d columns seen of %d", err, seen.Load(), S)
+	}
+	batch := unorderedBatch(S, 2)
+	for j0 := 0; j0 < S; j0 += batch {
+		for j := j0; j < min(j0+batch, S); j++ {
+			if byWorker[j] != byWorker[j0] {
+				t.Fatalf("columns %d and %d of one batch of %d went to workers %d and %d", j0, j, batch, byWorker[j0], byWorker[j])
+			}
+		}
+	}
+}
