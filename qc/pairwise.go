@@ -80,20 +80,9 @@ func (p *Pairwise) Genes() int { return p.genes }
 // gene (block[i*m+a] is gene i's value in sample a). Blocks must come in
 // gene order; their sizes are free. It panics if len(block) < rows*m.
 func (p *Pairwise) AddBlock(block []float64, rows int) {
-	m := p.m
-	if rows < 0 || len(block) < rows*m {
-		panic("qc: Pairwise.AddBlock: block shorter than rows x m")
-	}
-	if p.raw == nil && rows > 0 {
-		p.raw = make([]float64, m*chunkRows)
-		p.cen = make([]float64, m*chunkRows)
-	}
-	for start := 0; start < rows; start += chunkRows {
-		n := min(chunkRows, rows-start)
-		p.transpose(block[start*m:(start+n)*m], n)
-		p.runChunk(n)
-	}
-	p.genes += rows
+	p.addChunks("AddBlock", block, rows, func(start, n int) {
+		p.transpose(block[start*p.m:(start+n)*p.m], n)
+	})
 }
 
 // AddColumns is AddBlock for a block stored sample by sample:
@@ -101,17 +90,8 @@ func (p *Pairwise) AddBlock(block []float64, rows int) {
 // a RowStore's blocks), copied into the chunks as they are, with no
 // transposition. The sums are AddBlock's, bit for bit.
 func (p *Pairwise) AddColumns(block []float64, rows int) {
-	m := p.m
-	if rows < 0 || len(block) < rows*m {
-		panic("qc: Pairwise.AddColumns: block shorter than rows x m")
-	}
-	if p.raw == nil && rows > 0 {
-		p.raw = make([]float64, m*chunkRows)
-		p.cen = make([]float64, m*chunkRows)
-	}
-	for start := 0; start < rows; start += chunkRows {
-		n := min(chunkRows, rows-start)
-		for a := range m {
+	p.addChunks("AddColumns", block, rows, func(start, n int) {
+		for a := range p.m {
 			col := block[a*rows+start : a*rows+start+n]
 			raw, cen, mean := p.raw[a*n:(a+1)*n], p.cen[a*n:(a+1)*n], p.means[a]
 			copy(raw, col)
@@ -119,6 +99,25 @@ func (p *Pairwise) AddColumns(block []float64, rows int) {
 				cen[i] = v - mean
 			}
 		}
+	})
+}
+
+// addChunks adds the block's rows genes chunk by chunk: fill(start, n)
+// puts rows [start, start+n) of the block into the sample-major raw and
+// centred buffers, and runChunk adds them to the sums. method names the
+// caller in the panic for a block shorter than rows x m.
+func (p *Pairwise) addChunks(method string, block []float64, rows int, fill func(start, n int)) {
+	m := p.m
+	if rows < 0 || len(block) < rows*m {
+		panic("qc: Pairwise." + method + ": block shorter than rows x m")
+	}
+	if p.raw == nil && rows > 0 {
+		p.raw = make([]float64, m*chunkRows)
+		p.cen = make([]float64, m*chunkRows)
+	}
+	for start := 0; start < rows; start += chunkRows {
+		n := min(chunkRows, rows-start)
+		fill(start, n)
 		p.runChunk(n)
 	}
 	p.genes += rows
