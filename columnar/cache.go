@@ -52,18 +52,34 @@ type cacheWithLengths struct {
 }
 
 // ReadColumn reads sample j from the cache or, on a miss, from the source,
-// and keeps the column while the budget allows.
+// and keeps the column while the budget allows: as counts where the source
+// gives them (readCountsFrom), else as the values read.
 func (c *cache) ReadColumn(j int, dst []float64) error {
 	if col := c.cols[j].Load(); col != nil {
 		col.decode(dst)
 		c.hits.Add(1)
 		return nil
 	}
-	col, ok, err := c.readAndEncode(j, dst)
+	buf := pqCountBuffers.Get().(*[]uint32)
+	defer pqCountBuffers.Put(buf)
+	*buf = pqGrow(*buf, len(dst))
+	counts := (*buf)[:len(dst)]
+	ok, err := readCountsFrom(c.Source, c, j, counts)
 	if err != nil {
 		return err
 	}
 	if ok {
+		for i, v := range counts {
+			dst[i] = float64(v)
+		}
+		return nil
+	}
+	if err := c.Source.ReadColumn(j, dst); err != nil {
+		return err
+	}
+	if col, ok := c.encode(len(dst), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
+		return packCounts(dst, small, mid, big)
+	}); ok {
 		c.cols[j].CompareAndSwap(nil, col) // a second copy, if any, stays unused
 	}
 	return nil
@@ -98,43 +114,6 @@ type int32Reader interface {
 	readInt32s(j int, counts []int32) (ok bool, err error)
 }
 
-var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
-
-// readAndEncode reads sample j from the source into dst and packs it.
-func (c *cache) readAndEncode(j int, dst []float64) (col *cachedColumn, ok bool, err error) {
-	if r, isInt32 := c.Source.(int32Reader); isInt32 {
-		buf := int32Scratch.Get().(*[]int32)
-		defer int32Scratch.Put(buf)
-		*buf = pqGrow(*buf, len(dst))
-		counts := (*buf)[:len(dst)]
-		filled, err := r.readInt32s(j, counts)
-		if err != nil {
-			return nil, false, err
-		}
-		if filled {
-			for i, v := range counts {
-				dst[i] = float64(v)
-			}
-			col, ok = c.encodeInt32s(counts)
-			return col, ok, nil
-		}
-	}
-	if err := c.Source.ReadColumn(j, dst); err != nil {
-		return nil, false, err
-	}
-	col, ok = c.encode(len(dst), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
-		return packCounts(dst, small, mid, big)
-	})
-	return col, ok, nil
-}
-
-// encodeInt32s packs a column of 32-bit integers (see encode).
-func (c *cache) encodeInt32s(counts []int32) (*cachedColumn, bool) {
-	return c.encode(len(counts), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
-		return packInt32s(counts, small, mid, big)
-	})
-}
-
 // ReadCounts reads sample j of src into dst (one per gene) as 32-bit
 // counts, where src holds them as such: a column in the cache of Cached
 // (whatever the source), or, read from the file and then kept in the cache
@@ -153,6 +132,13 @@ func ReadCounts(src Source, j int, dst []uint32) (ok bool, err error) {
 		}
 		src = c.Source
 	}
+	return readCountsFrom(src, c, j, dst)
+}
+
+// readCountsFrom reads sample j of src into dst as counts when src stores
+// it as INT32s with no nulls and none negative (ok says whether it did),
+// keeping them in the cache c when it is not nil and has room.
+func readCountsFrom(src Source, c *cache, j int, dst []uint32) (ok bool, err error) {
 	r, isInt32 := src.(int32Reader)
 	if !isInt32 || len(dst) == 0 {
 		return false, nil
@@ -162,7 +148,10 @@ func ReadCounts(src Source, j int, dst []uint32) (ok bool, err error) {
 		return false, err
 	}
 	if c != nil {
-		if col, ok := c.encodeInt32s(counts); ok {
+		col, packed := c.encode(len(counts), func(small []uint8, mid []uint16, big []uint32) (int, int, bool) {
+			return packInt32s(counts, small, mid, big)
+		})
+		if packed {
 			c.cols[j].CompareAndSwap(nil, col)
 			return true, nil
 		}

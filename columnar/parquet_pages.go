@@ -643,16 +643,12 @@ func (pc *pqPageCursor) sharedPage(h *pqPageHeader, codec format.CompressionCode
 	if err != nil {
 		buf.data = grown
 		buf.release()
-		if fill != nil {
-			fill(nil)
-		}
+		fill(nil)
 		return nil, err
 	}
 	buf.data = data // a prefix of grown: what the share counts and hands out
 	pc.held = buf
-	if fill != nil {
-		fill(buf)
-	}
+	fill(buf)
 	return data, nil
 }
 

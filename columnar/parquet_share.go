@@ -80,11 +80,11 @@ var pqShareMaxBytes = 16 << 20
 
 // claim looks up the page at off for a cursor that reads used of its rows
 // rows. When another cursor has claimed the page it returns the page's
-// bytes, held once for the caller, waiting until they are ready (nil if
-// that cursor failed to decompress them: the caller then does it itself).
-// Otherwise it returns nil, and the caller must decompress the page and
-// call fill with the bytes, held once for the caller (or with nil when it
-// fails); for a page with rows left for others, the share waits for them.
+// bytes, held once for the caller, waiting until they are ready. Otherwise
+// (or when that cursor failed to decompress them) it returns nil, and the
+// caller must decompress the page and call fill with the bytes, held once
+// for the caller, or with nil when it fails; for a page with rows left for
+// others, fill hands them the bytes.
 func (s *pqPageShare) claim(off, used, rows int64) (buf *pqPageBuf, fill func(*pqPageBuf)) {
 	s.mu.Lock()
 	for _, p := range s.pages {
@@ -102,17 +102,23 @@ func (s *pqPageShare) claim(off, used, rows int64) (buf *pqPageBuf, fill func(*p
 		s.use(p, used)
 		s.mu.Unlock()
 		<-p.ready
-		return p.buf, nil // nil: the other cursor failed
+		if p.buf == nil { // the other cursor failed: this one tries
+			return nil, noFill
+		}
+		return p.buf, nil
 	}
 	if used >= rows { // no other cursor reads this page
 		s.mu.Unlock()
-		return nil, func(*pqPageBuf) {}
+		return nil, noFill
 	}
 	p := &pqSharedPage{off: off, left: rows - used, ready: make(chan struct{}), listed: true}
 	s.pages = append(s.pages, p)
 	s.mu.Unlock()
 	return nil, func(b *pqPageBuf) { s.fill(p, b) }
 }
+
+// noFill is claim's fill for a page no other cursor waits for.
+func noFill(*pqPageBuf) {}
 
 // fill makes page p ready with the bytes b (held once by the claiming
 // cursor), or nil when they could not be decompressed: the waiters get a

@@ -90,18 +90,14 @@ func newRoughMeans(workers, genes int) *roughMeans {
 }
 
 // add adds counts c of a sample with size factor s, in worker w.
-func (r *roughMeans) add(w int, c []float64, s float64) {
-	sum := r.sums[w][:len(c)]
-	inv := 1 / s
-	for i, v := range c {
-		sum[i] += v * inv
-	}
-}
+func (r *roughMeans) add(w int, c []float64, s float64) { addScaled(r.sums[w], c, 1/s) }
 
 // addCounts is add for counts given as 32-bit integers (the same bits).
-func (r *roughMeans) addCounts(w int, c []uint32, s float64) {
-	sum := r.sums[w][:len(c)]
-	inv := 1 / s
+func (r *roughMeans) addCounts(w int, c []uint32, s float64) { addScaled(r.sums[w], c, 1/s) }
+
+// addScaled adds c[i]·inv to sum[i].
+func addScaled[T float64 | uint32](sum []float64, c []T, inv float64) {
+	sum = sum[:len(c)]
 	for i, v := range c {
 		sum[i] += float64(v) * inv
 	}

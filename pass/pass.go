@@ -108,6 +108,11 @@ func (o Options) Workers(src columnar.Source) int {
 // stops at the first error and returns it; cancelling ctx stops it between
 // columns with ctx.Err().
 func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, reduce ReduceFunc) error {
+	return run(ctx, src, opts, work, nil, reduce)
+}
+
+// run is Run, and RunCounts with counts (then reduce is nil).
+func run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, counts CountsFunc, reduce ReduceFunc) error {
 	samples := src.Samples()
 	S, G := len(samples), opts.genes(src)
 	workers := opts.Workers(src)
@@ -121,7 +126,7 @@ func Run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if reduce == nil {
-		return runUnordered(ctx, cancel, src, opts, work, nil, workers)
+		return runUnordered(ctx, cancel, src, opts, work, counts, workers)
 	}
 
 	type job struct {
@@ -250,17 +255,7 @@ func RunCounts(ctx context.Context, src columnar.Source, opts Options, counts Co
 	if !columnar.CountsReadable(src) {
 		counts = nil
 	}
-	S := len(src.Samples())
-	if S == 0 {
-		return nil
-	}
-	if opts.Progress != nil {
-		opts.Progress.Start(S, opts.genes(src))
-		defer opts.Progress.End()
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	return runUnordered(ctx, cancel, src, opts, work, counts, opts.Workers(src))
+	return run(ctx, src, opts, work, counts, nil)
 }
 
 // runUnordered is Run without a reduce step: each worker reads the next
