@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -43,9 +44,12 @@ type openShard struct {
 	used    uint64
 }
 
-// maxOpenShards bounds the shards open at once: the workers of a pass read
-// neighbouring samples, which lie in at most two or three shards.
-const maxOpenShards = 4
+// maxOpenShards bounds the shards open at once. The workers of a pass read
+// neighbouring samples, which lie in at most two or three shards; more stay
+// open so that a folder of a few shards is opened once for every pass. An
+// open shard holds its footer and a file descriptor (its gene ids are the
+// folder's), so the bound keeps memory and descriptors small.
+var maxOpenShards = 16 // a var for tests
 
 // isParquetName reports whether a file name in a shard folder is a shard.
 func isParquetName(name string) bool {
@@ -57,7 +61,10 @@ func isParquetName(name string) bool {
 }
 
 // openParquetShards opens the .parquet files of folder dir as one matrix:
-// each is opened once to check its genes and list its samples, then closed.
+// each is opened once to check its genes and list its samples; the first
+// maxOpenShards stay open for the first pass. The first shard sets the
+// genes and the layout; the others are opened a few at a time in parallel
+// (their gene ids, when they are the first shard's, cost a comparison).
 func openParquetShards(dir string, opts Options) (src Source, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -74,54 +81,82 @@ func openParquetShards(dir string, opts Options) (src Source, err error) {
 		return nil, inputErrorf(dir, "the folder holds no .parquet files")
 	}
 	s := &shardsParquet{path: dir, integer: true, first: []int{0}, open: map[int]*openShard{}}
-	var firstShard Source
+	for _, name := range names {
+		s.files = append(s.files, filepath.Join(dir, name))
+	}
 	defer func() {
-		if firstShard != nil {
-			firstShard.Close()
+		if err != nil {
+			s.Close()
 		}
 	}()
+	first, err := openParquetFile(s.files[0], opts)
+	if err != nil {
+		return nil, err
+	}
+	s.genes = first.Genes()
+	if opts.Layout == LayoutAuto {
+		// every shard is read in the first shard's layout, so that a wide
+		// shard with a bad column is not taken for a long table
+		opts.Layout = LayoutWide
+		if _, long := first.(*longParquet); long {
+			opts.Layout = LayoutLong
+		}
+	}
+	s.opts = opts
 	owner := make(map[string]string) // sample -> shard file
-	for k, name := range names {
-		file := filepath.Join(dir, name)
-		sh, err := openParquetFile(file, opts)
-		if err != nil {
-			return nil, err
-		}
-		if k == 0 {
-			firstShard = sh
-			s.genes = sh.Genes()
-		}
-		if opts.Layout == LayoutAuto {
-			// every shard is read in the first shard's layout, so that a
-			// wide shard with a bad column is not taken for a long table
-			opts.Layout = LayoutWide
-			if _, long := sh.(*longParquet); long {
-				opts.Layout = LayoutLong
+	batch := make([]Source, 2*runtime.GOMAXPROCS(0))
+	errs := make([]error, len(batch))
+	for b := 0; b < len(names); b += len(batch) {
+		n := min(len(batch), len(names)-b)
+		pqParallel(n, func(i int) {
+			if b+i == 0 {
+				batch[i], errs[i] = first, nil
+			} else {
+				batch[i], errs[i] = openParquetFileOf(s.files[b+i], opts, s.genes)
 			}
-		}
-		err = pqSameGenes(firstShard, sh)
-		for _, sm := range sh.Samples() {
-			if err != nil {
-				break
+		})
+		for i := range n {
+			if err == nil {
+				err = errs[i]
 			}
-			if other, ok := owner[sm]; ok {
-				err = &InputError{File: file, Sample: sm, Msg: fmt.Sprintf("sample is also in %s", other)}
+			if err == nil {
+				err = s.add(b+i, batch[i], owner)
 			}
-			owner[sm] = file
-		}
-		s.files = append(s.files, file)
-		s.samples = append(s.samples, sh.Samples()...)
-		s.first = append(s.first, len(s.samples))
-		s.integer = s.integer && sh.Integer()
-		if k > 0 {
-			sh.Close()
+			if err != nil && batch[i] != nil {
+				batch[i].Close()
+			}
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	s.opts = opts
 	return s, nil
+}
+
+// add takes shard k, open as sh, into the folder: its genes must be the
+// folder's and its samples in no other shard. It stays open if fewer than
+// maxOpenShards are.
+func (s *shardsParquet) add(k int, sh Source, owner map[string]string) error {
+	if err := pqSameGenes(s, sh); err != nil {
+		return err
+	}
+	file := s.files[k]
+	for _, sm := range sh.Samples() {
+		if other, ok := owner[sm]; ok {
+			return &InputError{File: file, Sample: sm, Msg: fmt.Sprintf("sample is also in %s", other)}
+		}
+		owner[sm] = file
+	}
+	s.samples = append(s.samples, sh.Samples()...)
+	s.first = append(s.first, len(s.samples))
+	s.integer = s.integer && sh.Integer()
+	if len(s.open) < maxOpenShards {
+		s.tick++
+		s.open[k] = &openShard{src: sh, used: s.tick}
+	} else {
+		sh.Close()
+	}
+	return nil
 }
 
 // shard returns shard k open, opening it (and closing the shard used least
@@ -137,7 +172,7 @@ func (s *shardsParquet) shard(k int) (Source, error) {
 		o.used = s.tick
 		return o.src, nil
 	}
-	sh, err := openParquetFile(s.files[k], s.opts)
+	sh, err := openParquetFileOf(s.files[k], s.opts, s.genes)
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,15 @@ func openParquetPath(path string, opts Options) (Source, error) {
 // openParquetFile opens one Parquet file in the layout that opts asks for or
 // that its schema shows.
 func openParquetFile(path string, opts Options) (Source, error) {
+	return openParquetFileOf(path, opts, nil)
+}
+
+// openParquetFileOf is openParquetFile for a file whose gene ids are
+// likely to be known (the shards of a folder): a wide file whose gene
+// column lists exactly the genes known, in order, shares their strings and
+// needs no check for duplicates. Any other file is read as by
+// openParquetFile.
+func openParquetFileOf(path string, opts Options, known []string) (Source, error) {
 	q, err := openPQ(path)
 	if err != nil {
 		return nil, err
@@ -69,7 +78,7 @@ func openParquetFile(path string, opts Options) (Source, error) {
 		if opts.SamplesAsRows {
 			src, err = openParquetRows(q, opts)
 		} else {
-			src, err = openParquetWide(q)
+			src, err = openParquetWide(q, known)
 		}
 	case LayoutLong:
 		if opts.SamplesAsRows {
@@ -817,6 +826,29 @@ func (q *pqFile) readNames(c int, what string, dup func(name string) error) ([]s
 	return names, err
 }
 
+// namesAre reports whether string column c lists exactly the names given,
+// in order: the check of readNames without a set of the names (names are
+// distinct) or new strings. A column that differs is not an error here:
+// the caller reads it with readNames to find out where and why.
+func (q *pqFile) namesAre(c int, what string, names []string) (bool, error) {
+	if q.numRows() != int64(len(names)) {
+		return false, nil
+	}
+	errDiffers := errors.New("differs")
+	n := 0
+	err := q.readStrings(c, what, func(row int64, v []byte) error {
+		if row >= int64(len(names)) || string(v) != names[row] {
+			return errDiffers
+		}
+		n++
+		return nil
+	})
+	if errors.Is(err, errDiffers) {
+		return false, nil
+	}
+	return err == nil && n == len(names), err
+}
+
 // wideParquet is a wide Parquet file: a gene id column, then one numeric
 // column per sample.
 type wideParquet struct {
@@ -854,8 +886,9 @@ func (q *pqFile) valueColumns(skip map[int]bool, named func(name, msg string) er
 	return names, cols, integer, nil
 }
 
-// openParquetWide opens q as a wide matrix.
-func openParquetWide(q *pqFile) (*wideParquet, error) {
+// openParquetWide opens q as a wide matrix; known, if not nil, are the
+// genes it likely lists (see openParquetFileOf).
+func openParquetWide(q *pqFile, known []string) (*wideParquet, error) {
 	gc, skip, err := q.idColumn("gene id")
 	if err != nil {
 		return nil, err
@@ -866,6 +899,12 @@ func openParquetWide(q *pqFile) (*wideParquet, error) {
 	}, "a wide table has a gene id column, then one int32, int64, float or double column per sample")
 	if err != nil {
 		return nil, err
+	}
+	if known != nil {
+		if same, err := q.namesAre(gc, "gene id", known); same || err != nil {
+			s.genes = known
+			return s, err
+		}
 	}
 	s.genes, err = q.readNames(gc, "gene id", func(name string) error {
 		return &InputError{File: q.path, Gene: name, Msg: "gene id appears twice"}

@@ -764,6 +764,10 @@ func TestParquetShards(t *testing.T) {
 	}
 	pqCheck(t, src, m, "double")
 	pqCheckConcurrent(t, src)
+	// The later shards share the first shard's gene ids.
+	if sh := src.(*shardsParquet).open[2]; sh == nil || &sh.src.Genes()[0] != &src.Genes()[0] {
+		t.Errorf("shard 2 holds gene ids of its own")
+	}
 	// A float shard makes the whole not integer.
 	sub := &pqMatrix{genes: m.genes, samples: []string{"extra"}, cols: [][]float64{m.cols[0]}}
 	pqWriteSink(t, filepath.Join(shards, "part-99.parquet"), sub, SinkOptions{})
@@ -781,6 +785,13 @@ func TestParquetShards(t *testing.T) {
 	var ie *InputError
 	if !errors.As(err, &ie) || ie.File != bad || ie.Gene != "ENSGX" {
 		t.Errorf("different genes: got %v", err)
+	}
+	// A gene twice: the shard's own check names it.
+	other.genes[1234] = other.genes[1233]
+	pqWriteSink(t, bad, other, SinkOptions{})
+	_, err = Open(shards, Options{})
+	if !errors.As(err, &ie) || ie.File != bad || ie.Gene != m.genes[1233] || !strings.Contains(err.Error(), "appears twice") {
+		t.Errorf("a gene twice: got %v", err)
 	}
 	// Fewer genes.
 	other = &pqMatrix{genes: m.genes[:1000], samples: []string{"x1"}, cols: [][]float64{m.cols[0][:1000]}}
@@ -1005,6 +1016,8 @@ func TestParquetShardsOpenFew(t *testing.T) {
 		sub := &pqMatrix{genes: m.genes, samples: m.samples[3*k : 3*k+3], cols: m.cols[3*k : 3*k+3]}
 		pqWriteSink(t, filepath.Join(dir, fmt.Sprintf("part-%02d.parquet", k)), sub, SinkOptions{Integer: true})
 	}
+	defer func(n int) { maxOpenShards = n }(maxOpenShards)
+	maxOpenShards = 4
 	src := pqOpen(t, dir, Options{})
 	s := src.(*shardsParquet)
 	openNow := func() int {
@@ -1012,8 +1025,8 @@ func TestParquetShardsOpenFew(t *testing.T) {
 		defer s.mu.Unlock()
 		return len(s.open)
 	}
-	if n := openNow(); n != 0 {
-		t.Errorf("%d shards open after opening the folder, want 0", n)
+	if n := openNow(); n != maxOpenShards {
+		t.Errorf("%d shards open after opening the folder, want the first %d", n, maxOpenShards)
 	}
 	col := make([]float64, len(m.genes))
 	for pass := 0; pass < 2; pass++ {
