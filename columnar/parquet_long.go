@@ -216,28 +216,32 @@ func (s *longParquet) scanSamples(start, end int64) pqSampleScan {
 	res := pqSampleScan{names: newPQInterner(), grouped: true}
 	sc := newPQIDCursor(s.q, pqLongSampleCol, "sample id", res.names, start, end)
 	defer sc.close()
-	sids := make([]int32, pqLongBatch)
 	for row := start; row < end; {
-		n, err := sc.read(sids)
+		sids, err := sc.next()
 		if err != nil {
 			return pqSampleScan{err: err}
 		}
-		if n == 0 {
+		if len(sids) == 0 {
 			return pqSampleScan{err: s.q.dataError(pqLongSampleCol, errors.New("the sample column is shorter than the file"))}
 		}
-		for i, sm := range sids[:n] {
-			if cur := len(res.runs) - 1; res.grouped && int(sm) != cur {
-				if int(sm) != len(res.runs) { // a sample seen before, in an earlier run
-					res.grouped, res.runs = false, nil
-					break
-				}
-				if cur >= 0 {
-					res.runs[cur].end = row + int64(i)
-				}
-				res.runs = append(res.runs, pqBlockRun{sample: int(sm), start: row + int64(i)})
+		for i := 0; res.grouped; i++ {
+			cur := int32(len(res.runs) - 1)
+			for i < len(sids) && sids[i] == cur { // the rows of the current run
+				i++
 			}
+			if i == len(sids) {
+				break
+			}
+			if int(sids[i]) != len(res.runs) { // a sample seen before, in an earlier run
+				res.grouped, res.runs = false, nil
+				break
+			}
+			if cur >= 0 {
+				res.runs[cur].end = row + int64(i)
+			}
+			res.runs = append(res.runs, pqBlockRun{sample: int(sids[i]), start: row + int64(i)})
 		}
-		row += int64(n)
+		row += int64(len(sids))
 	}
 	if len(res.runs) > 0 {
 		res.runs[len(res.runs)-1].end = end
@@ -293,30 +297,40 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 	gc := newPQIDCursor(s.q, pqLongGeneCol, "gene id", genes, runs[0].start, runs[len(runs)-1].end)
 	defer gc.close()
 	gc.absent = genes.frozen
-	gids := make([]int32, pqLongBatch)
-	var stamp []int32 // stamp[g] is 1 + the run in which gene g was last seen
+	var stamp []int32 // stamp[g] is 1 + the run in which gene g was last seen, once that run is out of order
 	k, row := 0, runs[0].start
 	for k < len(runs) {
-		n, err := gc.read(gids)
+		gids, err := gc.next()
 		if err != nil {
 			return pqGeneScan{err: err}
 		}
-		if n == 0 {
+		if len(gids) == 0 {
 			return pqGeneScan{err: s.q.dataError(pqLongGeneCol, errors.New("the gene column is shorter than the file"))}
 		}
 		for len(stamp) < len(genes.names) {
 			stamp = append(stamp, 0)
 		}
-		for i := 0; i < n; { // the batch's rows of run k, then of the next runs
+		for len(gids) > 0 { // the page's rows of run k, then of the next runs
 			r := &runs[k]
-			m := int(min(int64(n-i), r.end-row))
+			m := int(min(int64(len(gids)), r.end-row))
+			part := gids[:m]
 			mark := int32(a + k + 1)
-			for t, g := range gids[i : i+m] {
-				if int64(g) != row+int64(t)-r.start {
+			t := 0
+			if r.ordered { // ids 0, 1, 2, ... from the run's start: none twice
+				base := int32(row - r.start)
+				for t < m && part[t] == base+int32(t) {
+					t++
+				}
+				if t < m { // out of order from here: mark the genes of its rows so far
 					r.ordered = false
-					if g < 0 {
-						continue // a gene the first sample lacks (gc.firstAbsent)
+					for g := range base + int32(t) {
+						stamp[g] = mark
 					}
+				}
+			}
+			for _, g := range part[t:] {
+				if g < 0 {
+					continue // a gene the first sample lacks (gc.firstAbsent)
 				}
 				if stamp[g] == mark {
 					return pqGeneScan{err: &InputError{File: s.path, Sample: s.samples[a+k], Gene: genes.names[g],
@@ -324,7 +338,7 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 				}
 				stamp[g] = mark
 			}
-			i += m
+			gids = gids[m:]
 			if row += int64(m); row == r.end {
 				k++
 			}
@@ -701,6 +715,22 @@ func (ic *pqIDCursor) read(ids []int32) (int, error) {
 		n += k
 	}
 	return n, nil
+}
+
+// next returns the ids of the next rows, the rest of the current page
+// (loading the next page when none is left), valid until the next call; it
+// returns none at the end of the range.
+func (ic *pqIDCursor) next() ([]int32, error) {
+	for ic.pos == len(ic.buf) {
+		if err := ic.load(); err == io.EOF {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	ids := ic.buf[ic.pos:]
+	ic.pos = len(ic.buf)
+	return ids, nil
 }
 
 func (ic *pqIDCursor) load() error {
