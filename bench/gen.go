@@ -236,7 +236,12 @@ func Cached(ctx context.Context, dir string, p Params, kind Kind) (string, error
 
 // WriteShards writes m as a folder of wide Parquet files of per samples
 // each (part-00001.parquet, ...), renamed into place when all are written.
+// The folder path may end in a slash; a folder already there must be empty.
 func WriteShards(ctx context.Context, m *Matrix, path string, per int, opts columnar.SinkOptions) error {
+	path = filepath.Clean(path)
+	if entries, err := os.ReadDir(path); err == nil && len(entries) > 0 {
+		return fmt.Errorf("bench: %s already holds files: remove it, or choose another folder", path)
+	}
 	tmp := path + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
 		return err

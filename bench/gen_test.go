@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/colnorm/colnorm/columnar"
@@ -13,7 +14,7 @@ import (
 	"github.com/colnorm/colnorm/edger"
 )
 
-func column(t testing.TB, m *Matrix, j int) []float64 {
+func column(t testing.TB, m columnar.Source, j int) []float64 {
 	t.Helper()
 	col := make([]float64, len(m.Genes()))
 	if err := m.ReadColumn(j, col); err != nil {
@@ -243,6 +244,32 @@ func TestCachedRoundTrip(t *testing.T) {
 	}
 	if _, err := Cached(context.Background(), dir, p, "csv"); err == nil {
 		t.Error("an unknown kind gave no error")
+	}
+}
+
+// A folder named with a trailing slash is written as the folder itself;
+// one that already holds files is left alone, with an error.
+func TestWriteShardsFolder(t *testing.T) {
+	dir := t.TempDir()
+	m := New(Params{Genes: 300, Samples: 5, Seed: 4})
+	out := filepath.Join(dir, "slice") + "/"
+	if err := WriteShards(context.Background(), m, out, 2, columnar.SinkOptions{Layout: columnar.LayoutWide}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := columnar.Open(out, columnar.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if got := len(src.Samples()); got != 5 {
+		t.Errorf("%d samples in the folder, want 5", got)
+	}
+	if !slices.Equal(column(t, src, 4), column(t, m, 4)) {
+		t.Error("sample 5 differs from the matrix")
+	}
+	err = WriteShards(context.Background(), m, out, 2, columnar.SinkOptions{Layout: columnar.LayoutWide})
+	if err == nil || !strings.Contains(err.Error(), "already holds files") {
+		t.Errorf("writing into a full folder: %v", err)
 	}
 }
 
