@@ -211,42 +211,58 @@ type pqBlockRun struct {
 	start, end int64
 }
 
-// scanSamples reads the sample ids of rows [start, end).
+// scanSamples reads the sample ids of rows [start, end). A run of rows
+// with one key (the sample column of a grouped file is mostly such runs)
+// costs one lookup.
 func (s *longParquet) scanSamples(start, end int64) pqSampleScan {
 	res := pqSampleScan{names: newPQInterner(), grouped: true}
 	sc := newPQIDCursor(s.q, pqLongSampleCol, "sample id", res.names, start, end)
 	defer sc.close()
 	for row := start; row < end; {
-		sids, err := sc.next()
+		keys, at, dict, err := sc.nextKeys()
 		if err != nil {
 			return pqSampleScan{err: err}
 		}
-		if len(sids) == 0 {
+		if len(keys) == 0 {
 			return pqSampleScan{err: s.q.dataError(pqLongSampleCol, errors.New("the sample column is shorter than the file"))}
 		}
-		for i := 0; res.grouped; i++ {
-			cur := int32(len(res.runs) - 1)
-			for i < len(sids) && sids[i] == cur { // the rows of the current run
-				i++
+		for i := 0; i < len(keys); {
+			k, j := keys[i], i+1
+			for j < len(keys) && keys[j] == k {
+				j++
 			}
-			if i == len(sids) {
-				break
+			id := k
+			if dict {
+				if id, err = sc.idOf(k, at+int64(i)); err != nil {
+					return pqSampleScan{err: err}
+				}
 			}
-			if int(sids[i]) != len(res.runs) { // a sample seen before, in an earlier run
-				res.grouped, res.runs = false, nil
-				break
-			}
-			if cur >= 0 {
-				res.runs[cur].end = row + int64(i)
-			}
-			res.runs = append(res.runs, pqBlockRun{sample: int(sids[i]), start: row + int64(i)})
+			res.see(id, at+int64(i))
+			i = j
 		}
-		row += int64(len(sids))
+		row += int64(len(keys))
 	}
 	if len(res.runs) > 0 {
 		res.runs[len(res.runs)-1].end = end
 	}
 	return res
+}
+
+// see takes rows of sample id from row on: the current run goes on, or
+// the next begins; a sample seen before, in an earlier run, means the rows
+// are not grouped.
+func (res *pqSampleScan) see(id int32, row int64) {
+	cur := len(res.runs) - 1
+	switch {
+	case !res.grouped || int(id) == cur:
+	case int(id) == len(res.runs):
+		if cur >= 0 {
+			res.runs[cur].end = row
+		}
+		res.runs = append(res.runs, pqBlockRun{sample: int(id), start: row})
+	default:
+		res.grouped, res.runs = false, nil
+	}
 }
 
 // pqParallel calls f(b) for every block b in [0, blocks), on a worker per
@@ -300,37 +316,61 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 	var stamp []int32 // stamp[g] is 1 + the run in which gene g was last seen, once that run is out of order
 	k, row := 0, runs[0].start
 	for k < len(runs) {
-		gids, err := gc.next()
+		keys, _, dict, err := gc.nextKeys()
 		if err != nil {
 			return pqGeneScan{err: err}
 		}
-		if len(gids) == 0 {
+		if len(keys) == 0 {
 			return pqGeneScan{err: s.q.dataError(pqLongGeneCol, errors.New("the gene column is shorter than the file"))}
 		}
-		for len(stamp) < len(genes.names) {
-			stamp = append(stamp, 0)
-		}
-		for len(gids) > 0 { // the page's rows of run k, then of the next runs
+		for len(keys) > 0 { // the page's rows of run k, then of the next runs
 			r := &runs[k]
-			m := int(min(int64(len(gids)), r.end-row))
-			part := gids[:m]
+			m := int(min(int64(len(keys)), r.end-row))
+			part := keys[:m]
 			mark := int32(a + k + 1)
 			t := 0
 			if r.ordered { // ids 0, 1, 2, ... from the run's start: none twice
 				base := int32(row - r.start)
-				for t < m && part[t] == base+int32(t) {
-					t++
+				if dict {
+					memo := gc.memo
+					for ; t < m; t++ {
+						k := part[t]
+						if uint(k) >= uint(len(memo)) || memo[k] < 0 {
+							if _, err := gc.lookupMemo(k, row+int64(t)); err != nil {
+								return pqGeneScan{err: err}
+							}
+						}
+						if memo[k] != base+int32(t) {
+							break
+						}
+					}
+				} else {
+					for t < m && part[t] == base+int32(t) {
+						t++
+					}
 				}
 				if t < m { // out of order from here: mark the genes of its rows so far
 					r.ordered = false
+					for len(stamp) < len(genes.names) {
+						stamp = append(stamp, 0)
+					}
 					for g := range base + int32(t) {
 						stamp[g] = mark
 					}
 				}
 			}
-			for _, g := range part[t:] {
+			for ; t < m; t++ {
+				g := part[t]
+				if dict {
+					if g, err = gc.idOf(g, row+int64(t)); err != nil {
+						return pqGeneScan{err: err}
+					}
+				}
 				if g < 0 {
 					continue // a gene the first sample lacks (gc.firstAbsent)
+				}
+				for len(stamp) < len(genes.names) {
+					stamp = append(stamp, 0)
 				}
 				if stamp[g] == mark {
 					return pqGeneScan{err: &InputError{File: s.path, Sample: s.samples[a+k], Gene: genes.names[g],
@@ -338,7 +378,7 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 				}
 				stamp[g] = mark
 			}
-			gids = gids[m:]
+			keys = keys[m:]
 			if row += int64(m); row == r.end {
 				k++
 			}
@@ -683,9 +723,10 @@ type pqIDCursor struct {
 	buf   []int32 // the ids of the rows of the current page, from pos on
 	pos   int
 	keys  []int32
-	dict  uint64  // the serial number of the dictionary memo is for
-	memo  []int32 // ids of dict's entries; -2 until looked up
-	guess int32   // the id the next entry looked up is likely to have
+	dict  uint64       // the serial number of the dictionary memo is for
+	memo  []int32      // ids of dict's entries; -2 until looked up
+	page  pqByteArrays // the strings of the page read last
+	guess int32        // the id the next entry looked up is likely to have
 	// absent makes a name that frozen names lack read as id -1 instead of
 	// failing the read; the first such name is kept in firstAbsent.
 	absent, sawAbsent bool
@@ -717,34 +758,25 @@ func (ic *pqIDCursor) read(ids []int32) (int, error) {
 	return n, nil
 }
 
-// next returns the ids of the next rows, the rest of the current page
-// (loading the next page when none is left), valid until the next call; it
-// returns none at the end of the range.
-func (ic *pqIDCursor) next() ([]int32, error) {
-	for ic.pos == len(ic.buf) {
-		if err := ic.load(); err == io.EOF {
-			return nil, nil
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	ids := ic.buf[ic.pos:]
-	ic.pos = len(ic.buf)
-	return ids, nil
-}
-
-func (ic *pqIDCursor) load() error {
+// nextKeys reads the next page of the range and returns the keys of its
+// rows, valid until the next call, and the first row's number; no keys at
+// the end of the range. For a dictionary page (dict) the keys are its
+// indexes, which idOf maps to ids; for any other page they are the rows'
+// ids. Readers that find runs of equal keys look up one id a run.
+func (ic *pqIDCursor) nextKeys() (keys []int32, row int64, dict bool, err error) {
 	p, row, err := ic.pc.next()
-	if err != nil {
-		return err
+	if err == io.EOF {
+		return nil, 0, false, nil
+	} else if err != nil {
+		return nil, 0, false, err
 	}
 	q, col := ic.q, &ic.q.cols[ic.c]
 	n := int(min(int64(p.rows), ic.pc.end-row))
 	b, err := pqStringsOf(p, col)
 	if err != nil {
-		return q.dataError(ic.c, err)
+		return nil, 0, false, q.dataError(ic.c, err)
 	}
-	ic.buf, ic.pos = pqGrow(ic.buf, n), 0
+	ic.page = b
 	if b.dict != 0 && b.dict != ic.dict {
 		ic.dict = b.dict
 		ic.memo = pqGrow(ic.memo, b.entries())
@@ -752,43 +784,77 @@ func (ic *pqIDCursor) load() error {
 			ic.memo[i] = -2
 		}
 	}
-	keys := b.idx // a dictionary page of a required column: the indexes are the keys
+	keys = b.idx // a dictionary page of a required column: the indexes are the keys
 	if b.dict == 0 || b.defs != nil {
 		ic.keys = pqGrow(ic.keys, n)
 		if err := b.keys(ic.keys); err != nil {
-			return q.dataError(ic.c, err)
+			return nil, 0, false, q.dataError(ic.c, err)
 		}
 		keys = ic.keys
 	} else if len(keys) < n {
-		return q.dataError(ic.c, errPQShortPage)
+		return nil, 0, false, q.dataError(ic.c, errPQShortPage)
 	}
 	keys = keys[:n]
-	if b.dict == 0 { // plain values: a lookup per row
-		for i, k := range keys {
-			id, err := ic.lookup(&b, k, row+int64(i))
-			if err != nil {
-				return err
-			}
-			ic.buf[i] = id
+	if b.dict != 0 {
+		return keys, row, true, nil
+	}
+	ic.buf = pqGrow(ic.buf, n) // plain values: a lookup per row
+	for i, k := range keys {
+		id, err := ic.lookup(&ic.page, k, row+int64(i))
+		if err != nil {
+			return nil, 0, false, err
 		}
+		ic.buf[i] = id
+	}
+	return ic.buf[:n], row, false, nil
+}
+
+// idOf returns the id of key k of the dictionary page nextKeys read last,
+// the key of the given row (for the errors: a null, a key beyond the
+// dictionary, a name unknown to frozen names).
+func (ic *pqIDCursor) idOf(k int32, row int64) (int32, error) {
+	if uint(k) < uint(len(ic.memo)) {
+		if id := ic.memo[k]; id >= 0 {
+			return id, nil
+		}
+	}
+	return ic.lookupMemo(k, row)
+}
+
+// lookupMemo is idOf for a key not yet in the memo.
+func (ic *pqIDCursor) lookupMemo(k int32, row int64) (int32, error) {
+	id, err := ic.lookup(&ic.page, k, row)
+	if err != nil {
+		return 0, err
+	}
+	if uint(k) >= uint(len(ic.memo)) { // lookup found entry k: the dictionary is longer than it said
+		return 0, ic.q.dataError(ic.c, errPQDictIndex)
+	}
+	ic.memo[k] = id
+	return id, nil
+}
+
+// load reads the next page's ids into buf.
+func (ic *pqIDCursor) load() error {
+	keys, row, dict, err := ic.nextKeys()
+	if err != nil {
+		return err
+	}
+	if keys == nil {
+		return io.EOF
+	}
+	ic.pos = 0
+	if !dict {
+		ic.buf = keys
 		return nil
 	}
-	memo, buf := ic.memo, ic.buf[:n]
+	ic.buf = pqGrow(ic.buf, len(keys))
 	for i, k := range keys {
-		if uint(k) >= uint(len(memo)) {
-			if k < 0 {
-				return inputErrorf(q.path, "row %d has no %s (null in column %q)", row+int64(i)+1, ic.what, col.name)
-			}
-			return q.dataError(ic.c, errPQDictIndex)
+		id, err := ic.idOf(k, row+int64(i))
+		if err != nil {
+			return err
 		}
-		id := memo[k]
-		if id < 0 {
-			if id, err = ic.lookup(&b, k, row+int64(i)); err != nil {
-				return err
-			}
-			memo[k] = id
-		}
-		buf[i] = id
+		ic.buf[i] = id
 	}
 	return nil
 }
