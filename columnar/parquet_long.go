@@ -334,13 +334,13 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 				if dict {
 					memo := gc.memo
 					for ; t < m; t++ {
-						k := part[t]
-						if uint(k) >= uint(len(memo)) || memo[k] < 0 {
-							if _, err := gc.lookupMemo(k, row+int64(t)); err != nil {
+						key := part[t]
+						if uint(key) >= uint(len(memo)) || memo[key] < 0 {
+							if _, err := gc.lookupMemo(key, row+int64(t)); err != nil {
 								return pqGeneScan{err: err}
 							}
 						}
-						if memo[k] != base+int32(t) {
+						if memo[key] != base+int32(t) {
 							break
 						}
 					}
@@ -764,14 +764,17 @@ func (ic *pqIDCursor) read(ids []int32) (int, error) {
 // indexes, which idOf maps to ids; for any other page they are the rows'
 // ids. Readers that find runs of equal keys look up one id a run.
 func (ic *pqIDCursor) nextKeys() (keys []int32, row int64, dict bool, err error) {
-	p, row, err := ic.pc.next()
-	if err == io.EOF {
-		return nil, 0, false, nil
-	} else if err != nil {
-		return nil, 0, false, err
+	var p *pqPage
+	n := 0
+	for n == 0 { // a page of no rows is skipped
+		if p, row, err = ic.pc.next(); err == io.EOF {
+			return nil, 0, false, nil
+		} else if err != nil {
+			return nil, 0, false, err
+		}
+		n = int(min(int64(p.rows), ic.pc.end-row))
 	}
 	q, col := ic.q, &ic.q.cols[ic.c]
-	n := int(min(int64(p.rows), ic.pc.end-row))
 	b, err := pqStringsOf(p, col)
 	if err != nil {
 		return nil, 0, false, q.dataError(ic.c, err)

@@ -18,10 +18,10 @@ import (
 // may be anything a single Parquet file may be.
 
 // shardsParquet is a folder of Parquet shards. Only a few shards are open at
-// a time (maxOpenShards): an open shard holds its footer and its gene ids,
-// and a folder may hold hundreds of shards (ARCHS4's 722,425 samples are
-// 723 files of 1,000), so memory stays bounded by the genes, not by the
-// number of files. A pass reads the samples in order, so the shards it
+// a time (maxOpenShards): an open shard holds its footer (a wide shard
+// shares the folder's gene ids), and a folder may hold hundreds of shards
+// (ARCHS4's 722,425 samples are 723 files of 1,000), so memory stays
+// bounded by the genes, not by the number of files. A pass reads the samples in order, so the shards it
 // needs are opened one after another.
 type shardsParquet struct {
 	path    string
