@@ -351,9 +351,7 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 				}
 				if t < m { // out of order from here: mark the genes of its rows so far
 					r.ordered = false
-					for len(stamp) < len(genes.names) {
-						stamp = append(stamp, 0)
-					}
+					stamp = pqGrowZeros(stamp, len(genes.names))
 					for g := range base + int32(t) {
 						stamp[g] = mark
 					}
@@ -369,8 +367,8 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 				if g < 0 {
 					continue // a gene the first sample lacks (gc.firstAbsent)
 				}
-				for len(stamp) < len(genes.names) {
-					stamp = append(stamp, 0)
+				if int(g) >= len(stamp) { // a gene the first run numbered just now
+					stamp = pqGrowZeros(stamp, len(genes.names))
 				}
 				if stamp[g] == mark {
 					return pqGeneScan{err: &InputError{File: s.path, Sample: s.samples[a+k], Gene: genes.names[g],
@@ -388,6 +386,14 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 		return pqGeneScan{missing: s.missingPair(s.samples[0], gc.firstAbsent)}
 	}
 	return pqGeneScan{}
+}
+
+// pqGrowZeros returns s lengthened with zeros to n, if it is shorter.
+func pqGrowZeros(s []int32, n int) []int32 {
+	if len(s) < n {
+		s = append(s, make([]int32, n-len(s))...)
+	}
+	return s
 }
 
 // pqReadIDs reads the next batch of gene and sample ids, as many rows of each.
@@ -826,12 +832,9 @@ func (ic *pqIDCursor) idOf(k int32, row int64) (int32, error) {
 
 // lookupMemo is idOf for a key not yet in the memo.
 func (ic *pqIDCursor) lookupMemo(k int32, row int64) (int32, error) {
-	id, err := ic.lookup(&ic.page, k, row)
+	id, err := ic.lookup(&ic.page, k, row) // fails for k outside the dictionary, which memo spans
 	if err != nil {
 		return 0, err
-	}
-	if uint(k) >= uint(len(ic.memo)) { // lookup found entry k: the dictionary is longer than it said
-		return 0, ic.q.dataError(ic.c, errPQDictIndex)
 	}
 	ic.memo[k] = id
 	return id, nil
