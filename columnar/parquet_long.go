@@ -1,6 +1,8 @@
 package columnar
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -218,13 +220,19 @@ func (s *longParquet) scanSamples(start, end int64) pqSampleScan {
 	res := pqSampleScan{names: newPQInterner(), grouped: true}
 	sc := newPQIDCursor(s.q, pqLongSampleCol, "sample id", res.names, start, end)
 	defer sc.close()
+	var buf []int32
+	var one [1]int32
 	for row := start; row < end; {
-		keys, at, dict, err := sc.nextKeys()
+		c, err := sc.nextKeys()
 		if err != nil {
 			return pqSampleScan{err: err}
 		}
-		if len(keys) == 0 {
+		if c.n == 0 {
 			return pqSampleScan{err: s.q.dataError(pqLongSampleCol, errors.New("the sample column is shorter than the file"))}
+		}
+		keys := one[:]
+		if one[0] = c.key; !c.repeat { // a run of one key: its first row is all that matters
+			keys = c.list(&buf)
 		}
 		for i := 0; i < len(keys); {
 			k, j := keys[i], i+1
@@ -232,15 +240,15 @@ func (s *longParquet) scanSamples(start, end int64) pqSampleScan {
 				j++
 			}
 			id := k
-			if dict {
-				if id, err = sc.idOf(k, at+int64(i)); err != nil {
+			if c.dict {
+				if id, err = sc.idOf(k, c.row+int64(i)); err != nil {
 					return pqSampleScan{err: err}
 				}
 			}
-			res.see(id, at+int64(i))
+			res.see(id, c.row+int64(i))
 			i = j
 		}
-		row += int64(len(keys))
+		row += int64(c.n)
 	}
 	if len(res.runs) > 0 {
 		res.runs[len(res.runs)-1].end = end
@@ -314,29 +322,42 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 	defer gc.close()
 	gc.absent = genes.frozen
 	var stamp []int32 // stamp[g] is 1 + the run in which gene g was last seen, once that run is out of order
+	var buf []int32
 	k, row := 0, runs[0].start
 	for k < len(runs) {
-		keys, _, dict, err := gc.nextKeys()
+		c, err := gc.nextKeys()
 		if err != nil {
 			return pqGeneScan{err: err}
 		}
-		if len(keys) == 0 {
+		if c.n == 0 {
 			return pqGeneScan{err: s.q.dataError(pqLongGeneCol, errors.New("the gene column is shorter than the file"))}
 		}
-		for len(keys) > 0 { // the page's rows of run k, then of the next runs
-			r := &runs[k]
-			m := int(min(int64(len(keys)), r.end-row))
-			part := keys[:m]
-			mark := int32(a + k + 1)
+		for c.n > 0 { // the rows of run k, then of the next runs
+			r, sample := &runs[k], a+k
+			m := int(min(int64(c.n), r.end-row))
+			seg := c.first(m)
+			c.drop(m)
+			if row += int64(m); row == r.end {
+				k++
+			}
+			mark := int32(sample + 1)
+			base := int32(seg.row - r.start)
+			if r.ordered && seg.packed16 != nil && int(base)+m <= len(genes.names) {
+				// The indexes as encoded against the dictionary's entries of
+				// genes base, base+1, ...: one comparison of bytes.
+				if inv := gc.inverse16(); inv != nil && bytes.Equal(seg.packed16, inv[2*int(base):2*(int(base)+m)]) {
+					continue
+				}
+			}
+			part := seg.list(&buf)
 			t := 0
 			if r.ordered { // ids 0, 1, 2, ... from the run's start: none twice
-				base := int32(row - r.start)
-				if dict {
+				if seg.dict {
 					memo := gc.memo
 					for ; t < m; t++ {
 						key := part[t]
 						if uint(key) >= uint(len(memo)) || memo[key] < 0 {
-							if _, err := gc.lookupMemo(key, row+int64(t)); err != nil {
+							if _, err := gc.lookupMemo(key, seg.row+int64(t)); err != nil {
 								return pqGeneScan{err: err}
 							}
 						}
@@ -359,8 +380,8 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 			}
 			for ; t < m; t++ {
 				g := part[t]
-				if dict {
-					if g, err = gc.idOf(g, row+int64(t)); err != nil {
+				if seg.dict {
+					if g, err = gc.idOf(g, seg.row+int64(t)); err != nil {
 						return pqGeneScan{err: err}
 					}
 				}
@@ -371,14 +392,10 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 					stamp = pqGrowZeros(stamp, len(genes.names))
 				}
 				if stamp[g] == mark {
-					return pqGeneScan{err: &InputError{File: s.path, Sample: s.samples[a+k], Gene: genes.names[g],
+					return pqGeneScan{err: &InputError{File: s.path, Sample: s.samples[sample], Gene: genes.names[g],
 						Msg: "this gene and sample have two rows in the long table"}}
 				}
 				stamp[g] = mark
-			}
-			keys = keys[m:]
-			if row += int64(m); row == r.end {
-				k++
 			}
 		}
 	}
@@ -719,7 +736,8 @@ func (t *pqInterner) id(v []byte) int32 {
 // pqIDCursor reads a string column over a range of rows as ids given by an
 // pqInterner. A dictionary-encoded page costs one lookup of the name per
 // dictionary entry used, not per row, and the rows' ids are the memo of
-// their dictionary indexes.
+// their dictionary indexes. The indexes of a required column are read as
+// encoded, run by run (pqKeys).
 type pqIDCursor struct {
 	q     *pqFile
 	c     int
@@ -728,19 +746,33 @@ type pqIDCursor struct {
 	pc    *pqPageCursor
 	buf   []int32 // the ids of the rows of the current page, from pos on
 	pos   int
-	keys  []int32
-	dict  uint64       // the serial number of the dictionary memo is for
-	memo  []int32      // ids of dict's entries; -2 until looked up
-	page  pqByteArrays // the strings of the page read last
-	guess int32        // the id the next entry looked up is likely to have
+	keys  []int32 // the keys of a page that is not read run by run, or of a stretch of a run unpacked
+	dict  uint64  // the serial number of the dictionary memo is for
+	memo  []int32 // ids of dict's entries; -2 until looked up
+	page  pqByteArrays
+	guess int32 // the id the next entry looked up is likely to have
 	// absent makes a name that frozen names lack read as id -1 instead of
 	// failing the read; the first such name is kept in firstAbsent.
 	absent, sawAbsent bool
 	firstAbsent       string
+
+	// The page being read run by run: left rows from row on, after skip
+	// more values; run is the run being read, from value at on.
+	runs   *pqHybridRuns
+	left   int
+	row    int64
+	skip   int
+	run    pqRun
+	at     int
+	inv    []byte // inverse16's answer for dictionary invFor
+	invFor uint64
+	listed []int32 // pqKeys.list's buffer for load
 }
 
 func newPQIDCursor(q *pqFile, c int, what string, names *pqInterner, start, end int64) *pqIDCursor {
-	return &pqIDCursor{q: q, c: c, what: what, names: names, pc: q.cursor(c, start, end)}
+	ic := &pqIDCursor{q: q, c: c, what: what, names: names, pc: q.cursor(c, start, end)}
+	ic.pc.runs = true
+	return ic
 }
 
 func (ic *pqIDCursor) close() { ic.pc.close() }
@@ -764,26 +796,93 @@ func (ic *pqIDCursor) read(ids []int32) (int, error) {
 	return n, nil
 }
 
-// nextKeys reads the next page of the range and returns the keys of its
-// rows, valid until the next call, and the first row's number; no keys at
-// the end of the range. For a dictionary page (dict) the keys are its
-// indexes, which idOf maps to ids; for any other page they are the rows'
-// ids. Readers that find runs of equal keys look up one id a run.
-func (ic *pqIDCursor) nextKeys() (keys []int32, row int64, dict bool, err error) {
-	var p *pqPage
-	n := 0
-	for n == 0 { // a page of no rows is skipped
-		if p, row, err = ic.pc.next(); err == io.EOF {
-			return nil, 0, false, nil
-		} else if err != nil {
-			return nil, 0, false, err
-		}
-		n = int(min(int64(p.rows), ic.pc.end-row))
+// pqKeys is a stretch of consecutive rows of one page, as nextKeys reads
+// them: their keys, which are dictionary indexes (dict: idOf maps them to
+// ids) or else the rows' ids. The keys are one of: key for every row
+// (repeat, a run of one value); the 16-bit indexes as encoded, two bytes a
+// row, little endian (packed16); or keys. Valid until the next nextKeys.
+type pqKeys struct {
+	row      int64 // the first row
+	n        int   // the rows
+	dict     bool
+	repeat   bool
+	key      int32
+	packed16 []byte
+	keys     []int32
+}
+
+// list returns the rows' keys, in buf unless they are a list already.
+func (k *pqKeys) list(buf *[]int32) []int32 {
+	if !k.repeat && k.packed16 == nil {
+		return k.keys[:k.n]
 	}
-	q, col := ic.q, &ic.q.cols[ic.c]
-	b, err := pqStringsOf(p, col)
+	*buf = pqGrow(*buf, k.n)
+	out := (*buf)[:k.n]
+	if k.repeat {
+		for i := range out {
+			out[i] = k.key
+		}
+	} else {
+		pqUnpackBits(out, k.packed16, 16)
+	}
+	return out
+}
+
+// first returns the first m rows of k.
+func (k pqKeys) first(m int) pqKeys {
+	k.n = m
+	if k.packed16 != nil {
+		k.packed16 = k.packed16[:2*m]
+	}
+	if k.keys != nil {
+		k.keys = k.keys[:m]
+	}
+	return k
+}
+
+// drop drops the first m rows of k.
+func (k *pqKeys) drop(m int) {
+	k.row += int64(m)
+	k.n -= m
+	if k.packed16 != nil {
+		k.packed16 = k.packed16[2*m:]
+	}
+	if k.keys != nil {
+		k.keys = k.keys[m:]
+	}
+}
+
+// nextKeys reads the next rows of the range: a page, or a run of one (up
+// to pqLongBatch rows); no rows at the end of the range.
+func (ic *pqIDCursor) nextKeys() (pqKeys, error) {
+	for ic.left == 0 {
+		p, row, err := ic.pc.next()
+		if err == io.EOF {
+			return pqKeys{}, nil
+		} else if err != nil {
+			return pqKeys{}, err
+		}
+		n := int(min(int64(p.rows), ic.pc.end-row))
+		if n == 0 { // a page of no rows is skipped
+			continue
+		}
+		if err := ic.setPage(p); err != nil {
+			return pqKeys{}, err
+		}
+		if p.runs == nil {
+			return ic.pageKeys(p, row, n)
+		}
+		ic.runs, ic.left, ic.row, ic.skip, ic.run, ic.at = p.runs, n, row, p.skip, pqRun{}, 0
+	}
+	return ic.runKeys()
+}
+
+// setPage takes the strings of page p: its dictionary's entries, for which
+// the memo starts anew when the dictionary is another, or its values.
+func (ic *pqIDCursor) setPage(p *pqPage) error {
+	b, err := pqStringsOf(p, &ic.q.cols[ic.c])
 	if err != nil {
-		return nil, 0, false, q.dataError(ic.c, err)
+		return ic.q.dataError(ic.c, err)
 	}
 	ic.page = b
 	if b.dict != 0 && b.dict != ic.dict {
@@ -793,29 +892,69 @@ func (ic *pqIDCursor) nextKeys() (keys []int32, row int64, dict bool, err error)
 			ic.memo[i] = -2
 		}
 	}
-	keys = b.idx // a dictionary page of a required column: the indexes are the keys
+	return nil
+}
+
+// pageKeys returns the n rows from row of page p, which is not read run by
+// run: a dictionary page's indexes, or the ids of a page of plain values.
+func (ic *pqIDCursor) pageKeys(p *pqPage, row int64, n int) (pqKeys, error) {
+	q, b := ic.q, &ic.page
+	keys := b.idx // a dictionary page of a required column: the indexes are the keys
 	if b.dict == 0 || b.defs != nil {
 		ic.keys = pqGrow(ic.keys, n)
 		if err := b.keys(ic.keys); err != nil {
-			return nil, 0, false, q.dataError(ic.c, err)
+			return pqKeys{}, q.dataError(ic.c, err)
 		}
 		keys = ic.keys
 	} else if len(keys) < n {
-		return nil, 0, false, q.dataError(ic.c, errPQShortPage)
+		return pqKeys{}, q.dataError(ic.c, errPQShortPage)
 	}
 	keys = keys[:n]
 	if b.dict != 0 {
-		return keys, row, true, nil
+		return pqKeys{row: row, n: n, dict: true, keys: keys}, nil
 	}
 	ic.buf = pqGrow(ic.buf, n) // plain values: a lookup per row
 	for i, k := range keys {
 		id, err := ic.lookup(&ic.page, k, row+int64(i))
 		if err != nil {
-			return nil, 0, false, err
+			return pqKeys{}, err
 		}
 		ic.buf[i] = id
 	}
-	return ic.buf[:n], row, false, nil
+	return pqKeys{row: row, n: n, keys: ic.buf[:n]}, nil
+}
+
+// runKeys returns the next rows of the page read run by run: the rest of
+// the current run, or of the next, up to pqLongBatch rows.
+func (ic *pqIDCursor) runKeys() (pqKeys, error) {
+	for ic.at == ic.run.n || ic.skip > 0 {
+		if ic.at == ic.run.n {
+			r, err := ic.runs.next()
+			if err != nil {
+				return pqKeys{}, ic.q.dataError(ic.c, fmt.Errorf("the dictionary indexes: %w", err))
+			}
+			ic.run, ic.at = r, 0
+		}
+		d := min(ic.skip, ic.run.n-ic.at)
+		ic.at += d
+		ic.skip -= d
+	}
+	n := min(ic.left, ic.run.n-ic.at, pqLongBatch)
+	k := pqKeys{row: ic.row, n: n, dict: true}
+	switch width := ic.runs.width; {
+	case !ic.run.bitPacked:
+		k.repeat, k.key = true, int32(ic.run.value)
+	case width == 16:
+		k.packed16 = ic.run.packed[2*ic.at : 2*(ic.at+n)]
+	default:
+		ic.keys = pqGrow(ic.keys, n)
+		k.keys = ic.keys[:n]
+		pqUnpackAt(k.keys, ic.run.packed, width, ic.at)
+	}
+	ic.at += n
+	ic.left -= n
+	ic.row += int64(n)
+	return k, nil
 }
 
 // idOf returns the id of key k of the dictionary page nextKeys read last,
@@ -840,23 +979,67 @@ func (ic *pqIDCursor) lookupMemo(k int32, row int64) (int32, error) {
 	return id, nil
 }
 
-// load reads the next page's ids into buf.
+// inverse16 returns, for the dictionary of the page read last, the entry
+// of every name as 16-bit little-endian numbers, 2 bytes a name in the
+// names' order, when the names are frozen and the dictionary lists each of
+// them once (and so has at most 2^16 entries); else nil. A row range
+// whose packed16 keys equal the inverse's bytes for names [a, a+m) lists
+// the names a, a+1, ..., a+m-1. Entries that frozen names lack leave it
+// nil (their rows are met, in row order, by idOf).
+func (ic *pqIDCursor) inverse16() []byte {
+	if ic.invFor == ic.dict {
+		return ic.inv
+	}
+	ic.invFor = ic.dict
+	G := len(ic.names.names)
+	if !ic.names.frozen || ic.page.entries() != G || G > 1<<16 {
+		ic.inv = nil
+		return nil
+	}
+	ic.inv = pqGrow(ic.inv, 2*G)
+	for k := range G {
+		id := ic.memo[k]
+		if id < 0 {
+			v, err := ic.page.entry(k)
+			if err != nil {
+				ic.inv = nil
+				return nil
+			}
+			if id = ic.find(v); id < 0 {
+				ic.inv = nil
+				return nil
+			}
+			ic.memo[k] = id
+		}
+		binary.LittleEndian.PutUint16(ic.inv[2*id:], uint16(k))
+	}
+	for id := range G { // a name listed twice leaves another's bytes as they were
+		if ic.memo[binary.LittleEndian.Uint16(ic.inv[2*id:])] != int32(id) {
+			ic.inv = nil
+			return nil
+		}
+	}
+	return ic.inv
+}
+
+// load reads the next rows' ids into buf.
 func (ic *pqIDCursor) load() error {
-	keys, row, dict, err := ic.nextKeys()
+	k, err := ic.nextKeys()
 	if err != nil {
 		return err
 	}
-	if keys == nil {
+	if k.n == 0 {
 		return io.EOF
 	}
 	ic.pos = 0
-	if !dict {
-		ic.buf = keys
+	if !k.dict {
+		ic.buf = k.keys
 		return nil
 	}
-	ic.buf = pqGrow(ic.buf, len(keys))
-	for i, k := range keys {
-		id, err := ic.idOf(k, row+int64(i))
+	keys := k.list(&ic.listed)
+	ic.buf = pqGrow(ic.buf, k.n)
+	for i, key := range keys {
+		id, err := ic.idOf(key, k.row+int64(i))
 		if err != nil {
 			return err
 		}
@@ -879,11 +1062,8 @@ func (ic *pqIDCursor) lookup(b *pqByteArrays, k int32, row int64) (int32, error)
 	if err != nil {
 		return 0, q.dataError(ic.c, err)
 	}
-	names := ic.names.names
-	var id int32
-	if g := ic.guess; int(g) < len(names) && names[g] == string(v) {
-		id = g
-	} else if id = ic.names.id(v); id < 0 && ic.absent {
+	id := ic.find(v)
+	if id < 0 && ic.absent {
 		if !ic.sawAbsent {
 			ic.sawAbsent, ic.firstAbsent = true, string(v)
 		}
@@ -891,11 +1071,24 @@ func (ic *pqIDCursor) lookup(b *pqByteArrays, k int32, row int64) (int32, error)
 	} else if id < 0 {
 		return 0, inputErrorf(q.path, "row %d: %s %q changed since the file was opened", row+1, ic.what, v)
 	}
+	return id, nil
+}
+
+// find returns the id of name v, numbering it unless the names are frozen
+// (-1 then for a name they lack).
+func (ic *pqIDCursor) find(v []byte) int32 {
+	names := ic.names.names
+	id := ic.guess
+	if int(id) >= len(names) || names[id] != string(v) {
+		if id = ic.names.id(v); id < 0 {
+			return id
+		}
+	}
 	ic.guess = id + 1
 	if int(ic.guess) == len(ic.names.names) {
 		ic.guess = 0
 	}
-	return id, nil
+	return id
 }
 
 // pqNumCursor reads a numeric column over a range of rows.

@@ -244,6 +244,12 @@ type pqPage struct {
 	idx    []int32  // dictionary-encoded pages: one index per non-null row
 	vals   pqValues // the non-null rows' values, or the dictionary
 	dictID uint64   // dictionary-encoded pages: the dictionary's serial number, else 0
+	// runs, for a dictionary-encoded page of a required column read by a
+	// cursor that takes the indexes as encoded (pqPageCursor.runs), instead
+	// of idx: the page's indexes, of which the first skip are before its
+	// first row.
+	runs *pqHybridRuns
+	skip int
 }
 
 // pqDictSerial numbers the dictionaries decoded, so that pqIDCursor knows
@@ -264,6 +270,8 @@ func (p *pqPage) slice(n int) {
 	}
 	p.rows -= n
 	switch {
+	case p.runs != nil:
+		p.skip += k
 	case p.idx != nil:
 		p.idx = p.idx[min(k, len(p.idx)):]
 	case p.vals.i32 != nil:
@@ -291,6 +299,7 @@ type pqPageScratch struct {
 	idx                         []int32
 	vals, dict                  pqValues // buffers of the cursor's own, never views of others
 	locs                        []pqPageLocation
+	runs                        pqHybridRuns // the page's dictionary indexes, when the cursor reads runs
 }
 
 // pqPageCursor walks the pages of column c that hold rows [start, end) of the
@@ -312,7 +321,10 @@ type pqPageCursor struct {
 	mem      []byte // the part of the chunk read whole, at file offset chunk.start; nil when it is read page by page
 	hasDict  bool
 	dictID   uint64
-	dict     pqValues // the chunk's dictionary: views of b.dict, b.dictPlain or the chunk
+	// runs leaves the dictionary indexes of a required column's pages as
+	// encoded (pqPage.runs), for a reader that takes them run by run.
+	runs bool
+	dict pqValues // the chunk's dictionary: views of b.dict, b.dictPlain or the chunk
 
 	b     *pqPageScratch // from pqScratches; nil once closed
 	page  pqPage
@@ -579,7 +591,7 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 		}
 	}
 	p := &pc.page
-	p.rows = numValues
+	p.rows, p.runs, p.skip = numValues, nil, 0
 	nonNull := numValues
 	if col.maxDef > 0 {
 		pc.b.defs = pqGrow(pc.b.defs, numValues)
@@ -611,11 +623,17 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 		if data[0] > 32 {
 			return fmt.Errorf("dictionary indexes of %d bits", data[0])
 		}
-		pc.b.idx = pqGrow(pc.b.idx, nonNull)
-		if err := pqDecodeHybrid(pc.b.idx, data[1:], uint(data[0]), numValues); err != nil {
-			return fmt.Errorf("the dictionary indexes: %w", err)
+		if pc.runs && col.maxDef == 0 {
+			pc.b.runs = pqHybridRuns{src: data[1:], width: uint(data[0]), limit: numValues}
+			p.runs, p.idx = &pc.b.runs, nil
+		} else {
+			pc.b.idx = pqGrow(pc.b.idx, nonNull)
+			if err := pqDecodeHybrid(pc.b.idx, data[1:], uint(data[0]), numValues); err != nil {
+				return fmt.Errorf("the dictionary indexes: %w", err)
+			}
+			p.idx = pc.b.idx
 		}
-		p.idx, p.vals, p.dictID = pc.b.idx, pc.dict, pc.dictID
+		p.vals, p.dictID = pc.dict, pc.dictID
 	} else if p.vals, err = pqDecodeValues(col, h.encoding, data, nonNull, &pc.b.vals); err != nil {
 		return err
 	}
@@ -766,74 +784,115 @@ func pqPlainByteArrays(src []byte, n int, data []byte, offs []uint32) ([]byte, [
 }
 
 // pqDecodeHybrid decodes the run-length/bit-packed hybrid runs of src,
-// values of width bits, into dst (all of it must be filled). Each run
-// starts with a ULEB128 header: even, a run of header/2 copies of the value
-// in the next ceil(width/8) bytes (little endian); odd, header/2 groups of
-// 8 values bit-packed in header/2*width bytes, least significant bit first.
-// The runs that fill dst may hold up to limit values (and 7 more of padding
-// in a bit-packed run); runs after those are not read.
+// values of width bits, into dst (all of it must be filled). The runs that
+// fill dst may hold up to limit values (and 7 more of padding in a
+// bit-packed run); runs after those are not read. See pqHybridRuns.
 func pqDecodeHybrid[T uint8 | int32](dst []T, src []byte, width uint, limit int) error {
-	byteWidth := int(width+7) / 8
-	mask := uint64(1)<<width - 1
-	n, total := 0, 0
-	for n < len(dst) {
-		if len(src) == 0 {
-			return errPQShortPage
+	h := pqHybridRuns{src: src, width: width, limit: limit}
+	for n := 0; n < len(dst); {
+		r, err := h.next()
+		if err != nil {
+			return err
 		}
-		u, k := binary.Uvarint(src)
-		if k <= 0 {
-			return errors.New("a bad run header")
-		}
-		src = src[k:]
-		count := u >> 1
-		if count > uint64(limit)+8 {
-			return fmt.Errorf("a run of %d values in a page of %d", count, limit)
-		}
-		if u&1 == 0 { // a run of one value
-			if len(src) < byteWidth {
-				return errPQShortPage
-			}
-			var v uint64
-			for i := byteWidth - 1; i >= 0; i-- {
-				v = v<<8 | uint64(src[i])
-			}
-			src = src[byteWidth:]
-			total += int(count)
-			if total > limit {
-				return fmt.Errorf("runs of more than the %d values of the page", limit)
-			}
-			end := min(n+int(count), len(dst))
-			x := T(v & mask)
-			for i := n; i < end; i++ {
+		take := min(r.n, len(dst)-n)
+		switch {
+		case !r.bitPacked:
+			x := T(r.value)
+			for i := n; i < n+take; i++ {
 				dst[i] = x
 			}
-			n = end
-			continue
-		}
-		values := int(count) * 8
-		if count > 0 {
-			total += values - 7
-		}
-		if total > limit {
-			return fmt.Errorf("runs of more than the %d values of the page", limit)
-		}
-		nbytes := int(count) * int(width)
-		if nbytes > len(src) {
-			nbytes = len(src) // a truncated run: the whole values it holds
-			values = min(values, nbytes*8/max(int(width), 1))
-		}
-		run := src[:nbytes]
-		src = src[nbytes:]
-		take := min(values, len(dst)-n)
-		if width == 0 {
+		case width == 0:
 			clear(dst[n : n+take])
-			n += take
-			continue
+		default:
+			pqUnpackBits(dst[n:n+take], r.packed, width)
 		}
-		pqUnpackBits(dst[n:n+take], run, width)
 		n += take
 	}
 	return nil
+}
+
+// pqHybridRuns reads run-length/bit-packed hybrid data, values of width
+// bits (0 to 32), one run at a time. Each run starts with a ULEB128 header:
+// even, a run of header/2 copies of the value in the next ceil(width/8)
+// bytes (little endian); odd, header/2 groups of 8 values bit-packed in
+// header/2*width bytes, least significant bit first. The runs may hold up
+// to limit values, the page's, and 7 more of padding in a bit-packed run.
+type pqHybridRuns struct {
+	src   []byte // the runs not read yet
+	width uint
+	limit int
+	total int // the values of the runs read so far, less a bit-packed run's padding
+}
+
+// pqRun is one run of hybrid data: n copies of value, or n values
+// bit-packed in packed (a whole number of groups of 8 values, padding
+// included, or fewer when the data ends within the run).
+type pqRun struct {
+	n         int
+	value     uint32
+	bitPacked bool
+	packed    []byte
+}
+
+// next returns the next run; errPQShortPage when there is none.
+func (h *pqHybridRuns) next() (pqRun, error) {
+	if len(h.src) == 0 {
+		return pqRun{}, errPQShortPage
+	}
+	u, k := binary.Uvarint(h.src)
+	if k <= 0 {
+		return pqRun{}, errors.New("a bad run header")
+	}
+	h.src = h.src[k:]
+	count := u >> 1
+	if count > uint64(h.limit)+8 {
+		return pqRun{}, fmt.Errorf("a run of %d values in a page of %d", count, h.limit)
+	}
+	if u&1 == 0 { // a run of one value
+		byteWidth := int(h.width+7) / 8
+		if len(h.src) < byteWidth {
+			return pqRun{}, errPQShortPage
+		}
+		var v uint64
+		for i := byteWidth - 1; i >= 0; i-- {
+			v = v<<8 | uint64(h.src[i])
+		}
+		h.src = h.src[byteWidth:]
+		if h.total += int(count); h.total > h.limit {
+			return pqRun{}, fmt.Errorf("runs of more than the %d values of the page", h.limit)
+		}
+		return pqRun{n: int(count), value: uint32(v & (1<<h.width - 1))}, nil
+	}
+	values := int(count) * 8
+	if count > 0 {
+		h.total += values - 7
+	}
+	if h.total > h.limit {
+		return pqRun{}, fmt.Errorf("runs of more than the %d values of the page", h.limit)
+	}
+	nbytes := int(count) * int(h.width)
+	if nbytes > len(h.src) {
+		nbytes = len(h.src) // a truncated run: the whole values it holds
+		values = min(values, nbytes*8/max(int(h.width), 1))
+	}
+	r := pqRun{n: values, bitPacked: true, packed: h.src[:nbytes]}
+	h.src = h.src[nbytes:]
+	return r, nil
+}
+
+// pqUnpackAt unpacks values [at, at+len(dst)) of the bit-packed run
+// packed, of width bits (1 to 32).
+func pqUnpackAt(dst []int32, packed []byte, width uint, at int) {
+	if head := at % 8; head != 0 { // the values of at's group, from its start
+		var group [8]int32
+		g := group[:min(8, head+len(dst))]
+		pqUnpackBits(g, packed[(at-head)*int(width)/8:], width)
+		k := copy(dst, g[head:])
+		dst, at = dst[k:], at+k
+	}
+	if len(dst) > 0 {
+		pqUnpackBits(dst, packed[at*int(width)/8:], width)
+	}
 }
 
 // pqUnpackBits unpacks len(dst) values of width bits (1 to 32) from run,

@@ -1229,3 +1229,114 @@ func TestParquetCursorReadsWantedPages(t *testing.T) {
 		q.close()
 	}
 }
+
+// TestParquetLongPacked16: the gene ids of a long file of 40,000 genes are
+// dictionary indexes of 16 bits, which the index compares as encoded with
+// the dictionary's entries of the genes in order (pqIDCursor.inverse16), in
+// our files (each row group's dictionary is every gene, from the group's
+// first on; the last group's holds fewer) and in parquet-go's. A sample
+// that swaps two genes is read in its own order, and one that lists a gene
+// twice is an error naming it.
+func TestParquetLongPacked16(t *testing.T) {
+	defer func(n int) { pqLongRowGroupRows = n }(pqLongRowGroupRows)
+	pqLongRowGroupRows = 45000 // 160,000 rows: three groups of 45,000, one of 25,000
+	dir := t.TempDir()
+	m := newPQMatrix(40000, 4, 8, true, 0)
+	G, S := len(m.genes), len(m.samples)
+
+	ours := filepath.Join(dir, "ours.parquet")
+	pqWriteSink(t, ours, m, SinkOptions{Layout: LayoutLong, Integer: true})
+	src := pqOpen(t, ours, Options{TempDir: dir})
+	long := src.(*longParquet)
+	for j, r := range long.runs {
+		if !r.ordered {
+			t.Errorf("ours: sample %d not in the canonical order", j)
+		}
+	}
+	pqCheck(t, src, m, "int32")
+	// Row group 1 begins with sample 1's gene 5,000: its dictionary lists
+	// genes 5,000 to 39,999, then 0 to 4,999.
+	gc := newPQIDCursor(long.q, pqLongGeneCol, "gene id", long.genes, 45000, 46000)
+	c, err := gc.nextKeys()
+	if err != nil || c.packed16 == nil || c.row != 45000 {
+		t.Fatalf("row group 1: got %d rows from row %d (16-bit keys as encoded: %v), %v", c.n, c.row, c.packed16 != nil, err)
+	}
+	inv := gc.inverse16()
+	if len(inv) != 2*G {
+		t.Fatalf("row group 1: the inverse of the dictionary has %d bytes, want %d", len(inv), 2*G)
+	}
+	for g := range G {
+		if k, want := binary.LittleEndian.Uint16(inv[2*g:]), (g-5000+G)%G; int(k) != want {
+			t.Fatalf("row group 1: gene %d has entry %d, want %d", g, k, want)
+		}
+	}
+	gc.close()
+
+	order := pqSequence(G * S)
+	swapped := slices.Clone(order)
+	swapped[2*G+30000], swapped[2*G+30001] = swapped[2*G+30001], swapped[2*G+30000]
+	twice := slices.Clone(order)
+	twice[3*G+35001] = twice[3*G+35000]
+	fx := pqFixture{kind: "int32", dict: true, rowGroup: 45000}
+	for _, tc := range []struct {
+		name    string
+		order   []int
+		ordered []bool
+	}{
+		{"canonical", order, []bool{true, true, true, true}},
+		{"swapped", swapped, []bool{true, true, false, true}},
+	} {
+		path := filepath.Join(dir, tc.name+".parquet")
+		writePQLong(t, path, m, fx, tc.order)
+		src := pqOpen(t, path, Options{TempDir: dir})
+		for j, r := range src.(*longParquet).runs {
+			if r.ordered != tc.ordered[j] {
+				t.Errorf("%s: sample %d: ordered = %v", tc.name, j, r.ordered)
+			}
+		}
+		pqCheck(t, src, pqReorder(m, tc.order), "int32")
+	}
+	path := filepath.Join(dir, "twice.parquet")
+	writePQLong(t, path, m, fx, twice)
+	_, err = Open(path, Options{TempDir: dir})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Sample != m.samples[3] || ie.Gene != m.genes[35000] {
+		t.Errorf("twice: got %v, want an InputError for sample %s, gene %s", err, m.samples[3], m.genes[35000])
+	}
+}
+
+// TestParquetInverse16: the inverse of a dictionary is each name's entry,
+// when the dictionary lists every name once, and nil when it lists one
+// twice (and so lacks another), lacks one, or lists a name unknown.
+func TestParquetInverse16(t *testing.T) {
+	names := newPQInterner()
+	for _, n := range []string{"a", "b", "c"} {
+		names.id([]byte(n))
+	}
+	names.frozen = true
+	for i, tc := range []struct {
+		dict []string
+		want []uint16 // nil: no inverse
+	}{
+		{[]string{"c", "a", "b"}, []uint16{1, 2, 0}},
+		{[]string{"a", "b", "c"}, []uint16{0, 1, 2}},
+		{[]string{"a", "b", "b"}, nil},
+		{[]string{"a", "b"}, nil},
+		{[]string{"a", "x", "c"}, nil},
+	} {
+		b := pqByteArrays{dict: uint64(100 + i), offs: []uint32{0}}
+		for _, v := range tc.dict {
+			b.data = append(b.data, v...)
+			b.offs = append(b.offs, uint32(len(b.data)))
+		}
+		ic := &pqIDCursor{names: names, page: b, dict: b.dict, memo: []int32{-2, -2, -2}[:len(tc.dict)]}
+		inv := ic.inverse16()
+		var got []uint16
+		for k := 0; k+1 < len(inv); k += 2 {
+			got = append(got, binary.LittleEndian.Uint16(inv[k:]))
+		}
+		if (inv == nil) != (tc.want == nil) || !slices.Equal(got, tc.want) {
+			t.Errorf("dictionary %v: inverse %v, want %v", tc.dict, got, tc.want)
+		}
+	}
+}

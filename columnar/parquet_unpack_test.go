@@ -126,6 +126,32 @@ func TestPQDecodeHybridMixed(t *testing.T) {
 	}
 }
 
+// TestPQUnpackAt: values [at, at+n) of a bit-packed run, for starts on and
+// off a group of 8 and lengths that end within the start's group or past
+// it, every width from 1 to 32; the run holds exactly the bits of 64 values.
+func TestPQUnpackAt(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for width := uint(1); width <= 32; width++ {
+		run := make([]byte, 64*int(width)/8)
+		for i := range run {
+			run[i] = byte(r.Uint32())
+		}
+		want := pqUnpackReference(run, width, 64)
+		for _, at := range []int{0, 1, 5, 7, 8, 13, 40, 63} {
+			for _, n := range []int{0, 1, 2, 3, 8, 11, 64 - at} {
+				if at+n > 64 {
+					continue
+				}
+				got := make([]int32, n)
+				pqUnpackAt(got, run, width, at)
+				if !slices.Equal(got, want[at:at+n]) {
+					t.Fatalf("width %d, values [%d, %d): got %v, want %v", width, at, at+n, got, want[at:at+n])
+				}
+			}
+		}
+	}
+}
+
 // pqUnpackPerValue is the loop pqUnpackBits replaced: one 64-bit load per
 // value at its first byte. For BenchmarkPQUnpackBits.
 func pqUnpackPerValue(dst []int32, run []byte, width uint) {
