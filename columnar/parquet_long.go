@@ -715,9 +715,38 @@ type pqInterner struct {
 	ids    map[string]int32
 	names  []string
 	frozen bool // no new names: id reports an unknown name as -1 (and is safe for concurrent use)
+
+	joinOnce sync.Once
+	joined   []byte   // frozen names: the names as PLAIN byte arrays, one after the other (join)
+	starts   []uint32 // name k is joined[starts[k]:starts[k+1]]
+}
+
+// join returns the names, frozen, PLAIN-encoded one after the other (a
+// 4-byte little-endian length, then the bytes), and where each begins
+// (and the last ends).
+func (t *pqInterner) join() (joined []byte, starts []uint32) {
+	t.joinOnce.Do(func() {
+		t.starts = make([]uint32, 0, len(t.names)+1)
+		for _, name := range t.names {
+			t.starts = append(t.starts, uint32(len(t.joined)))
+			t.joined = binary.LittleEndian.AppendUint32(t.joined, uint32(len(name)))
+			t.joined = append(t.joined, name...)
+		}
+		t.starts = append(t.starts, uint32(len(t.joined)))
+	})
+	return t.joined, t.starts
 }
 
 func newPQInterner() *pqInterner { return &pqInterner{ids: make(map[string]int32)} }
+
+// reserve makes room for n names in an interner that has none yet: the
+// first dictionary's entries, which a file's first row group usually
+// lists all of (the map would otherwise grow a dozen times).
+func (t *pqInterner) reserve(n int) {
+	if len(t.names) == 0 && !t.frozen {
+		t.ids = make(map[string]int32, n)
+	}
+}
 
 func (t *pqInterner) id(v []byte) int32 {
 	if id, ok := t.ids[string(v)]; ok {
@@ -766,6 +795,7 @@ type pqIDCursor struct {
 	at     int
 	inv    []byte // inverse16's answer for dictionary invFor
 	invFor uint64
+	invBuf []byte
 	listed []int32 // pqKeys.list's buffer for load
 }
 
@@ -884,9 +914,13 @@ func (ic *pqIDCursor) setPage(p *pqPage) error {
 	if err != nil {
 		return ic.q.dataError(ic.c, err)
 	}
-	ic.page = b
-	if b.dict != 0 && b.dict != ic.dict {
-		ic.dict = b.dict
+	if b.dict != 0 && b.dict == ic.dict { // the same dictionary: its entries as split already, if they were
+		ic.page.idx, ic.page.defs = b.idx, b.defs
+		return nil
+	}
+	ic.page, ic.dict = b, b.dict
+	if b.dict != 0 {
+		ic.names.reserve(b.entries())
 		ic.memo = pqGrow(ic.memo, b.entries())
 		for i := range ic.memo {
 			ic.memo[i] = -2
@@ -990,36 +1024,70 @@ func (ic *pqIDCursor) inverse16() []byte {
 	if ic.invFor == ic.dict {
 		return ic.inv
 	}
-	ic.invFor = ic.dict
+	ic.invFor, ic.inv = ic.dict, nil
 	G := len(ic.names.names)
 	if !ic.names.frozen || ic.page.entries() != G || G > 1<<16 {
-		ic.inv = nil
 		return nil
 	}
-	ic.inv = pqGrow(ic.inv, 2*G)
+	inv := pqGrow(ic.invBuf, 2*G)
+	ic.invBuf = inv
+	if g0, ok := ic.rotation(); ok {
+		for k := range G {
+			id := g0 + k
+			if id >= G {
+				id -= G
+			}
+			ic.memo[k] = int32(id)
+			binary.LittleEndian.PutUint16(inv[2*id:], uint16(k))
+		}
+		ic.inv = inv
+		return inv
+	}
 	for k := range G {
 		id := ic.memo[k]
 		if id < 0 {
 			v, err := ic.page.entry(k)
 			if err != nil {
-				ic.inv = nil
 				return nil
 			}
 			if id = ic.find(v); id < 0 {
-				ic.inv = nil
 				return nil
 			}
 			ic.memo[k] = id
 		}
-		binary.LittleEndian.PutUint16(ic.inv[2*id:], uint16(k))
+		binary.LittleEndian.PutUint16(inv[2*id:], uint16(k))
 	}
 	for id := range G { // a name listed twice leaves another's bytes as they were
-		if ic.memo[binary.LittleEndian.Uint16(ic.inv[2*id:])] != int32(id) {
-			ic.inv = nil
+		if ic.memo[binary.LittleEndian.Uint16(inv[2*id:])] != int32(id) {
 			return nil
 		}
 	}
-	return ic.inv
+	ic.inv = inv
+	return inv
+}
+
+// rotation reports whether the dictionary of the page read last lists
+// the frozen names g0, g0+1, ..., G-1, 0, 1, ..., g0-1, as a file written
+// sample by sample, each in the names' order, has it in a row group that
+// begins with name g0; and returns g0. It compares the dictionary's PLAIN
+// values as encoded, not split yet (pqByteArrays.plain), with the names'
+// (join): no lookup an entry.
+func (ic *pqIDCursor) rotation() (g0 int, ok bool) {
+	plain := ic.page.plain
+	if len(plain) < 4 {
+		return 0, false
+	}
+	m := binary.LittleEndian.Uint32(plain)
+	if uint64(m) > uint64(len(plain)-4) {
+		return 0, false
+	}
+	if g0 = int(ic.find(plain[4 : 4+m])); g0 < 0 {
+		return 0, false
+	}
+	joined, starts := ic.names.join()
+	cut := starts[g0]
+	tail := uint32(len(joined)) - cut // the bytes of names g0 to G-1
+	return g0, len(plain) >= len(joined) && bytes.Equal(plain[:tail], joined[cut:]) && bytes.Equal(plain[tail:len(joined)], joined[:cut])
 }
 
 // load reads the next rows' ids into buf.

@@ -234,6 +234,11 @@ type pqValues struct {
 	f64  []float64 // DOUBLE
 	data []byte    // BYTE_ARRAY: value k is data[offs[k]:offs[k+1]]
 	offs []uint32
+	// plain, for the dictionary of a string column read by a cursor that
+	// reads runs (pqPageCursor.runs), in place of data and offs: the
+	// plainN PLAIN values as encoded, split on first use (pqByteArrays).
+	plain  []byte
+	plainN int
 }
 
 // pqPage is a decoded data page of a flat column, cut to begin at the row
@@ -555,7 +560,9 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 		if enc == format.PlainDictionary {
 			enc = format.Plain
 		}
-		if pc.dict, err = pqDecodeValues(col, enc, data, int(h.numValues), &pc.b.dict); err != nil {
+		if pc.runs && col.kind == pqString && enc == format.Plain && h.numValues >= 0 {
+			pc.dict = pqValues{plain: data, plainN: int(h.numValues)} // data stays until the chunk's end
+		} else if pc.dict, err = pqDecodeValues(col, enc, data, int(h.numValues), &pc.b.dict); err != nil {
 			return err
 		}
 		pc.hasDict, pc.dictID = true, pqDictSerial.Add(1)

@@ -707,11 +707,16 @@ type pqByteArrays struct {
 	defs   []byte   // optional columns: definition levels, one per row
 	maxDef byte
 	dict   uint64 // dictionary pages: the dictionary's serial number (pqDictSerial); 0 otherwise
+	// plain, while not nil, is the dictionary's n PLAIN values as encoded,
+	// which entry splits into data and offs on first use.
+	plain []byte
+	n     int
 }
 
 // pqStringsOf makes a view of the strings of a page.
 func pqStringsOf(p *pqPage, col *pqColumn) (b pqByteArrays, err error) {
 	b.data, b.offs, b.idx, b.dict = p.vals.data, p.vals.offs, p.idx, p.dictID
+	b.plain, b.n = p.vals.plain, p.vals.plainN
 	if col.maxDef > 0 {
 		b.defs = p.defs
 		b.maxDef = col.maxDef
@@ -722,6 +727,9 @@ func pqStringsOf(p *pqPage, col *pqColumn) (b pqByteArrays, err error) {
 // entries is the number of distinct values that keys index (the dictionary
 // size, or the number of plain values).
 func (b *pqByteArrays) entries() int {
+	if b.plain != nil {
+		return b.n
+	}
 	if len(b.offs) == 0 {
 		return 0
 	}
@@ -730,6 +738,13 @@ func (b *pqByteArrays) entries() int {
 
 // entry returns value k of the dictionary, or plain value k.
 func (b *pqByteArrays) entry(k int) ([]byte, error) {
+	if b.plain != nil {
+		data, offs, err := pqPlainByteArrays(b.plain, b.n, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		b.data, b.offs, b.plain = data, offs, nil
+	}
 	if k < 0 || k+1 >= len(b.offs) {
 		return nil, errPQDictIndex
 	}
