@@ -198,7 +198,8 @@ func createParquetSink(path string, genes, samples []string, opts SinkOptions) (
 }
 
 // output opens where a sink writes path: standard output for "", "-" and
-// "-.EXT", or else an AtomicFile.
+// "-.EXT", or else an AtomicFile (written with O_DIRECT where it can be:
+// createOutput).
 func (o SinkOptions) output(path string) (committer, error) {
 	if IsStdout(path) {
 		w := o.Stdout
@@ -207,7 +208,7 @@ func (o SinkOptions) output(path string) (committer, error) {
 		}
 		return nopCommitter{w}, nil
 	}
-	return CreateAtomic(path)
+	return createOutput(path)
 }
 
 // IsStdout reports whether an output path means standard output: "" or "-",
