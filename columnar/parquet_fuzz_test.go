@@ -370,6 +370,33 @@ func TestParquetHybridRuns(t *testing.T) {
 	}
 }
 
+// TestParquetAllDefined: definition levels that are runs of ones over the
+// page's rows mean no nulls (the page keeps no levels); a zero, a
+// bit-packed run, too few levels or a damaged run mean the levels are
+// decoded one by one.
+func TestParquetAllDefined(t *testing.T) {
+	uvarint := func(u uint64) []byte { return binary.AppendUvarint(nil, u) }
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	for _, tc := range []struct {
+		name   string
+		levels []byte
+		n      int
+		want   bool
+	}{
+		{"one run", cat(uvarint(100<<1), []byte{1}), 100, true},
+		{"two runs", cat(uvarint(60<<1), []byte{1}, uvarint(40<<1), []byte{1}), 100, true},
+		{"a run of zeros", cat(uvarint(60<<1), []byte{1}, uvarint(40<<1), []byte{0}), 100, false},
+		{"bit-packed ones", cat(uvarint(1<<1|1), []byte{0xff}), 8, false},
+		{"too few", cat(uvarint(99<<1), []byte{1}), 100, false},
+		{"too many", cat(uvarint(101<<1), []byte{1}), 100, false},
+		{"truncated", []byte{0x80}, 1, false},
+	} {
+		if got := pqAllDefined(tc.levels, tc.n); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 // TestParquetFooterListBomb: a footer list that claims more elements than
 // the footer has bytes is refused before parquet-go allocates them.
 // FuzzParquetLong found a 5.3 kB file whose footer made parquet-go's Thrift

@@ -320,7 +320,7 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 	runs := s.runs[a:b]
 	gc := newPQIDCursor(s.q, pqLongGeneCol, "gene id", genes, runs[0].start, runs[len(runs)-1].end)
 	defer gc.close()
-	gc.absent = genes.frozen
+	gc.absent, gc.plainNames = genes.frozen, true
 	var stamp []int32 // stamp[g] is 1 + the run in which gene g was last seen, once that run is out of order
 	var buf []int32
 	k, row := 0, runs[0].start
@@ -335,20 +335,22 @@ func (s *longParquet) scanGenes(a, b int, genes *pqInterner) (res pqGeneScan) {
 		for c.n > 0 { // the rows of run k, then of the next runs
 			r, sample := &runs[k], a+k
 			m := int(min(int64(c.n), r.end-row))
-			seg := c.first(m)
-			c.drop(m)
+			base := int32(c.row - r.start)
+			ordered := r.ordered && gc.inOrder(&c, m, int(base)) // genes base, base+1, ...: one comparison of bytes
 			if row += int64(m); row == r.end {
 				k++
 			}
-			mark := int32(sample + 1)
-			base := int32(seg.row - r.start)
-			if r.ordered && seg.packed16 != nil && int(base)+m <= len(genes.names) {
-				// The indexes as encoded against the dictionary's entries of
-				// genes base, base+1, ...: one comparison of bytes.
-				if inv := gc.inverse16(); inv != nil && bytes.Equal(seg.packed16, inv[2*int(base):2*(int(base)+m)]) {
-					continue
+			if ordered {
+				continue
+			}
+			if c.plain != nil {
+				if err := gc.resolvePlain(&c); err != nil {
+					return pqGeneScan{err: err}
 				}
 			}
+			seg := c.first(m)
+			c.drop(m)
+			mark := int32(sample + 1)
 			part := seg.list(&buf)
 			t := 0
 			if r.ordered { // ids 0, 1, 2, ... from the run's start: none twice
@@ -797,6 +799,10 @@ type pqIDCursor struct {
 	invFor uint64
 	invBuf []byte
 	listed []int32 // pqKeys.list's buffer for load
+	// plainNames makes nextKeys hand out a page of PLAIN names with no
+	// nulls as encoded (pqKeys.plain); split is resolvePlain's buffers.
+	plainNames bool
+	split      pqValues
 }
 
 func newPQIDCursor(q *pqFile, c int, what string, names *pqInterner, start, end int64) *pqIDCursor {
@@ -830,7 +836,10 @@ func (ic *pqIDCursor) read(ids []int32) (int, error) {
 // them: their keys, which are dictionary indexes (dict: idOf maps them to
 // ids) or else the rows' ids. The keys are one of: key for every row
 // (repeat, a run of one value); the 16-bit indexes as encoded, two bytes a
-// row, little endian (packed16); or keys. Valid until the next nextKeys.
+// row, little endian (packed16); or keys. Or, for a cursor that takes
+// them (plainNames), the rows' names PLAIN-encoded as the page has them
+// (plain), until resolvePlain turns them into ids. Valid until the next
+// nextKeys.
 type pqKeys struct {
 	row      int64 // the first row
 	n        int   // the rows
@@ -839,6 +848,7 @@ type pqKeys struct {
 	key      int32
 	packed16 []byte
 	keys     []int32
+	plain    []byte // first and drop do not take it: resolvePlain first
 }
 
 // list returns the rows' keys, in buf unless they are a list already.
@@ -900,6 +910,13 @@ func (ic *pqIDCursor) nextKeys() (pqKeys, error) {
 			return pqKeys{}, err
 		}
 		if p.runs == nil {
+			if b := &ic.page; b.dict == 0 && b.plain != nil { // names as encoded
+				c := pqKeys{row: row, n: n, plain: b.plain}
+				if ic.plainNames {
+					return c, nil
+				}
+				return c, ic.resolvePlain(&c)
+			}
 			return ic.pageKeys(p, row, n)
 		}
 		ic.runs, ic.left, ic.row, ic.skip, ic.run, ic.at = p.runs, n, row, p.skip, pqRun{}, 0
@@ -989,6 +1006,58 @@ func (ic *pqIDCursor) runKeys() (pqKeys, error) {
 	ic.left -= n
 	ic.row += int64(n)
 	return k, nil
+}
+
+// resolvePlain turns the PLAIN names of c into their ids.
+func (ic *pqIDCursor) resolvePlain(c *pqKeys) error {
+	data, offs, err := pqPlainByteArrays(c.plain, c.n, ic.split.data[:0], ic.split.offs[:0])
+	ic.split.data, ic.split.offs = data, offs
+	if err != nil {
+		return ic.q.dataError(ic.c, err)
+	}
+	b := pqByteArrays{data: data, offs: offs}
+	ic.buf = pqGrow(ic.buf, c.n)
+	for i := range c.n {
+		id, err := ic.lookup(&b, int32(i), c.row+int64(i))
+		if err != nil {
+			return err
+		}
+		ic.buf[i] = id
+	}
+	c.keys, c.plain, c.dict = ic.buf[:c.n], nil, false
+	return nil
+}
+
+// inOrder reports whether the first m rows of c list the frozen names a,
+// a+1, ..., a+m-1, and drops them from c if they do. It compares the keys
+// as encoded: 16-bit dictionary indexes with the dictionary's inverse
+// (inverse16), PLAIN names with the names' PLAIN bytes (join). Other keys
+// it leaves to the caller.
+func (ic *pqIDCursor) inOrder(c *pqKeys, m, a int) bool {
+	names := ic.names
+	if !names.frozen || a+m > len(names.names) {
+		return false
+	}
+	switch {
+	case c.packed16 != nil:
+		inv := ic.inverse16()
+		if inv == nil || !bytes.Equal(c.packed16[:2*m], inv[2*a:2*(a+m)]) {
+			return false
+		}
+		c.drop(m)
+	case c.plain != nil:
+		joined, starts := names.join()
+		want := joined[starts[a]:starts[a+m]]
+		if !bytes.HasPrefix(c.plain, want) {
+			return false
+		}
+		c.plain = c.plain[len(want):]
+		c.row += int64(m)
+		c.n -= m
+	default:
+		return false
+	}
+	return true
 }
 
 // idOf returns the id of key k of the dictionary page nextKeys read last,

@@ -234,9 +234,10 @@ type pqValues struct {
 	f64  []float64 // DOUBLE
 	data []byte    // BYTE_ARRAY: value k is data[offs[k]:offs[k+1]]
 	offs []uint32
-	// plain, for the dictionary of a string column read by a cursor that
-	// reads runs (pqPageCursor.runs), in place of data and offs: the
-	// plainN PLAIN values as encoded, split on first use (pqByteArrays).
+	// plain, for a string column read by a cursor that reads runs
+	// (pqPageCursor.runs), in place of data and offs: the plainN PLAIN
+	// values as encoded, of the dictionary (split on first use:
+	// pqByteArrays) or of a page with no nulls (pqIDCursor).
 	plain  []byte
 	plainN int
 }
@@ -245,7 +246,7 @@ type pqValues struct {
 // the cursor was asked for. It is valid until the cursor's next call.
 type pqPage struct {
 	rows   int
-	defs   []byte   // optional columns: one definition level per row
+	defs   []byte   // optional columns: one definition level per row; nil when every row has a value
 	idx    []int32  // dictionary-encoded pages: one index per non-null row
 	vals   pqValues // the non-null rows' values, or the dictionary
 	dictID uint64   // dictionary-encoded pages: the dictionary's serial number, else 0
@@ -289,7 +290,22 @@ func (p *pqPage) slice(n int) {
 		p.vals.f64 = p.vals.f64[min(k, len(p.vals.f64)):]
 	case p.vals.offs != nil:
 		p.vals.offs = p.vals.offs[min(k, len(p.vals.offs)-1):]
+	case p.vals.plain != nil:
+		p.vals.plain, p.vals.plainN = pqSkipPlain(p.vals.plain, k), p.vals.plainN-k
 	}
+}
+
+// pqSkipPlain returns the PLAIN byte arrays of b after the first k; as
+// many as there are when b holds fewer (the readers find it short).
+func pqSkipPlain(b []byte, k int) []byte {
+	for ; k > 0 && len(b) >= 4; k-- {
+		m := uint64(binary.LittleEndian.Uint32(b))
+		if m > uint64(len(b)-4) {
+			return b[len(b):]
+		}
+		b = b[4+m:]
+	}
+	return b
 }
 
 // pqPageScratch are the buffers a page cursor decodes into, reused from
@@ -598,11 +614,12 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 		}
 	}
 	p := &pc.page
-	p.rows, p.runs, p.skip = numValues, nil, 0
+	p.rows, p.runs, p.skip, p.defs = numValues, nil, 0, nil
 	nonNull := numValues
-	if col.maxDef > 0 {
+	bitPacked := h.typ == format.DataPage && h.defEncoding == format.BitPacked
+	if col.maxDef > 0 && (bitPacked || !pqAllDefined(levels, numValues)) { // else no defs: every row has a value
 		pc.b.defs = pqGrow(pc.b.defs, numValues)
-		if h.typ == format.DataPage && h.defEncoding == format.BitPacked {
+		if bitPacked {
 			if err := pqBitPackedLevels(pc.b.defs, levels); err != nil {
 				return err
 			}
@@ -630,7 +647,7 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 		if data[0] > 32 {
 			return fmt.Errorf("dictionary indexes of %d bits", data[0])
 		}
-		if pc.runs && col.maxDef == 0 {
+		if pc.runs && p.defs == nil {
 			pc.b.runs = pqHybridRuns{src: data[1:], width: uint(data[0]), limit: numValues}
 			p.runs, p.idx = &pc.b.runs, nil
 		} else {
@@ -641,6 +658,8 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 			p.idx = pc.b.idx
 		}
 		p.vals, p.dictID = pc.dict, pc.dictID
+	} else if pc.runs && p.defs == nil && col.kind == pqString && h.encoding == format.Plain {
+		p.vals = pqValues{plain: data, plainN: nonNull} // strings read by a pqIDCursor: as encoded
 	} else if p.vals, err = pqDecodeValues(col, h.encoding, data, nonNull, &pc.b.vals); err != nil {
 		return err
 	}
@@ -816,6 +835,23 @@ func pqDecodeHybrid[T uint8 | int32](dst []T, src []byte, width uint, limit int)
 		n += take
 	}
 	return nil
+}
+
+// pqAllDefined reports whether the definition levels of a page of n rows
+// of a flat optional column, run-length/bit-packed hybrid data of width 1,
+// are runs of ones that cover the rows, as writers encode a page with no
+// nulls (DuckDB marks every column optional). Other encodings of the same
+// levels are decoded level by level.
+func pqAllDefined(levels []byte, n int) bool {
+	h := pqHybridRuns{src: levels, width: 1, limit: n}
+	for seen := 0; seen < n; {
+		r, err := h.next()
+		if err != nil || r.bitPacked || r.value != 1 {
+			return false
+		}
+		seen += r.n
+	}
+	return true
 }
 
 // pqHybridRuns reads run-length/bit-packed hybrid data, values of width

@@ -608,7 +608,7 @@ func (q *pqFile) readNumbers(c int, start int64, dst []float64) error {
 // gathered from their indexes.
 func pqDecodeNumbers(p *pqPage, col *pqColumn, dst []float64) (err error) {
 	var defs []byte
-	if col.maxDef > 0 {
+	if col.maxDef > 0 && p.defs != nil {
 		defs = p.defs
 		if len(defs) < len(dst) {
 			return errPQShortPage
@@ -1002,7 +1002,7 @@ var errPQNullInt32 = errors.New("a null among the INT32 values")
 // is false, and counts not filled, when one of them is null.
 func pqDecodeInt32s(p *pqPage, col *pqColumn, counts []int32) (kept bool, err error) {
 	n := len(counts)
-	if col.maxDef > 0 {
+	if col.maxDef > 0 && p.defs != nil {
 		defs := p.defs
 		if len(defs) < n {
 			return false, errPQShortPage

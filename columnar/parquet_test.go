@@ -96,6 +96,7 @@ type pqFixture struct {
 	kind      string // int32, uint32, int64, float or double
 	optional  bool   // nullable value columns; NaN is written as null
 	dict      bool   // dictionary-encode every column
+	plain     bool   // PLAIN-encode the strings (parquet-go's default is DELTA_LENGTH_BYTE_ARRAY)
 	rowGroup  int64  // rows per row group; 0 for one
 	pageBytes int    // page buffer size; 0 for the default
 }
@@ -103,6 +104,8 @@ type pqFixture struct {
 func (fx pqFixture) node(n parquet.Node, isString bool) parquet.Node {
 	if fx.dict {
 		n = parquet.Encoded(n, &parquet.RLEDictionary)
+	} else if fx.plain && isString {
+		n = parquet.Encoded(n, &parquet.Plain)
 	}
 	if fx.optional && !isString {
 		n = parquet.Optional(n)
@@ -1230,14 +1233,15 @@ func TestParquetCursorReadsWantedPages(t *testing.T) {
 	}
 }
 
-// TestParquetLongPacked16: the gene ids of a long file of 40,000 genes are
-// dictionary indexes of 16 bits, which the index compares as encoded with
-// the dictionary's entries of the genes in order (pqIDCursor.inverse16), in
-// our files (each row group's dictionary is every gene, from the group's
-// first on; the last group's holds fewer) and in parquet-go's. A sample
-// that swaps two genes is read in its own order, and one that lists a gene
+// TestParquetLongInOrder: the index compares a run's gene ids as encoded
+// with the genes': 16-bit dictionary indexes (40,000 genes) with the
+// dictionary's inverse (pqIDCursor.inverse16), in our files (each row
+// group's dictionary is every gene, from the group's first on; the last
+// group's holds fewer) and in parquet-go's; PLAIN names, as DuckDB writes
+// a column of that many, with the genes' own PLAIN bytes. A sample that
+// swaps two genes is read in its own order, and one that lists a gene
 // twice is an error naming it.
-func TestParquetLongPacked16(t *testing.T) {
+func TestParquetLongInOrder(t *testing.T) {
 	defer func(n int) { pqLongRowGroupRows = n }(pqLongRowGroupRows)
 	pqLongRowGroupRows = 45000 // 160,000 rows: three groups of 45,000, one of 25,000
 	dir := t.TempDir()
@@ -1277,31 +1281,35 @@ func TestParquetLongPacked16(t *testing.T) {
 	swapped[2*G+30000], swapped[2*G+30001] = swapped[2*G+30001], swapped[2*G+30000]
 	twice := slices.Clone(order)
 	twice[3*G+35001] = twice[3*G+35000]
-	fx := pqFixture{kind: "int32", dict: true, rowGroup: 45000}
-	for _, tc := range []struct {
-		name    string
-		order   []int
-		ordered []bool
-	}{
-		{"canonical", order, []bool{true, true, true, true}},
-		{"swapped", swapped, []bool{true, true, false, true}},
+	for _, fx := range []pqFixture{
+		{kind: "int32", dict: true, rowGroup: 45000},
+		{kind: "int32", plain: true, rowGroup: 45000, pageBytes: 64 << 10},
 	} {
-		path := filepath.Join(dir, tc.name+".parquet")
-		writePQLong(t, path, m, fx, tc.order)
-		src := pqOpen(t, path, Options{TempDir: dir})
-		for j, r := range src.(*longParquet).runs {
-			if r.ordered != tc.ordered[j] {
-				t.Errorf("%s: sample %d: ordered = %v", tc.name, j, r.ordered)
+		for _, tc := range []struct {
+			name    string
+			order   []int
+			ordered []bool
+		}{
+			{"canonical", order, []bool{true, true, true, true}},
+			{"swapped", swapped, []bool{true, true, false, true}},
+		} {
+			path := filepath.Join(dir, tc.name+".parquet")
+			writePQLong(t, path, m, fx, tc.order)
+			src := pqOpen(t, path, Options{TempDir: dir})
+			for j, r := range src.(*longParquet).runs {
+				if r.ordered != tc.ordered[j] {
+					t.Errorf("%s, dictionary %v: sample %d: ordered = %v", tc.name, fx.dict, j, r.ordered)
+				}
 			}
+			pqCheck(t, src, pqReorder(m, tc.order), "int32")
 		}
-		pqCheck(t, src, pqReorder(m, tc.order), "int32")
-	}
-	path := filepath.Join(dir, "twice.parquet")
-	writePQLong(t, path, m, fx, twice)
-	_, err = Open(path, Options{TempDir: dir})
-	var ie *InputError
-	if !errors.As(err, &ie) || ie.Sample != m.samples[3] || ie.Gene != m.genes[35000] {
-		t.Errorf("twice: got %v, want an InputError for sample %s, gene %s", err, m.samples[3], m.genes[35000])
+		path := filepath.Join(dir, "twice.parquet")
+		writePQLong(t, path, m, fx, twice)
+		_, err = Open(path, Options{TempDir: dir})
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Sample != m.samples[3] || ie.Gene != m.genes[35000] {
+			t.Errorf("twice, dictionary %v: got %v, want an InputError for sample %s, gene %s", fx.dict, err, m.samples[3], m.genes[35000])
+		}
 	}
 }
 
