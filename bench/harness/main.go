@@ -180,7 +180,7 @@ func main() {
 	}
 }
 
-var knownTools = []string{"colnorm", "colnorm-qc", "colnorm-long", "colnorm-shards", "decode", "duckdb", "duckdb-wide", "r"}
+var knownTools = []string{"colnorm", "colnorm-qc", "colnorm-long", "colnorm-long-duckdb", "colnorm-shards", "decode", "duckdb", "duckdb-wide", "r"}
 
 // decodeName is the table's name of the plain decode row (-tools decode).
 const decodeName = "decode (parquet-go)"
@@ -292,9 +292,10 @@ func run(ctx context.Context, cfg config) error {
 			"colnorm": {name: "colnorm", kind: bench.WideParquet, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(colnorm, threads([]string{"size-factors", "--method", "ratio", "--quiet", "-o", out, in})...)
 			}},
-			"colnorm-long":   colnormOn("colnorm (long Parquet)", ratio, bench.LongParquet),
-			"colnorm-shards": colnormOn("colnorm (folder of shards)", ratio, bench.ShardFolder),
-			"decode":         decode,
+			"colnorm-long":        colnormOn("colnorm (long Parquet)", ratio, bench.LongParquet),
+			"colnorm-long-duckdb": colnormOn("colnorm (long Parquet by DuckDB)", ratio, longDuckDB),
+			"colnorm-shards":      colnormOn("colnorm (folder of shards)", ratio, bench.ShardFolder),
+			"decode":              decode,
 			"duckdb": {name: "duckdb", kind: bench.LongParquet, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(self, threads([]string{"-worker", "duckdb", "-layout", "long", "-input", in, "-o", out})...)
 			}},
@@ -309,11 +310,12 @@ func run(ctx context.Context, cfg config) error {
 			"colnorm": {name: "colnorm", kind: bench.WideParquet, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(colnorm, threads([]string{"size-factors", "--method", "tmm", "--quiet", "-o", out, in})...)
 			}},
-			"colnorm-long":   colnormOn("colnorm (long Parquet)", tmm, bench.LongParquet),
-			"colnorm-shards": colnormOn("colnorm (folder of shards)", tmm, bench.ShardFolder),
-			"decode":         decode,
-			"duckdb":         {name: "duckdb", kind: bench.LongParquet, why: noDuckDB},
-			"duckdb-wide":    {name: "duckdb-wide", kind: bench.WideParquet, why: noDuckDB},
+			"colnorm-long":        colnormOn("colnorm (long Parquet)", tmm, bench.LongParquet),
+			"colnorm-long-duckdb": colnormOn("colnorm (long Parquet by DuckDB)", tmm, longDuckDB),
+			"colnorm-shards":      colnormOn("colnorm (folder of shards)", tmm, bench.ShardFolder),
+			"decode":              decode,
+			"duckdb":              {name: "duckdb", kind: bench.LongParquet, why: noDuckDB},
+			"duckdb-wide":         {name: "duckdb-wide", kind: bench.WideParquet, why: noDuckDB},
 			"r": {name: "R edgeR", kind: bench.TSV, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(rscript, rTMMPath, in, out)
 			}},
@@ -326,12 +328,13 @@ func run(ctx context.Context, cfg config) error {
 			}, post: func(out string) (map[string]string, error) {
 				return nil, colMeans(ctx, self, vstMatrix(out), out)
 			}},
-			"colnorm-qc":     qc,
-			"colnorm-long":   {name: "colnorm (long Parquet)", kind: bench.LongParquet, why: "not run for the VST"},
-			"colnorm-shards": {name: "colnorm (folder of shards)", kind: bench.ShardFolder, why: "not run for the VST"},
-			"decode":         decode,
-			"duckdb":         {name: "duckdb", kind: bench.LongParquet, why: noDuckDBVST},
-			"duckdb-wide":    {name: "duckdb-wide", kind: bench.WideParquet, why: noDuckDBVST},
+			"colnorm-qc":          qc,
+			"colnorm-long":        {name: "colnorm (long Parquet)", kind: bench.LongParquet, why: "not run for the VST"},
+			"colnorm-long-duckdb": {name: "colnorm (long Parquet by DuckDB)", kind: longDuckDB, why: "not run for the VST"},
+			"colnorm-shards":      {name: "colnorm (folder of shards)", kind: bench.ShardFolder, why: "not run for the VST"},
+			"decode":              decode,
+			"duckdb":              {name: "duckdb", kind: bench.LongParquet, why: noDuckDBVST},
+			"duckdb-wide":         {name: "duckdb-wide", kind: bench.WideParquet, why: noDuckDBVST},
 			"r": {name: "R DESeq2 vst()", kind: bench.TSV, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(rscript, rVSTPath, in, out)
 			}},
@@ -394,7 +397,7 @@ func runSize(ctx context.Context, cfg config, work string, p bench.Params, metho
 		}
 		if files[t.kind] == "" {
 			start := time.Now()
-			path, err := bench.Cached(ctx, cfg.dir, p, t.kind)
+			path, err := cachedFile(ctx, cfg.dir, p, t.kind)
 			if err != nil {
 				return nil, err
 			}
