@@ -767,8 +767,8 @@ func (t *pqInterner) id(v []byte) int32 {
 // pqIDCursor reads a string column over a range of rows as ids given by an
 // pqInterner. A dictionary-encoded page costs one lookup of the name per
 // dictionary entry used, not per row, and the rows' ids are the memo of
-// their dictionary indexes. The indexes of a required column are read as
-// encoded, run by run (pqKeys).
+// their dictionary indexes. The indexes of a page with no nulls are read
+// as encoded, run by run, and so are its names when they are PLAIN (pqKeys).
 type pqIDCursor struct {
 	q     *pqFile
 	c     int
@@ -777,11 +777,11 @@ type pqIDCursor struct {
 	pc    *pqPageCursor
 	buf   []int32 // the ids of the rows of the current page, from pos on
 	pos   int
-	keys  []int32 // the keys of a page that is not read run by run, or of a stretch of a run unpacked
-	dict  uint64  // the serial number of the dictionary memo is for
-	memo  []int32 // ids of dict's entries; -2 until looked up
-	page  pqByteArrays
-	guess int32 // the id the next entry looked up is likely to have
+	keys  []int32      // the keys of a page that is not read run by run, or of a stretch of a run unpacked
+	dict  uint64       // the serial number of the dictionary memo is for
+	memo  []int32      // ids of dict's entries; -2 until looked up
+	page  pqByteArrays // the strings of the page read last
+	guess int32        // the id the next entry looked up is likely to have
 	// absent makes a name that frozen names lack read as id -1 instead of
 	// failing the read; the first such name is kept in firstAbsent.
 	absent, sawAbsent bool
@@ -892,8 +892,9 @@ func (k *pqKeys) drop(m int) {
 	}
 }
 
-// nextKeys reads the next rows of the range: a page, or a run of one (up
-// to pqLongBatch rows); no rows at the end of the range.
+// nextKeys reads the next rows of the range: a page, or a stretch of one
+// run of a page's indexes (up to pqLongBatch rows); no rows at the end of
+// the range.
 func (ic *pqIDCursor) nextKeys() (pqKeys, error) {
 	for ic.left == 0 {
 		p, row, err := ic.pc.next()
@@ -917,7 +918,7 @@ func (ic *pqIDCursor) nextKeys() (pqKeys, error) {
 				}
 				return c, ic.resolvePlain(&c)
 			}
-			return ic.pageKeys(p, row, n)
+			return ic.pageKeys(row, n)
 		}
 		ic.runs, ic.left, ic.row, ic.skip, ic.run, ic.at = p.runs, n, row, p.skip, pqRun{}, 0
 	}
@@ -946,9 +947,10 @@ func (ic *pqIDCursor) setPage(p *pqPage) error {
 	return nil
 }
 
-// pageKeys returns the n rows from row of page p, which is not read run by
-// run: a dictionary page's indexes, or the ids of a page of plain values.
-func (ic *pqIDCursor) pageKeys(p *pqPage, row int64, n int) (pqKeys, error) {
+// pageKeys returns the n rows from row of the page read last (ic.page),
+// which is not read run by run: a dictionary page's indexes, or the ids of
+// a page of values.
+func (ic *pqIDCursor) pageKeys(row int64, n int) (pqKeys, error) {
 	q, b := ic.q, &ic.page
 	keys := b.idx // a dictionary page of a required column: the indexes are the keys
 	if b.dict == 0 || b.defs != nil {
