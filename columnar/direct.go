@@ -1,10 +1,15 @@
 package columnar
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
 // directBlock is the size of the blocks a directFile writes: a multiple of
 // the logical block size of any disk (a variable for the tests).
 var directBlock = 4 << 20
+
+var errDirectOff = errors.New("cannot turn O_DIRECT off")
 
 // directFile is an AtomicFile whose blocks go from an aligned buffer to the
 // disk with O_DIRECT, where the system and the file system allow it (Linux;

@@ -1,12 +1,9 @@
 package columnar
 
 import (
-	"errors"
 	"os"
 	"syscall"
 )
-
-var errDirectOff = errors.New("cannot turn O_DIRECT off")
 
 // setDirect turns O_DIRECT on or off for f, and reports whether it did.
 // It turns it on only on ext4, XFS and btrfs: local disks, where direct
