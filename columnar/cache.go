@@ -557,20 +557,15 @@ func markerBytes(w uint64) uint64 {
 }
 
 // smallFloats[u] is float64(u), smallCounts[u] uint32(u).
-var (
-	smallFloats = func() (t [256]float64) {
-		for u := range t {
-			t[u] = float64(u)
-		}
-		return t
-	}()
-	smallCounts = func() (t [256]uint32) {
-		for u := range t {
-			t[u] = uint32(u)
-		}
-		return t
-	}()
-)
+var smallFloats, smallCounts = bytesAs[float64](), bytesAs[uint32]()
+
+// bytesAs is the table of every byte's value as a T.
+func bytesAs[T float64 | uint32]() (t [256]T) {
+	for u := range t {
+		t[u] = T(u)
+	}
+	return t
+}
 
 // arena hands out slices of one fixed block of memory, never to be freed
 // one by one: a bump pointer moved atomically, so that pass workers can

@@ -798,7 +798,6 @@ type pqIDCursor struct {
 	inv    []byte // inverse16's answer for dictionary invFor
 	invFor uint64
 	invBuf []byte
-	listed []int32 // pqKeys.list's buffer for load
 	// plainNames makes nextKeys hand out a page of PLAIN names with no
 	// nulls as encoded (pqKeys.plain); split is resolvePlain's buffers.
 	plainNames bool
@@ -807,7 +806,7 @@ type pqIDCursor struct {
 
 func newPQIDCursor(q *pqFile, c int, what string, names *pqInterner, start, end int64) *pqIDCursor {
 	ic := &pqIDCursor{q: q, c: c, what: what, names: names, pc: q.cursor(c, start, end)}
-	ic.pc.runs = true
+	ic.pc.asEncoded = true
 	return ic
 }
 
@@ -1145,14 +1144,11 @@ func (ic *pqIDCursor) inverse16() []byte {
 // (join): no lookup an entry.
 func (ic *pqIDCursor) rotation() (g0 int, ok bool) {
 	plain := ic.page.plain
-	if len(plain) < 4 {
+	first, _, ok := pqNextPlain(plain)
+	if !ok {
 		return 0, false
 	}
-	m := binary.LittleEndian.Uint32(plain)
-	if uint64(m) > uint64(len(plain)-4) {
-		return 0, false
-	}
-	if g0 = int(ic.find(plain[4 : 4+m])); g0 < 0 {
+	if g0 = int(ic.find(first)); g0 < 0 {
 		return 0, false
 	}
 	joined, starts := ic.names.join()
@@ -1175,7 +1171,7 @@ func (ic *pqIDCursor) load() error {
 		ic.buf = k.keys
 		return nil
 	}
-	keys := k.list(&ic.listed)
+	keys := k.list(&ic.keys) // k.keys is nil unless it is ic.keys already
 	ic.buf = pqGrow(ic.buf, k.n)
 	for i, key := range keys {
 		id, err := ic.idOf(key, k.row+int64(i))

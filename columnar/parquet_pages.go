@@ -234,8 +234,8 @@ type pqValues struct {
 	f64  []float64 // DOUBLE
 	data []byte    // BYTE_ARRAY: value k is data[offs[k]:offs[k+1]]
 	offs []uint32
-	// plain, for a string column read by a cursor that reads runs
-	// (pqPageCursor.runs), in place of data and offs: the plainN PLAIN
+	// plain, for a string column read by a cursor that takes pages as
+	// encoded (pqPageCursor.asEncoded), in place of data and offs: the plainN PLAIN
 	// values as encoded, of the dictionary (split on first use:
 	// pqByteArrays) or of a page with no nulls (pqIDCursor).
 	plain  []byte
@@ -250,8 +250,8 @@ type pqPage struct {
 	idx    []int32  // dictionary-encoded pages: one index per non-null row
 	vals   pqValues // the non-null rows' values, or the dictionary
 	dictID uint64   // dictionary-encoded pages: the dictionary's serial number, else 0
-	// runs, for a dictionary-encoded page of a required column read by a
-	// cursor that takes the indexes as encoded (pqPageCursor.runs), instead
+	// runs, for a dictionary-encoded page with no nulls read by a cursor
+	// that takes the indexes as encoded (pqPageCursor.asEncoded), instead
 	// of idx: the page's indexes, of which the first skip are before its
 	// first row.
 	runs *pqHybridRuns
@@ -298,14 +298,28 @@ func (p *pqPage) slice(n int) {
 // pqSkipPlain returns the PLAIN byte arrays of b after the first k; as
 // many as there are when b holds fewer (the readers find it short).
 func pqSkipPlain(b []byte, k int) []byte {
-	for ; k > 0 && len(b) >= 4; k-- {
-		m := uint64(binary.LittleEndian.Uint32(b))
-		if m > uint64(len(b)-4) {
+	for ; k > 0; k-- {
+		_, rest, ok := pqNextPlain(b)
+		if !ok {
 			return b[len(b):]
 		}
-		b = b[4+m:]
+		b = rest
 	}
 	return b
+}
+
+// pqNextPlain splits the first PLAIN byte array (a 4-byte little-endian
+// length, then the bytes) off b: its bytes and the rest; ok is false when
+// b does not hold a whole one.
+func pqNextPlain(b []byte) (v, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, b, false
+	}
+	m := uint64(binary.LittleEndian.Uint32(b))
+	if m > uint64(len(b)-4) {
+		return nil, b, false
+	}
+	return b[4 : 4+m], b[4+m:], true
 }
 
 // pqPageScratch are the buffers a page cursor decodes into, reused from
@@ -320,7 +334,7 @@ type pqPageScratch struct {
 	idx                         []int32
 	vals, dict                  pqValues // buffers of the cursor's own, never views of others
 	locs                        []pqPageLocation
-	runs                        pqHybridRuns // the page's dictionary indexes, when the cursor reads runs
+	runs                        pqHybridRuns // the page's dictionary indexes, when the cursor takes them as encoded
 }
 
 // pqPageCursor walks the pages of column c that hold rows [start, end) of the
@@ -342,10 +356,11 @@ type pqPageCursor struct {
 	mem      []byte // the part of the chunk read whole, at file offset chunk.start; nil when it is read page by page
 	hasDict  bool
 	dictID   uint64
-	// runs leaves the dictionary indexes of a required column's pages as
-	// encoded (pqPage.runs), for a reader that takes them run by run.
-	runs bool
-	dict pqValues // the chunk's dictionary: views of b.dict, b.dictPlain or the chunk
+	// asEncoded leaves a string column's pages with no nulls as encoded,
+	// for pqIDCursor: dictionary indexes as runs (pqPage.runs), PLAIN names
+	// and a PLAIN dictionary unsplit (pqValues.plain).
+	asEncoded bool
+	dict      pqValues // the chunk's dictionary: views of b.dict, b.dictPlain or the chunk
 
 	b     *pqPageScratch // from pqScratches; nil once closed
 	page  pqPage
@@ -576,7 +591,7 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 		if enc == format.PlainDictionary {
 			enc = format.Plain
 		}
-		if pc.runs && col.kind == pqString && enc == format.Plain && h.numValues >= 0 {
+		if pc.asEncoded && col.kind == pqString && enc == format.Plain && h.numValues >= 0 {
 			pc.dict = pqValues{plain: data, plainN: int(h.numValues)} // data stays until the chunk's end
 		} else if pc.dict, err = pqDecodeValues(col, enc, data, int(h.numValues), &pc.b.dict); err != nil {
 			return err
@@ -647,7 +662,7 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 		if data[0] > 32 {
 			return fmt.Errorf("dictionary indexes of %d bits", data[0])
 		}
-		if pc.runs && p.defs == nil {
+		if pc.asEncoded && p.defs == nil {
 			pc.b.runs = pqHybridRuns{src: data[1:], width: uint(data[0]), limit: numValues}
 			p.runs, p.idx = &pc.b.runs, nil
 		} else {
@@ -658,7 +673,7 @@ func (pc *pqPageCursor) decode(h *pqPageHeader, raw []byte, view bool) (err erro
 			p.idx = pc.b.idx
 		}
 		p.vals, p.dictID = pc.dict, pc.dictID
-	} else if pc.runs && p.defs == nil && col.kind == pqString && h.encoding == format.Plain {
+	} else if pc.asEncoded && p.defs == nil && col.kind == pqString && h.encoding == format.Plain {
 		p.vals = pqValues{plain: data, plainN: nonNull} // strings read by a pqIDCursor: as encoded
 	} else if p.vals, err = pqDecodeValues(col, h.encoding, data, nonNull, &pc.b.vals); err != nil {
 		return err
@@ -795,16 +810,13 @@ func pqPlainFixed[T int32 | int64 | float32 | float64](src []byte, n int, own *[
 func pqPlainByteArrays(src []byte, n int, data []byte, offs []uint32) ([]byte, []uint32, error) {
 	offs = append(offs, 0)
 	for k := 0; k < n; k++ {
-		if len(src) < 4 {
+		v, rest, ok := pqNextPlain(src)
+		if !ok {
 			return data, offs, errPQShortPage
 		}
-		m := binary.LittleEndian.Uint32(src)
-		if uint64(m) > uint64(len(src)-4) {
-			return data, offs, errPQShortPage
-		}
-		data = append(data, src[4:4+m]...)
+		data = append(data, v...)
 		offs = append(offs, uint32(len(data)))
-		src = src[4+m:]
+		src = rest
 	}
 	return data, offs, nil
 }

@@ -607,9 +607,8 @@ func (q *pqFile) readNumbers(c int, start int64, dst []float64) error {
 // column to float64, with nulls as NaN. Dictionary-encoded pages are
 // gathered from their indexes.
 func pqDecodeNumbers(p *pqPage, col *pqColumn, dst []float64) (err error) {
-	var defs []byte
-	if col.maxDef > 0 && p.defs != nil {
-		defs = p.defs
+	defs := p.defs // nil: every row has a value
+	if defs != nil {
 		if len(defs) < len(dst) {
 			return errPQShortPage
 		}
@@ -704,7 +703,7 @@ type pqByteArrays struct {
 	data   []byte
 	offs   []uint32 // value k is data[offs[k]:offs[k+1]]; the dictionary's values for a dictionary page
 	idx    []int32  // dictionary pages: the index of each non-null value
-	defs   []byte   // optional columns: definition levels, one per row
+	defs   []byte   // definition levels, one per row; nil when every row has a value
 	maxDef byte
 	dict   uint64 // dictionary pages: the dictionary's serial number (pqDictSerial); 0 otherwise
 	// plain, while not nil, is the dictionary's n PLAIN values as encoded,
@@ -717,10 +716,7 @@ type pqByteArrays struct {
 func pqStringsOf(p *pqPage, col *pqColumn) (b pqByteArrays, err error) {
 	b.data, b.offs, b.idx, b.dict = p.vals.data, p.vals.offs, p.idx, p.dictID
 	b.plain, b.n = p.vals.plain, p.vals.plainN
-	if col.maxDef > 0 {
-		b.defs = p.defs
-		b.maxDef = col.maxDef
-	}
+	b.defs, b.maxDef = p.defs, col.maxDef // defs nil: every row has a value
 	return b, nil
 }
 
@@ -1002,8 +998,7 @@ var errPQNullInt32 = errors.New("a null among the INT32 values")
 // is false, and counts not filled, when one of them is null.
 func pqDecodeInt32s(p *pqPage, col *pqColumn, counts []int32) (kept bool, err error) {
 	n := len(counts)
-	if col.maxDef > 0 && p.defs != nil {
-		defs := p.defs
+	if defs := p.defs; defs != nil {
 		if len(defs) < n {
 			return false, errPQShortPage
 		}
