@@ -56,7 +56,7 @@ func (o Options) genes(src columnar.Source) int {
 // Progress follows a pass: Start before the first column is read, Done
 // after each column is reduced (in the reducing goroutine, with the number
 // of columns done so far, in sample order; in a pass without a reduce step,
-// after each column is processed, still from one goroutine), and End when
+// after each column is processed, by the workers one at a time), and End when
 // the pass returns, whether it succeeded or not. progress.Stage implements it.
 type Progress interface {
 	Start(columns, genes int)
@@ -276,11 +276,12 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		errOnce  sync.Once
 		firstErr error
 		wg       sync.WaitGroup
+		mu       sync.Mutex // serializes Progress.Done
+		finished int        // columns processed, under mu
 	)
 	fail := func(err error) {
 		errOnce.Do(func() { firstErr = err; cancel() })
 	}
-	done := make(chan struct{}, workers)
 	batch := unorderedBatch(S, workers)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -301,23 +302,17 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 						fail(err)
 						return
 					}
-					select {
-					case done <- struct{}{}:
-					case <-ctx.Done():
-						return
+					mu.Lock()
+					finished++
+					if opts.Progress != nil {
+						opts.Progress.Done(finished)
 					}
+					mu.Unlock()
 				}
 			}
 		}(w)
 	}
-	go func() { wg.Wait(); close(done) }()
-	finished := 0
-	for range done {
-		finished++
-		if opts.Progress != nil {
-			opts.Progress.Done(finished)
-		}
-	}
+	wg.Wait()
 	if firstErr != nil {
 		return firstErr
 	}
