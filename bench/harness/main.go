@@ -46,9 +46,12 @@ const (
 	ratio = "ratio" // DESeq2 median of ratios: colnorm, DuckDB, R DESeq2; size_factor
 	tmm   = "tmm"   // edgeR TMM: colnorm and R edgeR; norm_factor
 	vst   = "vst"   // DESeq2 blind VST (nsub 1000): colnorm transform and qc, R DESeq2 vst(); vst_mean
+	// DESeq2 normalized counts written as zstd Parquet: colnorm normalize
+	// against the decode, with its passes timed (read, cached, write)
+	normalize = "normalize"
 )
 
-var knownMethods = []string{ratio, tmm, vst}
+var knownMethods = []string{ratio, tmm, vst, normalize}
 
 // compared is the column of the output tables that is compared with colnorm's.
 func compared(method string) string {
@@ -120,7 +123,7 @@ func main() {
 	var samples, methods, tools, limits string
 	flag.IntVar(&cfg.genes, "genes", 60000, "genes of the generated matrices")
 	flag.StringVar(&samples, "samples", "100,500,2000", "comma-separated sample counts")
-	flag.StringVar(&methods, "method", ratio, "ratio (DESeq2 size factors), tmm (edgeR TMM: colnorm and r only), vst (DESeq2 blind VST, nsub 1000: colnorm transform and qc, r), or several: ratio,tmm (both),vst")
+	flag.StringVar(&methods, "method", ratio, "ratio (DESeq2 size factors), tmm (edgeR TMM: colnorm and r only), vst (DESeq2 blind VST, nsub 1000: colnorm transform and qc, r), normalize (DESeq2 normalized counts as zstd Parquet: colnorm and decode only), or several: ratio,tmm (both),vst")
 	flag.Uint64Var(&cfg.seed, "seed", 1, "generator seed")
 	flag.BoolVar(&cfg.int64, "int64", false, "generated Parquet files store counts as INT64 (as pandas and pyarrow write them) instead of INT32 (as R's arrow does)")
 	flag.IntVar(&cfg.runs, "runs", 3, "timed runs of each tool at each size (the table shows the median)")
@@ -145,7 +148,7 @@ func main() {
 			continue
 		}
 		if !slices.Contains(knownMethods, m) {
-			fatalf("-method: unknown method %q (ratio, tmm, vst, or several: ratio,tmm)", m)
+			fatalf("-method: unknown method %q (ratio, tmm, vst, normalize, or several: ratio,tmm)", m)
 		}
 		if !slices.Contains(cfg.methods, m) {
 			cfg.methods = append(cfg.methods, m)
@@ -205,6 +208,9 @@ type tool struct {
 	post func(out string) (map[string]string, error)
 	// noTable: the tool writes no table with compared(method) (colnorm qc).
 	noTable bool
+	// notesOf, when set, reads a run's key=value notes from what the tool
+	// printed on stdout (key=value lines are notes without it).
+	notesOf func(stdout string) (map[string]string, error)
 }
 
 // result gathers the runs of one tool at one size for one method.
@@ -273,6 +279,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	const noDuckDB = "not run for TMM (not needed: TMM is compared with R edgeR only)"
 	const noDuckDBVST = "not run for the VST (not needed: the VST is compared with R DESeq2 only)"
+	const notNormalize = "not run for normalize (it times colnorm's writing against the decode)"
 	var qc tool // asks the binary whether it has a qc command, for -method vst only
 	if slices.Contains(cfg.methods, vst) {
 		qc = vstQC(ctx, colnorm, threads)
@@ -338,6 +345,24 @@ func run(ctx context.Context, cfg config) error {
 			"r": {name: "R DESeq2 vst()", kind: bench.TSV, cmd: func(in, out string) *exec.Cmd {
 				return exec.Command(rscript, rVSTPath, in, out)
 			}},
+		},
+		normalize: {
+			// colnorm writes the normalized counts as zstd Parquet (its
+			// default) and prints its pass times (--json); DuckDB then
+			// reads the file as it is, for its column means.
+			"colnorm": {name: "colnorm", kind: bench.WideParquet, noTable: true, cmd: func(in, out string) *exec.Cmd {
+				return exec.Command(colnorm, threads([]string{"normalize", "--method", "ratio", "--json", "--quiet", in, "-o", normalizedMatrix(out)})...)
+			}, notesOf: passNotes, post: func(out string) (map[string]string, error) {
+				return normalizedNotes(ctx, self, normalizedMatrix(out), out)
+			}},
+			"colnorm-qc":          {name: qcName, kind: bench.WideParquet, why: notNormalize},
+			"colnorm-long":        {name: "colnorm (long Parquet)", kind: bench.LongParquet, why: notNormalize},
+			"colnorm-long-duckdb": {name: "colnorm (long Parquet by DuckDB)", kind: longDuckDB, why: notNormalize},
+			"colnorm-shards":      {name: "colnorm (folder of shards)", kind: bench.ShardFolder, why: notNormalize},
+			"decode":              decode,
+			"duckdb":              {name: "duckdb", kind: bench.LongParquet, why: notNormalize},
+			"duckdb-wide":         {name: "duckdb-wide", kind: bench.WideParquet, why: notNormalize},
+			"r":                   {name: "R", kind: bench.TSV, why: notNormalize},
 		},
 	}
 	// colnorm always runs: it is the reference of the ratios and the factors.
@@ -441,7 +466,17 @@ func runSize(ctx context.Context, cfg config, work string, p bench.Params, metho
 			res.rss = append(res.rss, m.PeakRSS)
 			res.rssFrom = m.RSSFrom
 			for _, line := range strings.Split(stdout.String(), "\n") {
-				if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+				if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && t.notesOf == nil {
+					res.notes[k] = append(res.notes[k], v)
+				}
+			}
+			if t.notesOf != nil {
+				notes, err := t.notesOf(stdout.String())
+				if err != nil {
+					res.err = err
+					continue
+				}
+				for k, v := range notes {
 					res.notes[k] = append(res.notes[k], v)
 				}
 			}
@@ -670,6 +705,11 @@ func printReport(w io.Writer, cfg config, repo string, results []*result, load s
 		case tmm:
 			fmt.Fprintln(w, `method tmm: edgeR calcNormFactors(counts, method = "TMM"); max rel diff is of norm_factor`)
 			fmt.Fprintln(w, "DuckDB: not run for TMM (not needed: TMM is compared with R edgeR only)")
+		case normalize:
+			fmt.Fprintln(w, "method normalize: colnorm normalize --method ratio, DESeq2 normalized counts written as zstd Parquet (wide, float64);")
+			fmt.Fprintln(w, "notes: colnorm's passes (--json): read = the first size-factor pass (decodes the file, keeps it in the cache),")
+			fmt.Fprintln(w, "cached = the second (from the cache), write = the normalized matrix encoded and written; write/read is their ratio;")
+			fmt.Fprintln(w, "the output's size, and DuckDB's read of it (read_parquet, the mean of every column)")
 		case vst:
 			fmt.Fprintln(w, "method vst: DESeq2 blind parametric VST, nsub 1000 (R: vst(DESeqDataSetFromMatrix(counts, data.frame(row.names = colnames(counts)), ~1), blind = TRUE, nsub = 1000));")
 			fmt.Fprintln(w, "colnorm: transform --method vst --nsub 1000 (Parquet out) and qc --nsub 1000 (VST, PCA of the 500 most variable genes, correlations and clustering of at most 500 samples, HTML report);")
@@ -749,9 +789,9 @@ func printTable(w io.Writer, method string, results []*result) {
 			}
 		}
 		var notes []string
-		for _, k := range []string{"load_s", "read_s", "compute_s", "pca_s", "open_s", "query_s"} {
+		for _, k := range []string{"load_s", "read_s", "compute_s", "pca_s", "open_s", "query_s", "pass_read_s", "pass_cached_s", "pass_write_s"} {
 			if v, ok := r.noteMedian(k); ok {
-				label := strings.TrimSuffix(k, "_s")
+				label := strings.TrimPrefix(strings.TrimSuffix(k, "_s"), "pass_")
 				if method == vst && k == "compute_s" {
 					label = "vst()"
 				}
@@ -778,6 +818,14 @@ func printTable(w io.Writer, method string, results []*result) {
 					}
 				}
 			}
+		}
+		if rd, ok := r.noteMedian("pass_read_s"); ok {
+			if wr, ok := r.noteMedian("pass_write_s"); ok {
+				note += fmt.Sprintf("; write/read %.2f", wr/rd)
+			}
+		}
+		if v := r.note("output_mib"); v != "" {
+			note += fmt.Sprintf("; output %s MiB zstd, read by DuckDB in %s s", v, r.note("duckdb_read_s"))
 		}
 		if r.hasPCA {
 			note += fmt.Sprintf("; PC1, PC2 variance fractions max abs diff %.1e vs colnorm qc", r.pcaDiff)

@@ -41,3 +41,28 @@ func TestReadColumnAndCompare(t *testing.T) {
 		t.Error("another sample gave no error")
 	}
 }
+
+func TestPassNotes(t *testing.T) {
+	summary := `{"command": "normalize", "timings": {"seconds": 2.1, "passes": [
+		{"pass": 1, "name": "size factors", "columns": 2000, "seconds": 0.71},
+		{"pass": 2, "name": "size factors", "columns": 2000, "seconds": 0.2},
+		{"pass": 3, "name": "normalize", "columns": 2000, "seconds": 0.95}]}}`
+	notes, err := passNotes(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes["pass_read_s"] != "0.7100" || notes["pass_cached_s"] != "0.2000" || notes["pass_write_s"] != "0.9500" {
+		t.Errorf("passNotes: %v", notes)
+	}
+	// A run whose passes are not the two size-factor passes and the write
+	// (a cache refused, a changed command) is an error, not a wrong note.
+	if _, err := passNotes(`{"timings": {"passes": [{"name": "size factors", "seconds": 1}]}}`); err == nil {
+		t.Error("two passes missing gave no error")
+	}
+	if _, err := passNotes("not json"); err == nil {
+		t.Error("a summary that is not JSON gave no error")
+	}
+	if got := normalizedMatrix("/w/normalize-colnorm-s2000-run3.tsv"); got != "/w/normalize-colnorm-s2000.parquet" {
+		t.Errorf("normalizedMatrix: %s", got)
+	}
+}
