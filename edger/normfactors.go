@@ -412,7 +412,11 @@ func tmmFactors(ctx context.Context, src columnar.Source, fp *firstPass, opts Op
 		f[j] = scratch[w].Factor(col, refCol, fp.lib[j], opts)
 		return nil
 	}
-	if err := pass.Run(ctx, src, opts.Pass, work, nil); err != nil {
+	counts := func(w, j int, col []uint32) error {
+		f[j] = scratch[w].FactorCounts(col, refCol, fp.lib[j], opts)
+		return nil
+	}
+	if err := pass.RunCounts(ctx, src, opts.Pass, counts, work); err != nil {
 		return nil, 0, err
 	}
 	return f, ref, nil

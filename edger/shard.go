@@ -118,3 +118,12 @@ func (t *TMMScratch) Factor(col []float64, ref *TMMReference, nO float64, o Opti
 	}
 	return t.s.tmmwsp(col, ref.wsp, nO, o)
 }
+
+// FactorCounts is Factor of a sample given as 32-bit counts (TMM's fast
+// path takes their logarithms by index; TMMwsp reads them as float64s).
+func (t *TMMScratch) FactorCounts(col []uint32, ref *TMMReference, nO float64, o Options) float64 {
+	if ref.tmm != nil {
+		return t.s.tmmCounts(col, ref.tmm, nO, o)
+	}
+	return t.s.tmmwsp(t.s.asFloats(col), ref.wsp, nO, o)
+}

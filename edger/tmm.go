@@ -131,6 +131,7 @@ type tmmScratch struct {
 	// count, and the two keys.
 	at     []int32
 	x      []float64
+	floats []float64 // a sample of counts as float64s, off the fast path
 	kM, kA []float64
 	sel    []float64 // selection scratch
 	rows   []int32   // the rows of the buckets that hold the order statistics
@@ -324,6 +325,9 @@ type keyHist struct {
 	counts     []int32
 	filled     bool // counts hold the current keys
 	usable     bool // min and scale are finite
+	// of holds each key's bucket when the keys' sweep counted them
+	// (fastRows), else nothing: orderStats then computes them again
+	of []uint16
 }
 
 // reset sets the buckets' range to [lo, hi] and clears the counts.
@@ -335,6 +339,7 @@ func (h *keyHist) reset(lo, hi float64) {
 	h.min, h.scale = lo, selectBuckets/(hi-lo)
 	h.usable = lo < hi && !math.IsInf(hi-lo, 0) && !math.IsInf(h.scale, 0) && !math.IsNaN(h.scale)
 	h.filled = false
+	h.of = h.of[:0]
 }
 
 // fill counts keys over the range from their smallest to their largest.
@@ -416,10 +421,20 @@ func (s *tmmScratch) orderStats(keys []float64, h *keyHist, p1, p2 int) (o1, o2 
 	}
 	o1, o2 = find(p1), find(p2)
 	s.rows, s.sel = s.rows[:0], s.sel[:0]
-	for c, v := range keys {
-		if b := s.bucketOf(v); b == o1.bucket || b == o2.bucket {
-			s.rows = append(s.rows, int32(c))
-			s.sel = append(s.sel, v)
+	if len(h.of) == len(keys) {
+		b1, b2 := uint16(o1.bucket), uint16(o2.bucket)
+		for c, b := range h.of {
+			if b == b1 || b == b2 {
+				s.rows = append(s.rows, int32(c))
+				s.sel = append(s.sel, keys[c])
+			}
+		}
+	} else {
+		for c, v := range keys {
+			if b := s.bucketOf(v); b == o1.bucket || b == o2.bucket {
+				s.rows = append(s.rows, int32(c))
+				s.sel = append(s.sel, v)
+			}
 		}
 	}
 	// In the union of the two buckets' keys, the lower bucket's come first.
@@ -495,14 +510,51 @@ func (s *tmmScratch) resolve(tb *trimBound, keys []float64, os orderStat, eps fl
 // tmm is edgeR's .calcFactorTMM of the sample col (all genes, library size
 // nO) against the reference.
 func (s *tmmScratch) tmm(col []float64, ref *tmmReference, nO float64, o Options) float64 {
-	fast := ref.fast && nO >= fastMin && nO <= fastMax && o.ACutoff < fastACutoff
+	fast := fastCase(ref, nO, o)
 	if fast {
 		fast = s.fastRows(col, ref, nO)
 		s.newMemo()
 	}
-	eps := keyEps
 	if !fast {
 		s.exactRows(col, ref, nO, o)
+	}
+	return s.trimmedMean(ref, nO, o, fast)
+}
+
+// tmmCounts is tmm of a sample given as 32-bit counts: the same factor,
+// with the logarithms of the fast path by index (fastRowsCounts).
+func (s *tmmScratch) tmmCounts(col []uint32, ref *tmmReference, nO float64, o Options) float64 {
+	fast := fastCase(ref, nO, o)
+	if fast {
+		fast = s.fastRowsCounts(col, ref, nO)
+		s.newMemo()
+	}
+	if !fast {
+		s.exactRows(s.asFloats(col), ref, nO, o)
+	}
+	return s.trimmedMean(ref, nO, o, fast)
+}
+
+// asFloats is col as float64s, in the scratch space.
+func (s *tmmScratch) asFloats(col []uint32) []float64 {
+	s.floats = slices.Grow(s.floats[:0], len(col))[:len(col)]
+	for i, c := range col {
+		s.floats[i] = float64(c)
+	}
+	return s.floats
+}
+
+// fastCase reports whether the sample may take the fast path (see the top
+// of this file), before its counts are seen.
+func fastCase(ref *tmmReference, nO float64, o Options) bool {
+	return ref.fast && nO >= fastMin && nO <= fastMax && o.ACutoff < fastACutoff
+}
+
+// trimmedMean is the rest of tmm once the rows are collected, by fastRows
+// (fast) or exactRows: the trims and the weighted mean of M.
+func (s *tmmScratch) trimmedMean(ref *tmmReference, nO float64, o Options, fast bool) float64 {
+	eps := keyEps
+	if !fast {
 		eps = 0
 	}
 	n := len(s.at)
@@ -755,6 +807,8 @@ func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool
 	xs := slices.Grow(s.x[:0], N)[:N]
 	kM := slices.Grow(s.kM[:0], N)[:N]
 	kA := slices.Grow(s.kA[:0], N)[:N]
+	ofM := slices.Grow(s.histM.of[:0], N)[:N]
+	ofA := slices.Grow(s.histA.of[:0], N)[:N]
 	c := math.Log(nO) - math.Log(ref.nR)
 	s.histM.reset(c-8, c+8)
 	s.histA.reset(0, math.Log(nO)+ref.lnRMax)
@@ -770,8 +824,10 @@ func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool
 		at[n], xs[n], kM[n], kA[n] = row.at, x, km, ka
 		in := b2i(x > 0)
 		bad |= in & (b2i(x < fastMin) | b2i(x > fastMax) | b2i(x > nO))
-		countsM[bucketIn(km, minM, scaleM)] += int32(in)
-		countsA[bucketIn(ka, minA, scaleA)] += int32(in)
+		bm, ba := bucketIn(km, minM, scaleM), bucketIn(ka, minA, scaleA)
+		ofM[n], ofA[n] = uint16(bm), uint16(ba)
+		countsM[bm] += int32(in)
+		countsA[ba] += int32(in)
 		n += in
 	}
 	s.at, s.x, s.kM, s.kA = at[:n], xs[:n], kM[:n], kA[:n]
@@ -779,6 +835,50 @@ func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool
 		return false
 	}
 	hM.filled, hA.filled = hM.usable, hA.usable
+	hM.of, hA.of = ofM[:n], ofA[:n]
+	return true
+}
+
+// fastRowsCounts is fastRows of a sample given as 32-bit counts: the same
+// rows, keys and histograms, with LogCount's logarithms by index
+// (kernels.LogUint32). A positive count is at least 1 and below 2^32, so
+// within [fastMin, fastMax]; only a count above nO leaves the fast path.
+func (s *tmmScratch) fastRowsCounts(col []uint32, ref *tmmReference, nO float64) bool {
+	N := len(ref.pos)
+	at := slices.Grow(s.at[:0], N)[:N]
+	xs := slices.Grow(s.x[:0], N)[:N]
+	kM := slices.Grow(s.kM[:0], N)[:N]
+	kA := slices.Grow(s.kA[:0], N)[:N]
+	ofM := slices.Grow(s.histM.of[:0], N)[:N]
+	ofA := slices.Grow(s.histA.of[:0], N)[:N]
+	c := math.Log(nO) - math.Log(ref.nR)
+	s.histM.reset(c-8, c+8)
+	s.histA.reset(0, math.Log(nO)+ref.lnRMax)
+	hM, hA := &s.histM, &s.histA
+	countsM := (*[selectBuckets]int32)(hM.counts)
+	countsA := (*[selectBuckets]int32)(hA.counts)
+	minM, scaleM, minA, scaleA := hM.min, hM.scale, hA.min, hA.scale
+	n, bad := 0, 0
+	for _, row := range ref.pos {
+		k := col[row.gene]
+		x := float64(k)
+		lx, lr := kernels.LogUint32(k), row.lnR // -Inf for 0
+		km, ka := lx-lr, lx+lr
+		at[n], xs[n], kM[n], kA[n] = row.at, x, km, ka
+		in := b2i(k > 0)
+		bad |= in & b2i(x > nO)
+		bm, ba := bucketIn(km, minM, scaleM), bucketIn(ka, minA, scaleA)
+		ofM[n], ofA[n] = uint16(bm), uint16(ba)
+		countsM[bm] += int32(in)
+		countsA[ba] += int32(in)
+		n += in
+	}
+	s.at, s.x, s.kM, s.kA = at[:n], xs[:n], kM[:n], kA[:n]
+	if bad != 0 {
+		return false
+	}
+	hM.filled, hA.filled = hM.usable, hA.usable
+	hM.of, hA.of = ofM[:n], ofA[:n]
 	return true
 }
 

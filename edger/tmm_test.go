@@ -135,7 +135,31 @@ func checkTMM(s *tmmScratch, obs []float64, ref *tmmReference, nO float64, o Opt
 	if want == 1 && got != 1 || !(math.Abs(got-want) <= keyMTolerance*math.Abs(want)) {
 		return fmt.Errorf("factor %.17g, the sorting implementation %.17g (relative difference %.2g)", got, want, (got-want)/want)
 	}
+	// The same sample as 32-bit counts, where it is one: the same bits.
+	if counts, ok := asCounts(obs); ok {
+		for _, exactSums := range []bool{true, false} {
+			s.exactSums = exactSums
+			f, fc := s.tmm(obs, ref, nO, o), s.tmmCounts(counts, ref, nO, o)
+			if math.Float64bits(f) != math.Float64bits(fc) {
+				return fmt.Errorf("factor of the counts %.17g, of their float64s %.17g (exact M %v)", fc, f, exactSums)
+			}
+		}
+		s.exactSums = false
+	}
 	return nil
+}
+
+// asCounts is x as 32-bit counts, when every value is a whole number in
+// [0, 2^32).
+func asCounts(x []float64) ([]uint32, bool) {
+	c := make([]uint32, len(x))
+	for i, v := range x {
+		if !(v >= 0 && v < 1<<32 && v == math.Trunc(v)) {
+			return nil, false
+		}
+		c[i] = uint32(v)
+	}
+	return c, true
 }
 
 // TestTMMSameBits: the selection kernel gives the bits of the sorting

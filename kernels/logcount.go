@@ -32,6 +32,15 @@ func LogCount(v float64) float64 {
 	return logOutsideTable(v)
 }
 
+// LogUint32 is LogCount of a 32-bit count, with the same bits: by index
+// into the table below 2^16, by math.Log above.
+func LogUint32(c uint32) float64 {
+	if c < logTableSize {
+		return logTable[c]
+	}
+	return logOutsideTable(float64(c))
+}
+
 // logOutsideTable is math.Log, kept out of line so that LogCount is small
 // enough to be inlined into the loops that call it.
 //

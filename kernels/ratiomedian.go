@@ -69,13 +69,7 @@ func (m *RatioMedian) LogRatioMedianCounts(x []uint32, logRef []float64, idx []i
 		if c == 0 {
 			continue
 		}
-		var l float64
-		if c < logTableSize {
-			l = logTable[c]
-		} else {
-			l = logOutsideTable(float64(c))
-		}
-		r := l - logRef[i]
+		r := LogUint32(c) - logRef[i]
 		b := min(max(int((r-ratioLow)*ratioScale), 0), ratioBuckets-1)
 		ratios[n], bucket[n] = r, uint16(b)
 		counts[b&(ratioBuckets-1)]++
