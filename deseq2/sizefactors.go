@@ -105,8 +105,21 @@ func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*Gene
 	}
 	checked := opts
 	checked.NoCheck = true
+	// A worker keeps one sample's counts until its next, and sweeps the
+	// genes' sums once for both (AddUint32sPair): pass.RunCounts leaves a
+	// column as it is until the worker's next call has returned.
+	type heldColumn struct {
+		j      int
+		counts []uint32
+	}
+	held := make([]heldColumn, workers)
 	counts := func(w, j int, c []uint32) error {
-		lib[j] = acc[w].AddUint32s(zeros[w], c)
+		if h := held[w]; h.counts != nil {
+			lib[h.j], lib[j] = acc[w].AddUint32sPair(zeros[w], h.counts, c)
+			held[w] = heldColumn{}
+			return nil
+		}
+		held[w] = heldColumn{j, c}
 		return nil
 	}
 	work := func(w, j int, col []float64) error {
@@ -119,7 +132,10 @@ func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*Gene
 	if err := pass.RunCounts(ctx, src, checked, counts, work); err != nil {
 		return nil, err
 	}
-	for _, a := range acc {
+	for w, a := range acc {
+		if h := held[w]; h.counts != nil {
+			lib[h.j] = a.AddUint32s(zeros[w], h.counts)
+		}
 		a.Flush()
 	}
 	for w := 1; w < workers; w++ {

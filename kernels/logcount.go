@@ -165,7 +165,7 @@ func (a *LogSumAccumulator) AddCounts(zeros []int32, x []float64, fractional boo
 			a.exact.Add(i, l) // a fractional count: l < 1/2, maybe negative
 		}
 	}
-	if a.columns++; a.columns == foldEvery {
+	if a.columns++; a.columns >= foldEvery {
 		a.fold()
 	}
 	if inOrder || whole >= MaxExactCount {
@@ -179,7 +179,7 @@ func (a *LogSumAccumulator) AddCounts(zeros []int32, x []float64, fractional boo
 // values, without the checks and conversions. It returns the column sum,
 // added in order (exact below 2^53, as it always is for fewer than 2^21
 // genes).
-func (a *LogSumAccumulator) AddUint32s(zeros []int32, x []uint32) (sum float64) {
+func (a *LogSumAccumulator) AddUint32s(zeros []int32, x []uint32) float64 {
 	if len(a.pending) != len(x) || len(zeros) != len(x) {
 		panic(badLength)
 	}
@@ -193,18 +193,65 @@ func (a *LogSumAccumulator) AddUint32s(zeros []int32, x []uint32) (sum float64) 
 			zeros[i] += int32((uint64(k) - 1) >> 63)
 			continue
 		}
-		pending[i] += uint64(logOutsideTable(float64(k)) * 0x1p53) // l in [ln 2^16, ln 2^32)
+		pending[i] += logFixedCount(k)
 	}
-	if a.columns++; a.columns == foldEvery {
+	if a.columns++; a.columns >= foldEvery {
 		a.fold()
 	}
-	if whole >= MaxExactCount { // AddCounts' sum in order
-		for _, k := range x {
-			sum += float64(k)
-		}
-		return sum
+	return columnSum(x, whole) // AddCounts' sum in order
+}
+
+// AddUint32sPair is AddUint32s of two columns x and y (of the same genes)
+// in one sweep, with the same bits as the two calls: each gene's sums are
+// read and written once for both, and the exact sums do not depend on the
+// order of the additions. It returns the two column sums.
+func (a *LogSumAccumulator) AddUint32sPair(zeros []int32, x, y []uint32) (sumX, sumY float64) {
+	if len(a.pending) != len(x) || len(y) != len(x) || len(zeros) != len(x) {
+		panic(badLength)
 	}
-	return float64(whole)
+	if a.columns+2 > foldEvery { // two columns at most 2^60 more a gene
+		a.fold()
+	}
+	pending, zeros, y := a.pending[:len(x)], zeros[:len(x)], y[:len(x)]
+	var wholeX, wholeY uint64
+	for i, k := range x {
+		j := y[i]
+		wholeX += uint64(k)
+		wholeY += uint64(j)
+		if k < logTableSize && j < logTableSize {
+			// Branch-free, as in AddCounts: entries 0 and 1 are 0.
+			pending[i] += logFixedTable[k] + logFixedTable[j]
+			zeros[i] += int32((uint64(k)-1)>>63) + int32((uint64(j)-1)>>63)
+			continue
+		}
+		pending[i] += logFixedCount(k) + logFixedCount(j)
+		zeros[i] += int32((uint64(k)-1)>>63) + int32((uint64(j)-1)>>63)
+	}
+	if a.columns += 2; a.columns >= foldEvery {
+		a.fold()
+	}
+	return columnSum(x, wholeX), columnSum(y, wholeY)
+}
+
+// logFixedCount is ln k * 2^53 as a whole number (0 for k = 0 and 1), from
+// the table below 2^16.
+func logFixedCount(k uint32) uint64 {
+	if k < logTableSize {
+		return logFixedTable[k]
+	}
+	return uint64(logOutsideTable(float64(k)) * 0x1p53) // l in [ln 2^16, ln 2^32)
+}
+
+// columnSum is the in-order float64 sum of x, whose integer sum is whole:
+// whole itself below 2^53, where every partial sum is exact.
+func columnSum(x []uint32, whole uint64) (sum float64) {
+	if whole < MaxExactCount {
+		return float64(whole)
+	}
+	for _, k := range x {
+		sum += float64(k)
+	}
+	return sum
 }
 
 // logFixedTable[k] = logTable[k] * 2^53, a whole number for k >= 2 (see

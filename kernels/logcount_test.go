@@ -28,7 +28,7 @@ func TestLogCountIsMathLog(t *testing.T) {
 // column, does not overflow a fold.
 func TestLogSumAccumulatorEqualsLogSumsExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	const G, S = 500, 5*foldEvery + 3
+	const G, S = 500, 9*foldEvery + 3 // gene 1's sums would overflow 2^64 without folds
 	a, b := NewExactSums(G), NewExactSums(G)
 	acc := NewLogSumAccumulator(b)
 	zerosA, zerosB := make([]int32, G), make([]int32, G)
@@ -112,6 +112,56 @@ func TestAddUint32sEqualsAddCounts(t *testing.T) {
 	accB.Flush()
 	if !slices.Equal(a.Words(), b.Words()) || !slices.Equal(zerosA, zerosB) {
 		t.Fatal("AddUint32s's sums or zeros differ from AddCounts'")
+	}
+}
+
+// AddUint32sPair gives the bits of AddUint32s of its two columns, its
+// sums, zeros and column sums, across folds and mixed with single columns.
+func TestAddUint32sPairEqualsAddUint32s(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	const G, S = 500, 9*foldEvery + 3 // gene 1's sums would overflow 2^64 without folds
+	a, b := NewExactSums(G), NewExactSums(G)
+	accA, accB := NewLogSumAccumulator(a), NewLogSumAccumulator(b)
+	zerosA, zerosB := make([]int32, G), make([]int32, G)
+	column := func() []uint32 {
+		c := make([]uint32, G)
+		for i := range c {
+			switch r.IntN(5) {
+			case 0:
+				c[i] = 0
+			case 1:
+				c[i] = []uint32{1, 2, 65535, 65536, 1<<32 - 1}[r.IntN(5)]
+			case 2:
+				c[i] = r.Uint32()
+			default:
+				c[i] = uint32(r.IntN(1000))
+			}
+		}
+		c[1] = 1<<32 - 1
+		return c
+	}
+	for j := 0; j < S; {
+		x := column()
+		if j%7 == 3 && j < 2*foldEvery { // single columns between pairs (folds at odd counts), then pairs only
+			want := accA.AddUint32s(zerosA, x)
+			if got := accB.AddUint32s(zerosB, x); got != want {
+				t.Fatalf("column %d: %v, %v", j, got, want)
+			}
+			j++
+			continue
+		}
+		y := column()
+		wantX, wantY := accA.AddUint32s(zerosA, x), accA.AddUint32s(zerosA, y)
+		gotX, gotY := accB.AddUint32sPair(zerosB, x, y)
+		if math.Float64bits(gotX) != math.Float64bits(wantX) || math.Float64bits(gotY) != math.Float64bits(wantY) {
+			t.Fatalf("columns %d, %d: sums %v, %v; AddUint32s %v, %v", j, j+1, gotX, gotY, wantX, wantY)
+		}
+		j += 2
+	}
+	accA.Flush()
+	accB.Flush()
+	if !slices.Equal(a.Words(), b.Words()) || !slices.Equal(zerosA, zerosB) {
+		t.Fatal("AddUint32sPair's sums or zeros differ from AddUint32s'")
 	}
 }
 

@@ -239,7 +239,10 @@ func run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 }
 
 // CountsFunc processes sample j's counts in a worker, as a WorkFunc does
-// its values; it may modify counts.
+// its values; it may modify counts. A worker fills two buffers of counts in
+// turn, so that counts stays as it is until the worker's next call of the
+// CountsFunc has returned: a CountsFunc may keep it until then (to take two
+// columns in one sweep) and, after the worker's last call, after the pass.
 type CountsFunc func(worker, j int, counts []uint32) error
 
 // RunCounts is Run without a reduce step, for work that has a form on
@@ -288,19 +291,25 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		go func(worker int) {
 			defer wg.Done()
 			col := make([]float64, G)
-			var cnt []uint32
+			// two buffers of counts, taken in turn (see CountsFunc)
+			var cnt [2][]uint32
 			if counts != nil {
-				cnt = make([]uint32, G)
+				cnt = [2][]uint32{make([]uint32, G), make([]uint32, G)}
 			}
+			turn := 0
 			for ctx.Err() == nil {
 				j0 := int(next.Add(int64(batch)) - int64(batch))
 				if j0 >= S {
 					return
 				}
 				for j := j0; j < min(j0+batch, S); j++ {
-					if err := readCountsOrColumn(src, opts, work, counts, worker, j, col, cnt); err != nil {
+					tookCounts, err := readCountsOrColumn(src, opts, work, counts, worker, j, col, cnt[turn])
+					if err != nil {
 						fail(err)
 						return
+					}
+					if tookCounts {
+						turn ^= 1
 					}
 					mu.Lock()
 					finished++
@@ -330,18 +339,19 @@ func unorderedBatch(columns, workers int) int {
 }
 
 // readCountsOrColumn is readColumn, or, with counts, a call of counts on
-// column j as columnar.ReadCounts gives it into cnt where it can.
-func readCountsOrColumn(src columnar.Source, opts Options, work WorkFunc, counts CountsFunc, worker, j int, col []float64, cnt []uint32) error {
+// column j as columnar.ReadCounts gives it into cnt where it can; tookCounts
+// says which.
+func readCountsOrColumn(src columnar.Source, opts Options, work WorkFunc, counts CountsFunc, worker, j int, col []float64, cnt []uint32) (tookCounts bool, err error) {
 	if counts != nil {
 		ok, err := columnar.ReadCounts(src, j, cnt)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if ok {
-			return counts(worker, j, cnt)
+			return true, counts(worker, j, cnt)
 		}
 	}
-	return readColumn(src, opts, work, worker, j, col)
+	return false, readColumn(src, opts, work, worker, j, col)
 }
 
 // readColumn is a worker's step for column j: read it (or its opts.Rows)

@@ -367,6 +367,61 @@ func TestRunCountsTakesHeldColumns(t *testing.T) {
 	}
 }
 
+// A CountsFunc may keep a column's counts until its worker's next call has
+// returned, and after the worker's last call: the column a worker kept is
+// as it was, also when columns read as values came in between.
+func TestRunCountsKeepsTheLastColumn(t *testing.T) {
+	const S, G = 40, 300
+	plain := source(S, G)
+	cols := make([][]float64, S)
+	for j := range cols {
+		cols[j] = make([]float64, G)
+		plain.ReadColumn(j, cols[j])
+	}
+	cols[6][3], cols[7][3], cols[19][0] = 0.5, 1.5, 2.5 // fractional: read as values
+	mem := columnar.NewMemory("m.tsv", plain.Genes(), plain.Samples(), cols)
+	src := columnar.Cached(mem, 1<<20)
+	same := func(c []uint32, j int) error {
+		for i, v := range c {
+			if float64(v) != cols[j][i] {
+				return fmt.Errorf("kept sample %d gene %d: count %d, want %v", j, i, v, cols[j][i])
+			}
+		}
+		return nil
+	}
+	for pass := 0; pass < 2; pass++ { // the second from the cache
+		type kept struct {
+			j int
+			c []uint32
+		}
+		last := make([]kept, 3)
+		var counted atomic.Int32
+		err := RunCounts(context.Background(), src, Options{Threads: 3, AllowFractional: true}, func(w, j int, c []uint32) error {
+			counted.Add(1)
+			if k := last[w]; k.c != nil {
+				if err := same(k.c, k.j); err != nil {
+					return err
+				}
+			}
+			last[w] = kept{j, c}
+			return same(c, j)
+		}, func(int, int, []float64) error { return nil })
+		if err != nil {
+			t.Fatalf("pass %d: %v", pass, err)
+		}
+		for _, k := range last {
+			if k.c != nil {
+				if err := same(k.c, k.j); err != nil {
+					t.Fatalf("pass %d, after it: %v", pass, err)
+				}
+			}
+		}
+		if pass == 1 && counted.Load() != S-3 {
+			t.Fatalf("pass %d: %d columns as counts, want %d", pass, counted.Load(), S-3)
+		}
+	}
+}
+
 // A pass without a reduce step hands columns out in batches of neighbours:
 // each worker takes unorderedBatch columns in a row, in sample order, and
 // every column once.
