@@ -100,14 +100,8 @@ func (m *RatioMedian) finish(n int) float64 {
 	if bFirst == 0 || bK == ratioBuckets-1 {
 		return Median(ratios)
 	}
-	span := uint16(bK - bFirst)
-	cand := m.cand[:0]
-	for j, b := range bucket {
-		if b-uint16(bFirst) <= span { // bFirst <= b <= bK, in one unsigned comparison
-			cand = append(cand, ratios[j])
-		}
-	}
-	m.cand = cand
+	m.cand = middleRatios(m.cand[:0], ratios, bucket, bFirst, bK)
+	cand := m.cand
 	kk := k - below
 	upper := Select(cand, kk)
 	if n%2 == 1 {
@@ -121,4 +115,43 @@ func (m *RatioMedian) finish(n int) float64 {
 		lower = max(lower, v)
 	}
 	return (lower + upper) / 2
+}
+
+// middleRatios appends to cand the ratios whose bucket lies in [first, last]
+// (buckets below ratioBuckets), in order. Four buckets are tested at a time
+// as the 16-bit lanes of a word (middleLanes); only a word with a bucket in
+// the range (a few in a hundred) is looked at bucket by bucket.
+func middleRatios(cand, ratios []float64, bucket []uint16, first, last int) []float64 {
+	lo, span := uint16(first), uint16(last-first)
+	j := 0
+	for ; j+4 <= len(bucket); j += 4 {
+		b := bucket[j : j+4 : j+4]
+		w := uint64(b[0]) | uint64(b[1])<<16 | uint64(b[2])<<32 | uint64(b[3])<<48
+		if middleLanes(w, uint64(lo), uint64(span)) == 0 {
+			continue
+		}
+		for k, bk := range b {
+			if bk-lo <= span { // first <= bk <= last, in one unsigned comparison
+				cand = append(cand, ratios[j+k])
+			}
+		}
+	}
+	for ; j < len(bucket); j++ {
+		if bucket[j]-lo <= span {
+			cand = append(cand, ratios[j])
+		}
+	}
+	return cand
+}
+
+// middleLanes has the top bit of each 16-bit lane of w set where the lane,
+// a bucket below 4096, lies in [first, first+span] (first, span < 4096),
+// and no other bit. With d = lane + 0x4000 - first (in [0x3001, 0x4fff]),
+// d + 0x4000 reaches the top bit exactly when lane >= first, and
+// d + 0x3fff - span does not reach it exactly when lane <= first + span; no
+// lane's sum leaves its 16 bits, so nothing carries into the next lane.
+func middleLanes(w, first, span uint64) uint64 {
+	const lanes, tops = 0x0001000100010001, 0x8000800080008000
+	d := w + 0x4000*lanes - first*lanes
+	return (d + 0x4000*lanes) &^ (d + (0x3fff-span)*lanes) & tops
 }

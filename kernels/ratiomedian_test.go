@@ -118,3 +118,34 @@ func BenchmarkLogRatioMedian(b *testing.B) {
 		m.LogRatioMedian(x, logRef, idx)
 	}
 }
+
+// middleLanes flags exactly the lanes in [first, first+span], for every
+// bucket and ranges at the edges of the grid, whatever the other lanes hold.
+func TestMiddleLanes(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, rg := range [][2]uint64{{0, 0}, {1, 0}, {2047, 0}, {2047, 1}, {100, 7}, {4095, 0}, {0, 4095}, {4000, 95}, {1, 4094}} {
+		first, span := rg[0], rg[1]
+		for b := uint64(0); b < ratioBuckets; b++ {
+			lane := r.IntN(4)
+			var w uint64
+			for k := 0; k < 4; k++ {
+				v := uint64(r.IntN(ratioBuckets))
+				if k == lane {
+					v = b
+				}
+				w |= v << (16 * k)
+			}
+			got := middleLanes(w, first, span)
+			for k := 0; k < 4; k++ {
+				v := w >> (16 * k) & 0xffff
+				want := v >= first && v <= first+span
+				if (got>>(16*k+15)&1 == 1) != want {
+					t.Fatalf("range [%d, %d], lanes %016x: lane %d (%d) flagged %v", first, first+span, w, k, v, !want)
+				}
+			}
+			if got&^0x8000800080008000 != 0 {
+				t.Fatalf("bits outside the lanes' tops: %016x", got)
+			}
+		}
+	}
+}
