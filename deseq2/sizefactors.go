@@ -105,9 +105,11 @@ func SumLogs(ctx context.Context, src columnar.Source, opts pass.Options) (*Gene
 	}
 	checked := opts
 	checked.NoCheck = true
+	checked.KeepCounts = true
 	// A worker keeps one sample's counts until its next, and sweeps the
-	// genes' sums once for both (AddUint32sPair): pass.RunCounts leaves a
-	// column as it is until the worker's next call has returned.
+	// genes' sums once for both (AddUint32sPair): with KeepCounts,
+	// pass.RunCounts leaves a column as it is until the worker's next call
+	// has returned.
 	type heldColumn struct {
 		j      int
 		counts []uint32

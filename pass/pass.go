@@ -43,6 +43,11 @@ type Options struct {
 	// being gene Rows[k]'s, read with columnar.ReadRows (from the cache
 	// without decoding the other genes).
 	Rows []int
+	// KeepCounts makes RunCounts fill two buffers of counts in turn in each
+	// worker, so that a CountsFunc may keep the counts it was given until
+	// its worker's next call has returned, and after the worker's last call
+	// until it is done with them (to take two columns in one sweep).
+	KeepCounts bool
 }
 
 // genes is the number of values of a column of the pass.
@@ -239,10 +244,8 @@ func run(ctx context.Context, src columnar.Source, opts Options, work WorkFunc, 
 }
 
 // CountsFunc processes sample j's counts in a worker, as a WorkFunc does
-// its values; it may modify counts. A worker fills two buffers of counts in
-// turn, so that counts stays as it is until the worker's next call of the
-// CountsFunc has returned: a CountsFunc may keep it until then (to take two
-// columns in one sweep) and, after the worker's last call, after the pass.
+// its values; it may modify counts, and keep them past its return only
+// with Options.KeepCounts.
 type CountsFunc func(worker, j int, counts []uint32) error
 
 // RunCounts is Run without a reduce step, for work that has a form on
@@ -291,10 +294,14 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 		go func(worker int) {
 			defer wg.Done()
 			col := make([]float64, G)
-			// two buffers of counts, taken in turn (see CountsFunc)
+			// one buffer of counts, or two taken in turn (KeepCounts)
 			var cnt [2][]uint32
 			if counts != nil {
-				cnt = [2][]uint32{make([]uint32, G), make([]uint32, G)}
+				cnt[0] = make([]uint32, G)
+				cnt[1] = cnt[0]
+				if opts.KeepCounts {
+					cnt[1] = make([]uint32, G)
+				}
 			}
 			turn := 0
 			for ctx.Err() == nil {

@@ -367,9 +367,10 @@ func TestRunCountsTakesHeldColumns(t *testing.T) {
 	}
 }
 
-// A CountsFunc may keep a column's counts until its worker's next call has
-// returned, and after the worker's last call: the column a worker kept is
-// as it was, also when columns read as values came in between.
+// With KeepCounts a CountsFunc may keep a column's counts until its
+// worker's next call has returned, and after the worker's last call: the
+// column a worker kept is as it was, also when columns read as values came
+// in between.
 func TestRunCountsKeepsTheLastColumn(t *testing.T) {
 	const S, G = 40, 300
 	plain := source(S, G)
@@ -396,7 +397,7 @@ func TestRunCountsKeepsTheLastColumn(t *testing.T) {
 		}
 		last := make([]kept, 3)
 		var counted atomic.Int32
-		err := RunCounts(context.Background(), src, Options{Threads: 3, AllowFractional: true}, func(w, j int, c []uint32) error {
+		err := RunCounts(context.Background(), src, Options{Threads: 3, AllowFractional: true, KeepCounts: true}, func(w, j int, c []uint32) error {
 			counted.Add(1)
 			if k := last[w]; k.c != nil {
 				if err := same(k.c, k.j); err != nil {
