@@ -309,7 +309,7 @@ func runUnordered(ctx context.Context, cancel context.CancelFunc, src columnar.S
 				if j0 >= S {
 					return
 				}
-				for j := j0; j < min(j0+batch, S); j++ {
+				for j := j0; j < min(j0+batch, S) && ctx.Err() == nil; j++ {
 					tookCounts, err := readCountsOrColumn(src, opts, work, counts, worker, j, col, cnt[turn])
 					if err != nil {
 						fail(err)

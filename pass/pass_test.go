@@ -8,8 +8,10 @@ import (
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/colnorm/colnorm/columnar"
 )
@@ -81,6 +83,32 @@ func TestFirstErrorStopsThePass(t *testing.T) {
 	})
 	if !errors.Is(err, boom) {
 		t.Fatalf("reduce error: %v", err)
+	}
+}
+
+// In a pass without a reduce step, the other workers stop after the
+// column they are on when one fails, not after their batch of columns.
+func TestFirstErrorStopsTheBatches(t *testing.T) {
+	const S = 2000 // batches of 16 columns for 2 workers
+	boom := errors.New("boom")
+	var calls atomic.Int32
+	started := make(chan struct{}) // the other worker is in its batch
+	var once sync.Once
+	err := Run(context.Background(), source(S, 3), Options{Threads: 2}, func(_, j int, _ []float64) error {
+		calls.Add(1)
+		if j == 0 {
+			<-started
+			return boom
+		}
+		once.Do(func() { close(started) })
+		time.Sleep(time.Millisecond)
+		return nil
+	}, nil)
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := calls.Load(); n > 4 {
+		t.Errorf("%d columns processed; the other worker went on with its batch after the first failed", n)
 	}
 }
 
