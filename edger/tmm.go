@@ -797,25 +797,11 @@ func (s *tmmScratch) log2Obs(x, nO float64) float64 {
 // approximate keys. It reports false, leaving the rows unusable, when a
 // count is outside [fastMin, fastMax] or above nO.
 func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool {
-	// Every row is written and kept only when x > 0, without branches; the
-	// histograms of the keys are counted on the way, over ranges that hold
-	// most keys: kM within ±8 of ln nO - ln nR (log ratios up to e^8), kA
-	// from 0 (two counts of 1) to ln nO + the largest ln r.
-	N := len(ref.pos)
-	// locals, all of length N, so that the loop keeps them in registers
-	at := slices.Grow(s.at[:0], N)[:N]
-	xs := slices.Grow(s.x[:0], N)[:N]
-	kM := slices.Grow(s.kM[:0], N)[:N]
-	kA := slices.Grow(s.kA[:0], N)[:N]
-	ofM := slices.Grow(s.histM.of[:0], N)[:N]
-	ofA := slices.Grow(s.histA.of[:0], N)[:N]
-	c := math.Log(nO) - math.Log(ref.nR)
-	s.histM.reset(c-8, c+8)
-	s.histA.reset(0, math.Log(nO)+ref.lnRMax)
-	hM, hA := &s.histM, &s.histA
-	countsM := (*[selectBuckets]int32)(hM.counts)
-	countsA := (*[selectBuckets]int32)(hA.counts)
-	minM, scaleM, minA, scaleA := hM.min, hM.scale, hA.min, hA.scale
+	r := s.startRows(ref, nO)
+	// locals, so that the loop keeps them in registers
+	at, xs, kM, kA, ofM, ofA := r.at, r.xs, r.kM, r.kA, r.ofM, r.ofA
+	countsM, countsA := r.countsM, r.countsA
+	minM, scaleM, minA, scaleA := r.minM, r.scaleM, r.minA, r.scaleA
 	n, bad := 0, 0
 	for _, row := range ref.pos {
 		x := col[row.gene]
@@ -830,13 +816,7 @@ func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool
 		countsA[ba] += int32(in)
 		n += in
 	}
-	s.at, s.x, s.kM, s.kA = at[:n], xs[:n], kM[:n], kA[:n]
-	if bad != 0 {
-		return false
-	}
-	hM.filled, hA.filled = hM.usable, hA.usable
-	hM.of, hA.of = ofM[:n], ofA[:n]
-	return true
+	return s.endRows(r, n, bad == 0)
 }
 
 // fastRowsCounts is fastRows of a sample given as 32-bit counts: the same
@@ -844,20 +824,10 @@ func (s *tmmScratch) fastRows(col []float64, ref *tmmReference, nO float64) bool
 // (kernels.LogUint32). A positive count is at least 1 and below 2^32, so
 // within [fastMin, fastMax]; only a count above nO leaves the fast path.
 func (s *tmmScratch) fastRowsCounts(col []uint32, ref *tmmReference, nO float64) bool {
-	N := len(ref.pos)
-	at := slices.Grow(s.at[:0], N)[:N]
-	xs := slices.Grow(s.x[:0], N)[:N]
-	kM := slices.Grow(s.kM[:0], N)[:N]
-	kA := slices.Grow(s.kA[:0], N)[:N]
-	ofM := slices.Grow(s.histM.of[:0], N)[:N]
-	ofA := slices.Grow(s.histA.of[:0], N)[:N]
-	c := math.Log(nO) - math.Log(ref.nR)
-	s.histM.reset(c-8, c+8)
-	s.histA.reset(0, math.Log(nO)+ref.lnRMax)
-	hM, hA := &s.histM, &s.histA
-	countsM := (*[selectBuckets]int32)(hM.counts)
-	countsA := (*[selectBuckets]int32)(hA.counts)
-	minM, scaleM, minA, scaleA := hM.min, hM.scale, hA.min, hA.scale
+	r := s.startRows(ref, nO)
+	at, xs, kM, kA, ofM, ofA := r.at, r.xs, r.kM, r.kA, r.ofM, r.ofA
+	countsM, countsA := r.countsM, r.countsA
+	minM, scaleM, minA, scaleA := r.minM, r.scaleM, r.minA, r.scaleA
 	n, bad := 0, 0
 	for _, row := range ref.pos {
 		k := col[row.gene]
@@ -873,12 +843,53 @@ func (s *tmmScratch) fastRowsCounts(col []uint32, ref *tmmReference, nO float64)
 		countsA[ba] += int32(in)
 		n += in
 	}
-	s.at, s.x, s.kM, s.kA = at[:n], xs[:n], kM[:n], kA[:n]
-	if bad != 0 {
+	return s.endRows(r, n, bad == 0)
+}
+
+// rowSweep is what a fastRows sweep fills, every slice of the length of
+// the reference's positive rows: each row is written, and kept (n moves
+// on) only when its count is positive, without branches; the histograms
+// of the keys are counted on the way, over ranges that hold most keys: kM
+// within ±8 of ln nO - ln nR (log ratios up to e^8), kA from 0 (two counts
+// of 1) to ln nO + the largest ln r.
+type rowSweep struct {
+	at                         []int32
+	xs, kM, kA                 []float64
+	ofM, ofA                   []uint16 // the keys' buckets
+	countsM, countsA           *[selectBuckets]int32
+	minM, scaleM, minA, scaleA float64
+}
+
+// startRows readies the scratch space and the histograms for a fastRows
+// sweep against ref.
+func (s *tmmScratch) startRows(ref *tmmReference, nO float64) rowSweep {
+	N := len(ref.pos)
+	r := rowSweep{
+		at:  slices.Grow(s.at[:0], N)[:N],
+		xs:  slices.Grow(s.x[:0], N)[:N],
+		kM:  slices.Grow(s.kM[:0], N)[:N],
+		kA:  slices.Grow(s.kA[:0], N)[:N],
+		ofM: slices.Grow(s.histM.of[:0], N)[:N],
+		ofA: slices.Grow(s.histA.of[:0], N)[:N],
+	}
+	c := math.Log(nO) - math.Log(ref.nR)
+	s.histM.reset(c-8, c+8)
+	s.histA.reset(0, math.Log(nO)+ref.lnRMax)
+	r.countsM, r.countsA = (*[selectBuckets]int32)(s.histM.counts), (*[selectBuckets]int32)(s.histA.counts)
+	r.minM, r.scaleM, r.minA, r.scaleA = s.histM.min, s.histM.scale, s.histA.min, s.histA.scale
+	return r
+}
+
+// endRows keeps the first n rows of the sweep r, and its histograms and
+// buckets when ok (every count within the fast path's bounds); it
+// reports ok.
+func (s *tmmScratch) endRows(r rowSweep, n int, ok bool) bool {
+	s.at, s.x, s.kM, s.kA = r.at[:n], r.xs[:n], r.kM[:n], r.kA[:n]
+	if !ok {
 		return false
 	}
-	hM.filled, hA.filled = hM.usable, hA.usable
-	hM.of, hA.of = ofM[:n], ofA[:n]
+	s.histM.filled, s.histA.filled = s.histM.usable, s.histA.usable
+	s.histM.of, s.histA.of = r.ofM[:n], r.ofA[:n]
 	return true
 }
 
