@@ -83,23 +83,12 @@ func TestAddUint32sEqualsAddCounts(t *testing.T) {
 	a, b := NewExactSums(G), NewExactSums(G)
 	accA, accB := NewLogSumAccumulator(a), NewLogSumAccumulator(b)
 	zerosA, zerosB := make([]int32, G), make([]int32, G)
-	col, counts := make([]float64, G), make([]uint32, G)
+	col := make([]float64, G)
 	for j := 0; j < S; j++ {
-		for i := range counts {
-			switch r.IntN(5) {
-			case 0:
-				counts[i] = 0
-			case 1:
-				counts[i] = []uint32{1, 2, 65535, 65536, 1<<32 - 1}[r.IntN(5)]
-			case 2:
-				counts[i] = r.Uint32()
-			default:
-				counts[i] = uint32(r.IntN(1000))
-			}
-			col[i] = float64(counts[i])
+		counts := randomCounts(r, G)
+		for i, c := range counts {
+			col[i] = float64(c)
 		}
-		counts[1] = 1<<32 - 1
-		col[1] = float64(counts[1])
 		want, bad := accA.AddCounts(zerosA, col, false)
 		if got := accB.AddUint32s(zerosB, counts); bad != -1 || math.Float64bits(got) != math.Float64bits(want) {
 			t.Fatalf("column %d: AddUint32s = %v, AddCounts = %v (bad %d)", j, got, want, bad)
@@ -115,6 +104,27 @@ func TestAddUint32sEqualsAddCounts(t *testing.T) {
 	}
 }
 
+// randomCounts is a column of G 32-bit counts: zeros, ones, the edges of
+// the logarithm table (65535, 65536) and of uint32, any uint32 and small
+// counts; gene 1 is the largest count (its sums need the folds).
+func randomCounts(r *rand.Rand, G int) []uint32 {
+	c := make([]uint32, G)
+	for i := range c {
+		switch r.IntN(5) {
+		case 0:
+			c[i] = 0
+		case 1:
+			c[i] = []uint32{1, 2, 65535, 65536, 1<<32 - 1}[r.IntN(5)]
+		case 2:
+			c[i] = r.Uint32()
+		default:
+			c[i] = uint32(r.IntN(1000))
+		}
+	}
+	c[1] = 1<<32 - 1
+	return c
+}
+
 // AddUint32sPair gives the bits of AddUint32s of its two columns, its
 // sums, zeros and column sums, across folds and mixed with single columns.
 func TestAddUint32sPairEqualsAddUint32s(t *testing.T) {
@@ -123,23 +133,7 @@ func TestAddUint32sPairEqualsAddUint32s(t *testing.T) {
 	a, b := NewExactSums(G), NewExactSums(G)
 	accA, accB := NewLogSumAccumulator(a), NewLogSumAccumulator(b)
 	zerosA, zerosB := make([]int32, G), make([]int32, G)
-	column := func() []uint32 {
-		c := make([]uint32, G)
-		for i := range c {
-			switch r.IntN(5) {
-			case 0:
-				c[i] = 0
-			case 1:
-				c[i] = []uint32{1, 2, 65535, 65536, 1<<32 - 1}[r.IntN(5)]
-			case 2:
-				c[i] = r.Uint32()
-			default:
-				c[i] = uint32(r.IntN(1000))
-			}
-		}
-		c[1] = 1<<32 - 1
-		return c
-	}
+	column := func() []uint32 { return randomCounts(r, G) }
 	for j := 0; j < S; {
 		x := column()
 		if j%7 == 3 && j < 2*foldEvery { // single columns between pairs (folds at odd counts), then pairs only

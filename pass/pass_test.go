@@ -327,6 +327,16 @@ func TestWriteMappedFromCache(t *testing.T) {
 	}
 }
 
+// columnsOf is every column of src, to change and make a source of again.
+func columnsOf(src *columnar.Memory) [][]float64 {
+	cols := make([][]float64, len(src.Samples()))
+	for j := range cols {
+		cols[j] = make([]float64, len(src.Genes()))
+		src.ReadColumn(j, cols[j])
+	}
+	return cols
+}
+
 // RunCounts hands the columns that the cache holds to counts, with the
 // values of the source, and the others (not held yet, fractional, past the
 // budget) to work, checked: a negative count is an error naming its
@@ -334,11 +344,7 @@ func TestWriteMappedFromCache(t *testing.T) {
 func TestRunCountsTakesHeldColumns(t *testing.T) {
 	const S, G = 7, 300
 	plain := source(S, G)
-	cols := make([][]float64, S)
-	for j := range cols {
-		cols[j] = make([]float64, G)
-		plain.ReadColumn(j, cols[j])
-	}
+	cols := columnsOf(plain)
 	cols[2][5] = 2.5 // fractional: never held
 	mem := columnar.NewMemory("m.tsv", plain.Genes(), plain.Samples(), cols)
 	src := columnar.Cached(mem, int64(5*(G+8))) // room for some of the whole columns
@@ -402,11 +408,7 @@ func TestRunCountsTakesHeldColumns(t *testing.T) {
 func TestRunCountsKeepsTheLastColumn(t *testing.T) {
 	const S, G = 40, 300
 	plain := source(S, G)
-	cols := make([][]float64, S)
-	for j := range cols {
-		cols[j] = make([]float64, G)
-		plain.ReadColumn(j, cols[j])
-	}
+	cols := columnsOf(plain)
 	cols[6][3], cols[7][3], cols[19][0] = 0.5, 1.5, 2.5 // fractional: read as values
 	mem := columnar.NewMemory("m.tsv", plain.Genes(), plain.Samples(), cols)
 	src := columnar.Cached(mem, 1<<20)
