@@ -233,14 +233,7 @@ func sumAndMarksCounts(c []uint32, mark []uint8) float64 {
 		sum += uint64(v)
 		mark[i] |= uint8(b2i(v > 0))
 	}
-	if sum < kernels.MaxExactCount {
-		return float64(sum)
-	}
-	var inOrder float64
-	for _, v := range c {
-		inOrder += float64(v)
-	}
-	return inOrder
+	return kernels.CountSum(c, sum)
 }
 
 // sqrtSumCounts is Σ√x of counts given as 32-bit integers, in gene order

@@ -198,7 +198,7 @@ func (a *LogSumAccumulator) AddUint32s(zeros []int32, x []uint32) float64 {
 	if a.columns++; a.columns >= foldEvery {
 		a.fold()
 	}
-	return columnSum(x, whole) // AddCounts' sum in order
+	return CountSum(x, whole) // AddCounts' sum in order
 }
 
 // AddUint32sPair is AddUint32s of two columns x and y (of the same genes)
@@ -230,7 +230,7 @@ func (a *LogSumAccumulator) AddUint32sPair(zeros []int32, x, y []uint32) (sumX, 
 	if a.columns += 2; a.columns >= foldEvery {
 		a.fold()
 	}
-	return columnSum(x, wholeX), columnSum(y, wholeY)
+	return CountSum(x, wholeX), CountSum(y, wholeY)
 }
 
 // logFixedCount is ln k * 2^53 as a whole number (0 for k = 0 and 1), from
@@ -242,9 +242,10 @@ func logFixedCount(k uint32) uint64 {
 	return uint64(logOutsideTable(float64(k)) * 0x1p53) // l in [ln 2^16, ln 2^32)
 }
 
-// columnSum is the in-order float64 sum of x, whose integer sum is whole:
-// whole itself below 2^53, where every partial sum is exact.
-func columnSum(x []uint32, whole uint64) (sum float64) {
+// CountSum is the float64 sum of the counts x added in order, given their
+// integer sum whole: whole itself below 2^53, where every partial sum is
+// exact, and the in-order sum beyond.
+func CountSum(x []uint32, whole uint64) (sum float64) {
 	if whole < MaxExactCount {
 		return float64(whole)
 	}

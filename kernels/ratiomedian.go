@@ -47,9 +47,9 @@ func (m *RatioMedian) LogRatioMedian(x, logRef []float64, idx []int32) (median f
 			continue
 		}
 		r := LogCount(v) - logRef[i]
-		b := min(max(int((r-ratioLow)*ratioScale), 0), ratioBuckets-1)
+		b := ratioBucket(r)
 		ratios[n], bucket[n] = r, uint16(b)
-		counts[b&(ratioBuckets-1)]++
+		counts[b]++
 		n++
 	}
 	return m.finish(n), n
@@ -70,12 +70,18 @@ func (m *RatioMedian) LogRatioMedianCounts(x []uint32, logRef []float64, idx []i
 			continue
 		}
 		r := LogUint32(c) - logRef[i]
-		b := min(max(int((r-ratioLow)*ratioScale), 0), ratioBuckets-1)
+		b := ratioBucket(r)
 		ratios[n], bucket[n] = r, uint16(b)
-		counts[b&(ratioBuckets-1)]++
+		counts[b]++
 		n++
 	}
 	return m.finish(n), n
+}
+
+// ratioBucket is the histogram bucket of log ratio r: ⌊(r - ratioLow) ·
+// ratioScale⌋, clamped to the grid (the mask tells the compiler so).
+func ratioBucket(r float64) int {
+	return min(max(int((r-ratioLow)*ratioScale), 0), ratioBuckets-1) & (ratioBuckets - 1)
 }
 
 // start readies the scratch space for up to genes ratios: the ratios, their
